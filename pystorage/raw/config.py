@@ -1,0 +1,126 @@
+"""Service config parsing shared by every driver.
+
+Each service declares its config as a frozen dataclass; :func:`parse_config`
+builds it from keyword arguments (or URI query strings), refusing unknown keys
+and naming the bad key. Fields whose metadata has ``secret=True`` are never
+shown by :func:`config_repr`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from ..errors import ConfigInvalid
+
+__all__ = ["SECRET", "config_repr", "parse_config", "secret_field"]
+
+C = TypeVar("C")
+
+#: field metadata marking a secret value
+SECRET: Mapping[str, bool] = {"secret": True}
+
+
+def secret_field(default: Any = None) -> Any:
+    """A config field holding a secret (redacted in ``repr`` and errors)."""
+    return dataclasses.field(default=default, repr=False, metadata=SECRET)
+
+
+_TRUE = {"true", "1", "yes", "on"}
+_FALSE = {"false", "0", "no", "off"}
+
+
+def _coerce(scheme: str, name: str, value: Any, annotation: Any, secret: bool) -> Any:
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        options = [a for a in args if a is not type(None)]
+        last: ConfigInvalid | None = None
+        for option in options:
+            try:
+                return _coerce(scheme, name, value, option, secret)
+            except ConfigInvalid as exc:
+                last = exc
+        assert last is not None
+        raise last
+    shown = "<redacted>" if secret else repr(value)
+
+    def bad(expected: str) -> ConfigInvalid:
+        return ConfigInvalid(
+            f"config key {name!r} of service {scheme!r} must be {expected}, got {shown}",
+            service=scheme,
+        )
+
+    if annotation is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in _TRUE | _FALSE:
+            return value.lower() in _TRUE
+        raise bad("a bool")
+    if annotation is int:
+        if isinstance(value, bool):
+            raise bad("an int")
+        if isinstance(value, int):
+            return value
+        if isinstance(value, str):
+            try:
+                return int(value)
+            except ValueError:
+                raise bad("an int") from None
+        raise bad("an int")
+    if annotation is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        if isinstance(value, str):
+            try:
+                return float(value)
+            except ValueError:
+                raise bad("a number") from None
+        raise bad("a number")
+    if annotation is str:
+        if isinstance(value, str):
+            return value
+        raise bad("a str")
+    return value
+
+
+def parse_config(cls: type[C], scheme: str, values: Mapping[str, Any]) -> C:
+    """Build config dataclass ``cls`` from ``values``.
+
+    Raises:
+        ConfigInvalid: for an unknown key (named) or a value of the wrong type.
+    """
+    fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    hints = typing.get_type_hints(cls)
+    kwargs: dict[str, Any] = {}
+    for key, value in values.items():
+        field = fields.get(key)
+        if field is None:
+            known = ", ".join(sorted(fields))
+            raise ConfigInvalid(
+                f"unknown config key {key!r} for service {scheme!r} (known keys: {known})",
+                service=scheme,
+            )
+        secret = bool(field.metadata.get("secret"))
+        kwargs[key] = _coerce(scheme, key, value, hints[key], secret)
+    try:
+        return cls(**kwargs)
+    except ConfigInvalid as exc:
+        exc.service = exc.service or scheme
+        raise
+
+
+def config_repr(config: Any) -> str:
+    """``repr`` of a config dataclass showing only set, non-secret fields."""
+    shown = []
+    for f in dataclasses.fields(config):
+        value = getattr(config, f.name)
+        if value is None or value == f.default:
+            continue
+        shown.append(f"{f.name}=<redacted>" if f.metadata.get("secret") else f"{f.name}={value!r}")
+    return f"{type(config).__name__}({', '.join(shown)})"
