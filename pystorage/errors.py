@@ -94,9 +94,7 @@ class Error(Exception):
         self.temporary = self.default_temporary if temporary is None else temporary
         self.retry_after = retry_after
 
-    def with_context(
-        self, *, operation: str = "", path: str = "", service: str = ""
-    ) -> Error:
+    def with_context(self, *, operation: str = "", path: str = "", service: str = "") -> Error:
         """Fill in the context fields that are still empty; returns ``self``."""
         self.operation = self.operation or operation
         self.path = self.path or path
@@ -124,17 +122,30 @@ class Error(Exception):
     def __reduce__(self) -> tuple[Any, ...]:
         return (
             _rebuild,
-            (type(self), self.message, self.operation, self.path, self.service,
-             self.temporary, self.retry_after),
+            (
+                type(self),
+                self.message,
+                self.operation,
+                self.path,
+                self.service,
+                self.temporary,
+                self.retry_after,
+            ),
         )
 
 
 def _rebuild(
-    cls: type[Error], message: str, operation: str, path: str, service: str,
-    temporary: bool, retry_after: float | None,
+    cls: type[Error],
+    message: str,
+    operation: str,
+    path: str,
+    service: str,
+    temporary: bool,
+    retry_after: float | None,
 ) -> Error:
-    return cls(message, operation=operation, path=path, service=service,
-               temporary=temporary, retry_after=retry_after)
+    return cls(
+        message, operation=operation, path=path, service=service, temporary=temporary, retry_after=retry_after
+    )
 
 
 class NotFound(Error, FileNotFoundError):
@@ -222,9 +233,19 @@ class Unexpected(Error):
 _BY_KIND: dict[ErrorKind, type[Error]] = {
     cls.kind: cls
     for cls in (
-        NotFound, PermissionDenied, AlreadyExists, IsADirectory, NotADirectory,
-        ConditionNotMatch, RateLimited, RangeNotSatisfied, IsSameFile,
-        Unsupported, ConfigInvalid, InvalidPath, Unexpected,
+        NotFound,
+        PermissionDenied,
+        AlreadyExists,
+        IsADirectory,
+        NotADirectory,
+        ConditionNotMatch,
+        RateLimited,
+        RangeNotSatisfied,
+        IsSameFile,
+        Unsupported,
+        ConfigInvalid,
+        InvalidPath,
+        Unexpected,
     )
 }
 

@@ -144,9 +144,7 @@ class Accessor(abc.ABC):
         """``multipart``: start an upload, return its id."""
         raise self._unsupported("create_multipart", path)
 
-    async def write_part(
-        self, path: str, upload_id: str, number: int, data: Buffer, op: OpWrite
-    ) -> Part:
+    async def write_part(self, path: str, upload_id: str, number: int, data: Buffer, op: OpWrite) -> Part:
         """``multipart``: upload part ``number`` (1-based)."""
         raise self._unsupported("write_part", path)
 

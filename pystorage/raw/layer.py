@@ -68,9 +68,7 @@ class LayeredAccessor(Accessor):
     async def initiate_multipart(self, path: str, op: OpWrite) -> str:
         return await self.inner.initiate_multipart(path, op)
 
-    async def write_part(
-        self, path: str, upload_id: str, number: int, data: Buffer, op: OpWrite
-    ) -> Part:
+    async def write_part(self, path: str, upload_id: str, number: int, data: Buffer, op: OpWrite) -> Part:
         return await self.inner.write_part(path, upload_id, number, data, op)
 
     async def complete_multipart(

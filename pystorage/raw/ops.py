@@ -23,10 +23,8 @@ __all__ = [
     "OpWrite",
 ]
 
-_op = dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
 
-
-@_op
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
 class OpStat:
     """Options of ``stat``."""
 
@@ -38,7 +36,7 @@ class OpStat:
     sse: SseSpec | None = None
 
 
-@_op
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
 class OpRead:
     """Options of one ranged read: bytes ``[offset, offset + size)``;
     ``size=None`` reads to the end."""
@@ -58,7 +56,7 @@ class OpRead:
         return dataclasses.replace(self, offset=self.offset + delivered, size=size)
 
 
-@_op
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
 class OpWrite:
     """Options of a write (one-shot, streamed or multipart)."""
 
@@ -76,7 +74,7 @@ class OpWrite:
     sse: SseSpec | None = None
 
 
-@_op
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
 class OpList:
     """Options of ``list``: ``start_after`` is relative to the root."""
 
@@ -86,33 +84,33 @@ class OpList:
     versions: bool = False
 
 
-@_op
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
 class OpDelete:
     """Options of ``delete``."""
 
     version: str | None = None
 
 
-@_op
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
 class OpCreateDir:
     """Options of ``create_dir``."""
 
 
-@_op
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
 class OpCopy:
     """Options of ``copy``."""
 
     sse: SseSpec | None = None
 
 
-@_op
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
 class OpRename:
     """Options of ``rename``."""
 
     sse: SseSpec | None = None
 
 
-@_op
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
 class OpPresign:
     """Options of a presign: ``method`` is ``"GET"``, ``"PUT"`` or ``"HEAD"``."""
 

@@ -130,7 +130,7 @@ class MemoryAccessor(Accessor):
         return self._root + ("" if path == "/" else path)
 
     def _rel(self, key: str) -> str:
-        return key[len(self._root):]
+        return key[len(self._root) :]
 
     def _set(self, key: str, obj: _Object) -> None:
         if key not in self._objects:
@@ -153,7 +153,11 @@ class MemoryAccessor(Accessor):
         current = self._objects.get(key)
         if (op.if_not_exists or op.if_none_match == "*") and current is not None:
             raise ConditionNotMatch("object already exists", operation="write", path=path)
-        if op.if_none_match not in (None, "*") and current is not None and current.meta.etag == op.if_none_match:
+        if (
+            op.if_none_match not in (None, "*")
+            and current is not None
+            and current.meta.etag == op.if_none_match
+        ):
             raise ConditionNotMatch("if_none_match matches the current etag", operation="write", path=path)
         if op.if_match is not None and (current is None or op.if_match not in ("*", current.meta.etag)):
             raise ConditionNotMatch("if_match does not match the current etag", operation="write", path=path)
@@ -205,7 +209,7 @@ class MemoryAccessor(Accessor):
                 f"offset {op.offset} is past the end ({length} bytes)", operation="read", path=path
             )
         end = length if op.size is None else min(length, op.offset + op.size)
-        return _BytesReader(obj.data[op.offset:end], dataclasses.replace(obj.meta))
+        return _BytesReader(obj.data[op.offset : end], dataclasses.replace(obj.meta))
 
     async def write(self, path: str, op: OpWrite) -> RawWriter:
         return _MemoryWriter(self, path, op)
@@ -220,19 +224,24 @@ class MemoryAccessor(Accessor):
         for path in paths:
             self._pop(self._key(path))
 
-    async def list(self, path: str, op: OpList) -> AsyncIterator[Entry]:  # type: ignore[override]
+    async def list(self, path: str, op: OpList) -> AsyncIterator[Entry]:
         prefix = self._key(path) if path != "/" else self._root
         start = prefix
         if op.start_after is not None:
             start = max(start, self._key(op.start_after) + "\x00")
-        i = bisect.bisect_left(self._sorted, start)
+        # walk by key, not by index, so deletes during the listing skip nothing
+        cursor, inclusive = start, True
         last_dir = None
-        while i < len(self._sorted):
-            key = self._sorted[i]
+        while True:
+            find = bisect.bisect_left if inclusive else bisect.bisect_right
+            i = find(self._sorted, cursor)
+            if i >= len(self._sorted):
+                break
+            key = cursor = self._sorted[i]
+            inclusive = False
             if not key.startswith(prefix):
                 break
-            i += 1
-            rest = key[len(prefix):]
+            rest = key[len(prefix) :]
             if not rest:
                 continue
             if op.recursive:

@@ -1,0 +1,817 @@
+"""The public :class:`Operator`: path rules, capability checks, one-shot
+operations, layering, and the engines behind ``open``."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import urllib.parse
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, Mapping
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Literal, overload
+
+from . import errors
+from ._reader import AsyncReader
+from ._writer import AsyncWriter, check_bytes, open_raw_writer
+from .raw.accessor import Accessor, Buffer
+from .raw.buffered import as_view
+from .raw.layer import Layer
+from .raw.multipart import DEFAULT_PART_SIZE
+from .raw.ops import (
+    OpCopy,
+    OpCreateDir,
+    OpDelete,
+    OpList,
+    OpPresign,
+    OpRead,
+    OpRename,
+    OpStat,
+    OpWrite,
+)
+from .raw.path import normalize_path
+from .raw.ranged import RangeReader, read_all
+from .raw.tasks import call_progress, run_concurrently
+from .services import build_accessor, service_module
+from .types import Capability, Entry, Metadata, OperatorInfo, PresignedRequest
+
+if TYPE_CHECKING:
+    from ._blocking import BlockingOperator
+
+__all__ = ["Operator", "Progress"]
+
+#: ``progress(done_bytes, total_bytes_or_None)``, sync or async
+Progress = Callable[[int, int | None], Any]
+
+#: paths deleted concurrently by ``delete_many`` on services without batches
+_DELETE_CONCURRENCY = 8
+
+
+def _aware(name: str, value: dt.datetime | None) -> dt.datetime | None:
+    if value is not None:
+        if not isinstance(value, dt.datetime):
+            raise TypeError(f"{name} must be a datetime, not {type(value).__name__}")
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"{name} must be a timezone-aware datetime")
+    return value
+
+
+def _positive(name: str, value: int | None, *, allow_none: bool = True, minimum: int = 1) -> None:
+    if value is None and allow_none:
+        return
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise errors.ConfigInvalid(f"{name} must be an int >= {minimum}, got {value!r}")
+
+
+def _seconds(expire: float | dt.timedelta) -> dt.timedelta:
+    if isinstance(expire, dt.timedelta):
+        delta = expire
+    elif isinstance(expire, (int, float)) and not isinstance(expire, bool):
+        delta = dt.timedelta(seconds=expire)
+    else:
+        raise TypeError(f"expire must be seconds or a timedelta, not {type(expire).__name__}")
+    if delta <= dt.timedelta(0):
+        raise errors.ConfigInvalid(f"expire must be positive, got {expire!r}")
+    return delta
+
+
+async def _pieces(data: object) -> AsyncIterator[Buffer | bytearray]:
+    """Iterate the pieces of a write's ``data`` (bytes-like, sync or async iterable)."""
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        yield data
+    elif isinstance(data, AsyncIterable):
+        async for piece in data:
+            yield check_bytes(piece)
+    elif isinstance(data, Iterable) and not isinstance(data, str):
+        for piece in data:
+            yield check_bytes(piece)
+    else:
+        raise TypeError(f"data must be bytes-like or an iterable of bytes, got {type(data).__name__}")
+
+
+class Operator:
+    """One API over every storage service.
+
+    Args:
+        scheme: the service: ``"memory"``, ``"fs"``, ``"s3"``, ``"gcs"`` ...
+        **config: the service's config keys (named as OpenDAL names them:
+            ``root``, ``bucket``, ``endpoint`` ...). An unknown key raises
+            :class:`~pystorage.errors.ConfigInvalid` naming it.
+
+    Example::
+
+        op = Operator("fs", root="/srv/data").layer(RetryLayer())
+        async with op:
+            await op.write("hello.txt", b"hi")
+            assert await op.read("hello.txt") == b"hi"
+
+    Clients open lazily on first use; ``async with op`` (or ``await
+    op.close()``) releases them.
+    """
+
+    _accessor: Accessor
+
+    def __init__(self, scheme: str, /, **config: Any) -> None:
+        self._accessor = build_accessor(scheme, config)
+
+    @classmethod
+    def from_accessor(cls, accessor: Accessor) -> Operator:
+        """Wrap an already built accessor (for driver and layer authors)."""
+        op = cls.__new__(cls)
+        op._accessor = accessor
+        return op
+
+    @classmethod
+    def from_uri(cls, uri: str, **config: Any) -> Operator:
+        """Build an operator from a URI such as
+        ``s3://bucket/prefix?region=us-east-1&endpoint=http://127.0.0.1:9000``,
+        ``fs:///srv/data`` or ``memory://``. Query parameters are config keys;
+        keyword arguments override them."""
+        parsed = urllib.parse.urlsplit(uri)
+        if not parsed.scheme:
+            raise errors.ConfigInvalid(f"URI {uri!r} has no scheme (expected e.g. 's3://bucket/')")
+        scheme = parsed.scheme.lower()
+        module = service_module(scheme)
+        values: dict[str, Any] = {}
+        for key, value in urllib.parse.parse_qsl(parsed.query, keep_blank_values=True):
+            values[key] = value
+        name_key: str | None = getattr(module, "URI_NAME_KEY", None)
+        if name_key is not None:
+            if parsed.netloc:
+                values[name_key] = parsed.netloc
+            if parsed.path.strip("/"):
+                values["root"] = parsed.path
+        elif parsed.netloc or parsed.path:
+            values["root"] = parsed.netloc + parsed.path if parsed.netloc else parsed.path
+        values.update(config)
+        return cls(scheme, **values)
+
+    def layer(self, *layers: Layer) -> Operator:
+        """A NEW operator with ``layers`` around this one's accessor;
+        ``op.layer(a, b)`` puts ``a`` outside ``b``. Put ``RetryLayer``
+        outside ``TimeoutLayer`` so that timed-out attempts are retried."""
+        accessor = self._accessor
+        for layer in reversed(layers):
+            if not isinstance(layer, Layer):
+                raise TypeError(f"expected a Layer, got {type(layer).__name__}")
+            accessor = layer.layer(accessor)
+        return Operator.from_accessor(accessor)
+
+    @property
+    def accessor(self) -> Accessor:
+        """The outermost accessor (for driver and layer authors)."""
+        return self._accessor
+
+    def __repr__(self) -> str:
+        info = self._accessor.info()
+        return f"Operator({info.scheme!r}, name={info.name!r}, root={info.root!r})"
+
+    # lifecycle ---------------------------------------------------------------
+    async def __aenter__(self) -> Operator:
+        await self._accessor.open()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Close pooled clients. The operator reopens them if used again."""
+        await self._accessor.close()
+
+    # facts -------------------------------------------------------------------
+    def capability(self) -> Capability:
+        """What this service, as configured, can do (frozen)."""
+        return self._accessor.info().capability
+
+    @property
+    def info(self) -> OperatorInfo:
+        """Scheme, root and name of the service."""
+        info = self._accessor.info()
+        return OperatorInfo(info.scheme, info.root, info.name)
+
+    def blocking(self) -> BlockingOperator:
+        """A synchronous twin of this operator, for code without an event loop."""
+        from ._blocking import BlockingOperator
+
+        return BlockingOperator(self)
+
+    # helpers -------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _context(self, operation: str, path: str) -> Iterator[None]:
+        try:
+            yield
+        except errors.Error as exc:
+            exc.with_context(operation=operation, path=path, service=self._accessor.info().scheme)
+            raise
+
+    def _unsupported(self, operation: str, path: str, what: str) -> errors.Unsupported:
+        scheme = self._accessor.info().scheme
+        return errors.Unsupported(
+            f"{what} is not supported by service {scheme!r}",
+            operation=operation,
+            path=path,
+            service=scheme,
+        )
+
+    def _require(self, ok: bool | int | None, operation: str, path: str, what: str) -> None:
+        if not ok:
+            raise self._unsupported(operation, path, what)
+
+    def _file_path(self, path: str, operation: str) -> str:
+        p = normalize_path(path)
+        if p.endswith("/"):
+            raise errors.IsADirectory(
+                "a path ending with '/' names a directory",
+                operation=operation,
+                path=p,
+                service=self._accessor.info().scheme,
+            )
+        return p
+
+    def _read_op(
+        self,
+        path: str,
+        operation: str,
+        *,
+        offset: int = 0,
+        size: int | None = None,
+        version: str | None = None,
+        if_match: str | None = None,
+        if_none_match: str | None = None,
+        if_modified_since: dt.datetime | None = None,
+        if_unmodified_since: dt.datetime | None = None,
+        prefix: str = "read",
+    ) -> OpRead:
+        cap = self.capability()
+        _aware("if_modified_since", if_modified_since)
+        _aware("if_unmodified_since", if_unmodified_since)
+        if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
+            raise ValueError(f"offset must be an int >= 0, got {offset!r}")
+        if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 0):
+            raise ValueError(f"size must be an int >= 0 or None, got {size!r}")
+        checks = {
+            "version": version is not None,
+            "if_match": if_match is not None,
+            "if_none_match": if_none_match is not None,
+            "if_modified_since": if_modified_since is not None,
+            "if_unmodified_since": if_unmodified_since is not None,
+        }
+        for option, used in checks.items():
+            if used:
+                self._require(
+                    getattr(cap, f"{prefix}_with_{option}"), operation, path, f"{operation} with {option}"
+                )
+        return OpRead(
+            offset=offset,
+            size=size,
+            version=version,
+            if_match=if_match,
+            if_none_match=if_none_match,
+            if_modified_since=if_modified_since,
+            if_unmodified_since=if_unmodified_since,
+        )
+
+    def _write_op(
+        self,
+        path: str,
+        operation: str,
+        *,
+        content_type: str | None = None,
+        cache_control: str | None = None,
+        content_disposition: str | None = None,
+        content_encoding: str | None = None,
+        user_metadata: Mapping[str, str] | None = None,
+        if_not_exists: bool = False,
+        if_match: str | None = None,
+        if_none_match: str | None = None,
+        append: bool = False,
+        chunk: int | None = None,
+        concurrent: int = 1,
+    ) -> OpWrite:
+        cap = self.capability()
+        self._require(cap.write, operation, path, "write")
+        _positive("chunk", chunk)
+        _positive("concurrent", concurrent, allow_none=False)
+        options = {
+            "content_type": (content_type, cap.write_with_content_type),
+            "cache_control": (cache_control, cap.write_with_cache_control),
+            "content_disposition": (content_disposition, cap.write_with_content_disposition),
+            "content_encoding": (content_encoding, cap.write_with_content_encoding),
+            "user_metadata": (user_metadata, cap.write_with_user_metadata),
+            "if_match": (if_match, cap.write_with_if_match),
+        }
+        for option, (value, ok) in options.items():
+            if value is not None:
+                self._require(ok, operation, path, f"write with {option}")
+        if if_not_exists or if_none_match == "*":
+            self._require(cap.write_with_if_not_exists, operation, path, "write with if_not_exists")
+        elif if_none_match is not None:
+            self._require(cap.write_with_if_none_match, operation, path, "write with if_none_match")
+        if append:
+            self._require(cap.write_can_append, operation, path, "append")
+        if user_metadata is not None:
+            for key, value in user_metadata.items():
+                if not isinstance(key, str) or not isinstance(value, str):
+                    raise TypeError("user_metadata keys and values must be str")
+        return OpWrite(
+            content_type=content_type,
+            cache_control=cache_control,
+            content_disposition=content_disposition,
+            content_encoding=content_encoding,
+            user_metadata=dict(user_metadata) if user_metadata is not None else None,
+            if_not_exists=bool(if_not_exists) or if_none_match == "*",
+            if_match=if_match,
+            if_none_match=None if if_none_match == "*" else if_none_match,
+            append=append,
+            chunk=chunk,
+            concurrent=concurrent,
+        )
+
+    # metadata ------------------------------------------------------------------
+    async def stat(
+        self,
+        path: str,
+        *,
+        version: str | None = None,
+        if_match: str | None = None,
+        if_none_match: str | None = None,
+        if_modified_since: dt.datetime | None = None,
+        if_unmodified_since: dt.datetime | None = None,
+    ) -> Metadata:
+        """Metadata of a file, or of a directory when ``path`` ends with ``/``.
+
+        Raises:
+            NotFound: nothing at ``path``.
+            ConditionNotMatch: a condition did not hold.
+        """
+        p = normalize_path(path)
+        self._require(self.capability().stat, "stat", p, "stat")
+        op = self._read_op(
+            p,
+            "stat",
+            version=version,
+            if_match=if_match,
+            if_none_match=if_none_match,
+            if_modified_since=if_modified_since,
+            if_unmodified_since=if_unmodified_since,
+            prefix="stat",
+        )
+        with self._context("stat", p):
+            return await self._accessor.stat(
+                p,
+                OpStat(
+                    version=op.version,
+                    if_match=op.if_match,
+                    if_none_match=op.if_none_match,
+                    if_modified_since=op.if_modified_since,
+                    if_unmodified_since=op.if_unmodified_since,
+                ),
+            )
+
+    async def exists(self, path: str) -> bool:
+        """Whether something exists at ``path``."""
+        try:
+            await self.stat(path)
+        except errors.NotFound:
+            return False
+        return True
+
+    async def create_dir(self, path: str) -> None:
+        """Create a directory (and its parents). A path without a trailing
+        ``/`` is taken as a directory all the same."""
+        p = normalize_path(path)
+        if not p.endswith("/"):
+            p += "/"
+        self._require(self.capability().create_dir, "create_dir", p, "create_dir")
+        if p == "/":
+            return
+        with self._context("create_dir", p):
+            await self._accessor.create_dir(p, OpCreateDir())
+
+    # reads -----------------------------------------------------------------------
+    async def read(
+        self,
+        path: str,
+        *,
+        offset: int = 0,
+        size: int | None = None,
+        version: str | None = None,
+        if_match: str | None = None,
+        if_none_match: str | None = None,
+        if_modified_since: dt.datetime | None = None,
+        if_unmodified_since: dt.datetime | None = None,
+        chunk: int | None = None,
+        concurrent: int = 1,
+        prefetch: int = 0,
+        progress: Progress | None = None,
+    ) -> bytes:
+        """Read a whole object, or bytes ``[offset, min(offset + size, length))``.
+
+        Args:
+            offset: first byte (default 0). ``offset == length`` returns ``b""``;
+                ``offset > length`` raises ``RangeNotSatisfied``.
+            size: bytes to read (default: to the end).
+            chunk: bytes per ranged request (default: one request).
+            concurrent: ranged requests in flight (default 1).
+            prefetch: chunks buffered ahead (default 0).
+            progress: ``progress(done, total)`` as bytes arrive.
+        """
+        p = self._file_path(path, "read")
+        self._require(self.capability().read, "read", p, "read")
+        op = self._read_op(
+            p,
+            "read",
+            offset=offset,
+            size=size,
+            version=version,
+            if_match=if_match,
+            if_none_match=if_none_match,
+            if_modified_since=if_modified_since,
+            if_unmodified_since=if_unmodified_since,
+        )
+        _positive("chunk", chunk)
+        _positive("concurrent", concurrent, allow_none=False)
+        _positive("prefetch", prefetch, allow_none=False, minimum=0)
+        with self._context("read", p):
+            if chunk is None:
+                raw = await self._accessor.read(p, op)
+                if progress is None:
+                    return await read_all(raw)
+                total = raw.size
+                done = 0
+                pending: list[int] = []
+                data = await read_all(raw, pending.append)
+                for n in pending:
+                    done += n
+                    await call_progress(progress, done, total)
+                if not pending:
+                    await call_progress(progress, 0, total)
+                return data
+            reader = self._open_reader(
+                p, op, chunk=chunk, concurrent=concurrent, prefetch=prefetch, progress=progress, ranged=True
+            )
+            async with reader:
+                return await reader.read()
+
+    def _open_reader(
+        self,
+        p: str,
+        op: OpRead,
+        *,
+        chunk: int | None,
+        concurrent: int,
+        prefetch: int,
+        progress: Progress | None,
+        ranged: bool = False,
+    ) -> AsyncReader:
+        accessor = self._accessor
+
+        async def opener() -> tuple[RangeReader, Metadata]:
+            with self._context("read", p):
+                meta = await accessor.stat(p, OpStat(version=op.version))
+                if meta.is_dir:
+                    raise errors.IsADirectory("the path is a directory", operation="read", path=p)
+                length = meta.content_length
+                start, end = 0, length
+                if ranged and length is not None:
+                    if op.offset > length:
+                        raise errors.RangeNotSatisfied(
+                            f"offset {op.offset} is past the end ({length} bytes)", operation="read", path=p
+                        )
+                    start = op.offset
+                    end = length if op.size is None else min(length, op.offset + op.size)
+                if chunk is not None and end is None:
+                    raise errors.Unsupported("chunked reads need the object's size", operation="read", path=p)
+                engine = RangeReader(
+                    accessor,
+                    p,
+                    op,
+                    start=start,
+                    end=end,
+                    chunk=chunk,
+                    concurrent=concurrent,
+                    prefetch=prefetch,
+                )
+                return engine, meta
+
+        return AsyncReader(opener, path=p, progress=progress)
+
+    # writes ------------------------------------------------------------------------
+    async def write(
+        self,
+        path: str,
+        data: Buffer | bytearray | Iterable[Buffer] | AsyncIterable[Buffer],
+        *,
+        content_type: str | None = None,
+        cache_control: str | None = None,
+        content_disposition: str | None = None,
+        content_encoding: str | None = None,
+        user_metadata: Mapping[str, str] | None = None,
+        if_not_exists: bool = False,
+        if_match: str | None = None,
+        if_none_match: str | None = None,
+        append: bool = False,
+        chunk: int | None = None,
+        concurrent: int = 1,
+        progress: Progress | None = None,
+    ) -> Metadata:
+        """Write ``data`` to ``path`` (replacing it, or appending with ``append=True``).
+
+        Args:
+            data: bytes-like, or a sync or async iterable of bytes-like pieces
+                (streamed, never fully buffered).
+            content_type, cache_control, content_disposition, content_encoding,
+                user_metadata: stored with the object where the service can.
+            if_not_exists: fail with ``ConditionNotMatch`` if the object exists.
+            if_match / if_none_match: etag conditions (``if_none_match="*"``
+                equals ``if_not_exists``).
+            append: add to the end of the object (``Unsupported`` where the
+                service cannot; never silently overwrites).
+            chunk: part size for multipart uploads (default 8 MiB) or piece
+                size for streamed writers.
+            concurrent: parts uploaded at once (default 1). Memory held is at
+                most ``chunk × (concurrent + 2)``.
+            progress: ``progress(done, total)``; ``total`` is the size when
+                ``data`` is bytes-like, else ``None`` until the end.
+
+        Returns:
+            The written object's metadata (at least ``content_length``).
+        """
+        p = self._file_path(path, "write")
+        op = self._write_op(
+            p,
+            "write",
+            content_type=content_type,
+            cache_control=cache_control,
+            content_disposition=content_disposition,
+            content_encoding=content_encoding,
+            user_metadata=user_metadata,
+            if_not_exists=if_not_exists,
+            if_match=if_match,
+            if_none_match=if_none_match,
+            append=append,
+            chunk=chunk,
+            concurrent=concurrent,
+        )
+        if isinstance(data, str) or not isinstance(
+            data, (bytes, bytearray, memoryview, Iterable, AsyncIterable)
+        ):
+            raise TypeError(f"data must be bytes-like or an iterable of bytes, got {type(data).__name__}")
+        with self._context("write", p):
+            if isinstance(data, (bytes, bytearray, memoryview)):
+                view = as_view(data)
+                total = len(view)
+                part = chunk or DEFAULT_PART_SIZE
+                if not append and (not self.capability().multipart or total <= part):
+                    meta = await self._accessor.write_once(p, data if isinstance(data, bytes) else view, op)
+                    if meta.content_length is None:
+                        meta.content_length = total
+                    await call_progress(progress, total, total)
+                    return meta
+            writer = AsyncWriter(lambda: open_raw_writer(self._accessor, p, op), path=p)
+            async with writer:
+                done = 0
+                async for piece in _pieces(data):
+                    done += await writer.write(piece)
+                    await call_progress(progress, done, None)
+                meta = await writer.close()
+            await call_progress(progress, done, done)
+            return meta
+
+    # open ------------------------------------------------------------------------
+    @overload
+    def open(self, path: str, mode: Literal["rb"] = "rb", **options: Any) -> AsyncReader: ...
+    @overload
+    def open(self, path: str, mode: Literal["wb", "ab"], **options: Any) -> AsyncWriter: ...
+    @overload
+    def open(self, path: str, mode: str, **options: Any) -> AsyncReader | AsyncWriter: ...
+    def open(self, path: str, mode: str = "rb", **options: Any) -> AsyncReader | AsyncWriter:
+        """Open a seekable reader (``"rb"``) or a streamed writer (``"wb"``, ``"ab"``).
+
+        The result is awaitable and an async context manager. ``"rb"`` takes
+        the ``read`` options except ``offset``/``size`` (seek instead; a
+        ``TypeError`` if given); ``"wb"``/``"ab"`` take the ``write`` options.
+        """
+        if mode == "rb":
+            for bad in ("offset", "size"):
+                if bad in options:
+                    raise TypeError(f"open(..., 'rb') takes no {bad!r}: seek instead")
+            chunk = options.pop("chunk", None)
+            concurrent = options.pop("concurrent", 1)
+            prefetch = options.pop("prefetch", 0)
+            progress = options.pop("progress", None)
+            p = self._file_path(path, "read")
+            self._require(self.capability().read, "read", p, "read")
+            op = self._read_op(p, "read", **options)
+            _positive("chunk", chunk)
+            _positive("concurrent", concurrent, allow_none=False)
+            _positive("prefetch", prefetch, allow_none=False, minimum=0)
+            return self._open_reader(
+                p, op, chunk=chunk, concurrent=concurrent, prefetch=prefetch, progress=progress
+            )
+        if mode in ("wb", "ab"):
+            if "append" in options:
+                raise TypeError("use mode 'ab' to append, not append=")
+            progress = options.pop("progress", None)
+            p = self._file_path(path, "write")
+            wop = self._write_op(p, "write", append=mode == "ab", **options)
+            accessor = self._accessor
+
+            async def opener() -> Any:
+                with self._context("write", p):
+                    return await open_raw_writer(accessor, p, wop)
+
+            return AsyncWriter(opener, path=p, progress=progress)
+        raise ValueError(f"invalid mode {mode!r}: use 'rb', 'wb' or 'ab'")
+
+    # listing -----------------------------------------------------------------------
+    async def list(
+        self,
+        path: str = "/",
+        *,
+        recursive: bool = False,
+        limit: int | None = None,
+        start_after: str | None = None,
+        versions: bool = False,
+    ) -> AsyncIterator[Entry]:
+        """Iterate the entries below directory ``path`` (not a coroutine:
+        ``async for e in op.list("dir/")``).
+
+        Never yields ``path`` itself; directories end with ``/``;
+        ``Entry.path`` is relative to the root. A missing directory lists as
+        empty. ``start_after`` is a path relative to the root; ``limit`` caps
+        the number of entries yielded. A path without a trailing ``/`` is
+        listed as a directory.
+        """
+        p = normalize_path(path)
+        if not p.endswith("/"):
+            p += "/"
+        cap = self.capability()
+        self._require(cap.list, "list", p, "list")
+        if recursive:
+            self._require(cap.list_with_recursive, "list", p, "list with recursive")
+        if versions:
+            self._require(cap.list_with_versions, "list", p, "list with versions")
+        _positive("limit", limit, minimum=0)
+        after = None
+        if start_after is not None:
+            after = normalize_path(start_after)
+            self._require(cap.list_with_start_after, "list", p, "list with start_after")
+        if limit == 0:
+            return
+        op = OpList(recursive=recursive, limit=limit, start_after=after, versions=versions)
+        count = 0
+        with self._context("list", p):
+            lister = self._accessor.list(p, op)
+            try:
+                async for entry in lister:
+                    yield entry
+                    count += 1
+                    if limit is not None and count >= limit:
+                        return
+            finally:
+                aclose = getattr(lister, "aclose", None)
+                if aclose is not None:
+                    await aclose()
+
+    # deletes -----------------------------------------------------------------------
+    async def delete(self, path: str, *, version: str | None = None) -> None:
+        """Delete a file (or an empty directory marker); a missing path succeeds."""
+        p = normalize_path(path)
+        cap = self.capability()
+        self._require(cap.delete, "delete", p, "delete")
+        if version is not None:
+            self._require(cap.delete_with_version, "delete", p, "delete with version")
+        if p == "/":
+            return
+        with self._context("delete", p):
+            await self._accessor.delete(p, OpDelete(version=version))
+
+    async def delete_many(self, paths: Iterable[str] | AsyncIterable[str]) -> None:
+        """Delete many paths (any iterable or async iterable), batched where
+        the service can (S3 DeleteObjects). Missing paths succeed."""
+        cap = self.capability()
+        self._require(cap.delete, "delete", "", "delete")
+        batch_size = cap.delete_max_size or 1
+        batch: list[str] = []
+
+        async def flush() -> None:
+            todo = [p for p in batch if p != "/"]
+            batch.clear()
+            if not todo:
+                return
+            with self._context("delete", todo[0] if len(todo) == 1 else ""):
+                if batch_size > 1:
+                    await self._accessor.delete_batch(todo)
+                else:
+
+                    def deleter(p: str) -> Callable[[], Any]:
+                        return lambda: self._accessor.delete(p, OpDelete())
+
+                    await run_concurrently([deleter(p) for p in todo], _DELETE_CONCURRENCY)
+
+        async for path in _iter_paths(paths):
+            batch.append(normalize_path(path))
+            if len(batch) >= max(batch_size, _DELETE_CONCURRENCY * 4):
+                await flush()
+        await flush()
+
+    async def remove_all(self, path: str) -> None:
+        """Delete ``path`` and everything below it (recursive). A path
+        without a trailing ``/`` removes that file and the directory of that
+        name, if any."""
+        p = normalize_path(path)
+        if not p.endswith("/"):
+            await self.delete(p)
+            p += "/"
+        self._require(self.capability().list_with_recursive, "remove_all", p, "remove_all (recursive list)")
+        dirs: list[str] = []
+
+        async def files() -> AsyncIterator[str]:
+            async for entry in self.list(p, recursive=True):
+                if entry.path.endswith("/"):
+                    dirs.append(entry.path)
+                else:
+                    yield entry.path
+
+        await self.delete_many(files())
+        for d in sorted(dirs, key=lambda d: d.count("/"), reverse=True):
+            await self.delete(d)
+        if p != "/":
+            await self.delete(p)
+
+    # server-side ------------------------------------------------------------------------
+    async def copy(self, src: str, dst: str, *, progress: Progress | None = None) -> None:
+        """Copy file ``src`` to ``dst``: server-side where the service can,
+        else streamed through this process."""
+        s, d = self._file_path(src, "copy"), self._file_path(dst, "copy")
+        if s == d:
+            raise errors.IsSameFile("source and destination are the same", operation="copy", path=s)
+        cap = self.capability()
+        with self._context("copy", s):
+            if cap.copy:
+                total = None
+                if progress is not None:
+                    total = (await self._accessor.stat(s, OpStat())).content_length
+                await self._accessor.copy(s, d, OpCopy())
+                await call_progress(progress, total or 0, total)
+                return
+            self._require(cap.read and cap.write, "copy", s, "copy")
+            reader = self._open_reader(s, OpRead(), chunk=None, concurrent=1, prefetch=0, progress=progress)
+            async with (
+                reader,
+                AsyncWriter(lambda: open_raw_writer(self._accessor, d, OpWrite()), path=d) as w,
+            ):
+                async for piece in reader:
+                    await w.write(piece)
+
+    async def rename(self, src: str, dst: str) -> None:
+        """Move file ``src`` to ``dst`` (copy then delete where the service
+        has no native rename)."""
+        s, d = self._file_path(src, "rename"), self._file_path(dst, "rename")
+        if s == d:
+            raise errors.IsSameFile("source and destination are the same", operation="rename", path=s)
+        cap = self.capability()
+        with self._context("rename", s):
+            if cap.rename:
+                await self._accessor.rename(s, d, OpRename())
+                return
+            await self.copy(s, d)
+            await self.delete(s)
+
+    # presign ----------------------------------------------------------------------------
+    async def _presign(
+        self, path: str, method: str, flag: str, expire: float | dt.timedelta
+    ) -> PresignedRequest:
+        p = self._file_path(path, f"presign_{flag}")
+        cap = self.capability()
+        self._require(
+            cap.presign and getattr(cap, f"presign_{flag}"), f"presign_{flag}", p, f"presign_{flag}"
+        )
+        op = OpPresign(method=method, expire=_seconds(expire))
+        with self._context(f"presign_{flag}", p):
+            return await self._accessor.presign(p, op)
+
+    async def presign_read(self, path: str, expire: float | dt.timedelta) -> PresignedRequest:
+        """A signed GET request for ``path`` valid for ``expire`` (seconds or timedelta)."""
+        return await self._presign(path, "GET", "read", expire)
+
+    async def presign_write(self, path: str, expire: float | dt.timedelta) -> PresignedRequest:
+        """A signed PUT request for ``path`` valid for ``expire``."""
+        return await self._presign(path, "PUT", "write", expire)
+
+    async def presign_stat(self, path: str, expire: float | dt.timedelta) -> PresignedRequest:
+        """A signed HEAD request for ``path`` valid for ``expire``."""
+        return await self._presign(path, "HEAD", "stat", expire)
+
+
+async def _iter_paths(paths: Iterable[str] | AsyncIterable[str]) -> AsyncIterator[str]:
+    if isinstance(paths, str):
+        raise TypeError("delete_many takes an iterable of paths, not a single str")
+    if isinstance(paths, AsyncIterable):
+        async for path in paths:
+            yield path
+    else:
+        for path in paths:
+            yield path

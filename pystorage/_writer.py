@@ -1,0 +1,149 @@
+"""The public :class:`AsyncWriter` (``op.open(path, "wb")`` / ``"ab"``)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Generator
+from types import TracebackType
+from typing import Any
+
+import anyio
+
+from .raw.accessor import Accessor, Buffer, RawWriter
+from .raw.buffered import BufferedWriter, as_view
+from .raw.multipart import MultipartWriter
+from .raw.ops import OpWrite
+from .raw.tasks import call_progress
+from .types import Metadata
+
+__all__ = ["AsyncWriter", "check_bytes", "open_raw_writer"]
+
+#: pieces handed to a driver's streamed writer are at least this large
+STREAM_PIECE = 1024 * 1024
+
+
+def check_bytes(data: object) -> Buffer | bytearray:
+    """Return ``data`` if it is bytes-like, else raise ``TypeError`` naming its type."""
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        return data
+    raise TypeError(f"expected a bytes-like object, got {type(data).__name__}")
+
+
+async def open_raw_writer(accessor: Accessor, path: str, op: OpWrite) -> RawWriter:
+    """The write engine for ``op`` on ``accessor``: the core multipart engine
+    for services declaring ``multipart`` (unless appending), else the
+    driver's streamed writer behind a coalescing buffer."""
+    if accessor.info().capability.multipart and not op.append:
+        return MultipartWriter(accessor, path, op)
+    raw = await accessor.write(path, op)
+    return BufferedWriter(raw, op.chunk or STREAM_PIECE)
+
+
+class AsyncWriter:
+    """A streamed write, returned by ``op.open(path, "wb")`` (or ``"ab"``).
+
+    Both awaitable and an async context manager::
+
+        async with op.open("big.bin", "wb", chunk=8 << 20, concurrent=4) as w:
+            async for piece in source:
+                await w.write(piece)
+        # committed here; on an exception or cancellation nothing is written
+
+    Nothing is visible at the path until :meth:`close` succeeds. Memory held
+    is at most ``chunk × (concurrent + 2)`` bytes (plus the caller's buffer).
+    """
+
+    def __init__(
+        self,
+        opener: Callable[[], Awaitable[RawWriter]],
+        *,
+        path: str,
+        progress: Callable[[int, int | None], Any] | None = None,
+    ) -> None:
+        self._opener = opener
+        self._raw: RawWriter | None = None
+        self._progress = progress
+        self._written = 0
+        self._closed = False
+        self.path = path
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "open"
+        return f"<AsyncWriter path={self.path!r} written={self._written} {state}>"
+
+    async def _open(self) -> AsyncWriter:
+        if self._raw is None:
+            self._raw = await self._opener()
+        return self
+
+    def __await__(self) -> Generator[Any, None, AsyncWriter]:
+        return self._open().__await__()
+
+    async def __aenter__(self) -> AsyncWriter:
+        return await self._open()
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if exc_type is None:
+            if not self._closed:
+                await self.close()
+        else:
+            await self.abort()
+
+    @property
+    def bytes_written(self) -> int:
+        """Bytes accepted so far."""
+        return self._written
+
+    def writable(self) -> bool:
+        """``True`` until closed."""
+        return not self._closed
+
+    async def write(self, data: Buffer | bytearray) -> int:
+        """Write ``data`` (bytes-like); returns the number of bytes accepted.
+
+        On failure the whole write is aborted and the error raised.
+        """
+        check_bytes(data)
+        if self._closed:
+            raise ValueError("write to a closed writer")
+        await self._open()
+        assert self._raw is not None
+        view = as_view(data)
+        size = len(view)
+        if not size:
+            return 0
+        try:
+            await self._raw.write(data if isinstance(data, bytes) else view)
+        except BaseException:
+            await self.abort()
+            raise
+        self._written += size
+        await call_progress(self._progress, self._written, None)
+        return size
+
+    async def close(self) -> Metadata:
+        """Commit the object and return its metadata (at least ``content_length``)."""
+        if self._closed:
+            raise ValueError("the writer is already closed")
+        await self._open()
+        assert self._raw is not None
+        try:
+            meta = await self._raw.close()
+        except BaseException:
+            await self.abort()
+            raise
+        self._closed = True
+        if meta.content_length is None:
+            meta.content_length = self._written
+        await call_progress(self._progress, self._written, self._written)
+        return meta
+
+    async def abort(self) -> None:
+        """Discard everything written; nothing is left at the path. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._raw is not None:
+            with anyio.CancelScope(shield=True):
+                await self._raw.abort()

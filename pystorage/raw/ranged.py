@@ -1,0 +1,235 @@
+"""The ranged read engine, written once for every driver.
+
+:class:`RangeReader` reads bytes ``[start, end)`` of an object through
+``Accessor.read`` and serves them piece by piece at a movable position:
+
+* **stream mode** (``chunk=None``): one request streams from the position to
+  the end; a short forward seek skips within the stream, any other seek
+  reopens at the new position lazily.
+* **chunked mode**: the range is split into ``chunk``-sized requests, fetched
+  ``concurrent`` at a time, ``prefetch`` more chunks ahead, and delivered in
+  order. A seek inside the buffered window costs no request.
+
+Memory held is at most ``chunk × (concurrent + prefetch)`` plus one piece.
+A failed request raises, leaves the position where it was and keeps every
+chunk already fetched, so the next call resumes from the byte reached.
+Drivers only supply "read this byte range".
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+from collections.abc import Awaitable, Callable
+
+from ..errors import Unexpected
+from .accessor import Accessor, RawReader
+from .ops import OpRead
+from .tasks import run_concurrently
+
+__all__ = ["RangeReader", "read_all"]
+
+#: a forward seek of at most this many bytes skips inside the open stream
+STREAM_SKIP_LIMIT = 1024 * 1024
+
+
+async def read_all(raw: RawReader, on_piece: Callable[[int], object] | None = None) -> bytes:
+    """Drain a raw stream into ``bytes`` and close it.
+
+    A one-piece body is returned as is; longer bodies are gathered in an
+    ``io.BytesIO`` whose ``getvalue()`` hands over its buffer without a copy,
+    so peak memory stays near the body size. ``on_piece(n)`` is called with
+    each piece's length.
+    """
+    try:
+        first = await raw.read()
+        if not first:
+            return b""
+        if on_piece is not None:
+            on_piece(len(first))
+        piece = await raw.read()
+        if not piece:
+            return first
+        out = io.BytesIO()
+        out.write(first)
+        del first
+        while piece:
+            if on_piece is not None:
+                on_piece(len(piece))
+            out.write(piece)
+            piece = await raw.read()
+        return out.getvalue()
+    finally:
+        await raw.aclose()
+
+
+class RangeReader:
+    """Serves bytes of ``[start, end)`` of ``path`` at a movable position.
+
+    Args:
+        accessor: where to read from.
+        path: normalised path.
+        op: the read options (conditions, version); its offset/size are ignored.
+        start: first byte of the range.
+        end: end of the range (exclusive), or ``None`` if unknown (stream mode only).
+        chunk: bytes per ranged request; ``None`` for stream mode.
+        concurrent: chunk requests in flight (chunked mode).
+        prefetch: extra chunks fetched ahead of the one being read.
+    """
+
+    def __init__(
+        self,
+        accessor: Accessor,
+        path: str,
+        op: OpRead,
+        *,
+        start: int = 0,
+        end: int | None = None,
+        chunk: int | None = None,
+        concurrent: int = 1,
+        prefetch: int = 0,
+    ) -> None:
+        if chunk is not None and end is None:
+            raise ValueError("chunked mode needs the end of the range")
+        self._accessor = accessor
+        self._path = path
+        self._op = op
+        self.start = start
+        self.end = end
+        self._pos = start
+        self._chunk = chunk
+        self._concurrent = max(1, concurrent)
+        self._prefetch = max(0, prefetch)
+        # stream mode
+        self._stream: RawReader | None = None
+        self._stream_pos = start
+        self._buf = b""
+        self._buf_start = start
+        # chunked mode
+        self._window: dict[int, bytes] = {}
+
+    @property
+    def position(self) -> int:
+        """The absolute offset of the next byte served."""
+        return self._pos
+
+    def seek(self, pos: int) -> None:
+        """Move to absolute offset ``pos`` (no I/O)."""
+        if pos < 0:
+            raise ValueError(f"negative seek position {pos}")
+        self._pos = pos
+
+    async def aclose(self) -> None:
+        """Close the open stream and drop buffers."""
+        stream, self._stream = self._stream, None
+        self._buf = b""
+        self._window.clear()
+        if stream is not None:
+            await stream.aclose()
+
+    async def read_piece(self, limit: int = -1) -> bytes:
+        """The next bytes at the position (at most ``limit`` if ``limit >= 0``);
+        ``b""`` at the end of the range."""
+        if limit == 0 or (self.end is not None and self._pos >= self.end):
+            return b""
+        if self._chunk is None:
+            piece = await self._stream_piece(limit)
+        else:
+            piece = await self._chunk_piece(self._chunk, limit)
+        self._pos += len(piece)
+        return piece
+
+    # stream mode ---------------------------------------------------------
+    def _from_buffer(self, limit: int) -> bytes | None:
+        offset = self._pos - self._buf_start
+        if not 0 <= offset < len(self._buf):
+            return None
+        if offset == 0 and (limit < 0 or limit >= len(self._buf)):
+            return self._buf
+        stop = len(self._buf) if limit < 0 else min(len(self._buf), offset + limit)
+        return self._buf[offset:stop]
+
+    async def _stream_piece(self, limit: int) -> bytes:
+        piece = self._from_buffer(limit)
+        if piece is not None:
+            return piece
+        stream = self._stream
+        if stream is None or not self._stream_pos <= self._pos <= self._stream_pos + STREAM_SKIP_LIMIT:
+            if stream is not None:
+                self._stream = None
+                await stream.aclose()
+            size = None if self.end is None else self.end - self._pos
+            stream = await self._accessor.read(
+                self._path, dataclasses.replace(self._op, offset=self._pos, size=size)
+            )
+            self._stream = stream
+            self._stream_pos = self._pos
+            self._buf, self._buf_start = b"", self._pos
+        while True:
+            try:
+                data = await stream.read()
+            except BaseException:
+                self._stream = None
+                await stream.aclose()
+                raise
+            if not data:
+                self._stream = None
+                await stream.aclose()
+                if self.end is not None and self._stream_pos < self.end:
+                    raise Unexpected(
+                        f"the stream ended at byte {self._stream_pos}, expected {self.end}",
+                        operation="read",
+                        path=self._path,
+                        temporary=True,
+                    )
+                self.end = self._stream_pos
+                return b""
+            self._buf, self._buf_start = data, self._stream_pos
+            self._stream_pos += len(data)
+            piece = self._from_buffer(limit)
+            if piece is not None:
+                return piece
+
+    # chunked mode --------------------------------------------------------
+    async def _chunk_piece(self, chunk: int, limit: int) -> bytes:
+        assert self.end is not None
+        index = (self._pos - self.start) // chunk
+        if index not in self._window:
+            await self._fetch_from(index, chunk)
+        data = self._window[index]
+        offset = self._pos - (self.start + index * chunk)
+        for old in [k for k in self._window if k < index]:
+            del self._window[old]
+        if offset == 0 and (limit < 0 or limit >= len(data)):
+            return data
+        stop = len(data) if limit < 0 else min(len(data), offset + limit)
+        return data[offset:stop]
+
+    async def _fetch_from(self, index: int, chunk: int) -> None:
+        assert self.end is not None
+        last = (self.end - self.start - 1) // chunk
+        capacity = self._concurrent + self._prefetch
+        wanted = [k for k in range(index, min(index + capacity, last + 1)) if k not in self._window]
+        keep = {k for k in self._window if index <= k < index + capacity}
+        self._window = {k: v for k, v in self._window.items() if k in keep}
+
+        def fetcher(k: int) -> Callable[[], Awaitable[None]]:
+            async def fetch() -> None:
+                lo = self.start + k * chunk
+                hi = min(self.end or 0, lo + chunk)
+                raw = await self._accessor.read(
+                    self._path, dataclasses.replace(self._op, offset=lo, size=hi - lo)
+                )
+                data = await read_all(raw)
+                if len(data) != hi - lo:
+                    raise Unexpected(
+                        f"ranged read of bytes {lo}-{hi} returned {len(data)} bytes",
+                        operation="read",
+                        path=self._path,
+                        temporary=True,
+                    )
+                self._window[k] = data
+
+            return fetch
+
+        await run_concurrently([fetcher(k) for k in wanted], self._concurrent)
