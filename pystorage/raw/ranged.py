@@ -213,23 +213,34 @@ class RangeReader:
         keep = {k for k in self._window if index <= k < index + capacity}
         self._window = {k: v for k, v in self._window.items() if k in keep}
 
+        failures: dict[int, Exception] = {}
+
         def fetcher(k: int) -> Callable[[], Awaitable[None]]:
             async def fetch() -> None:
                 lo = self.start + k * chunk
                 hi = min(self.end or 0, lo + chunk)
-                raw = await self._accessor.read(
-                    self._path, dataclasses.replace(self._op, offset=lo, size=hi - lo)
-                )
-                data = await read_all(raw)
+                try:
+                    raw = await self._accessor.read(
+                        self._path, dataclasses.replace(self._op, offset=lo, size=hi - lo)
+                    )
+                    data = await read_all(raw)
+                except Exception as exc:
+                    # a chunk read ahead may fail without failing this read:
+                    # it is fetched again when it is needed
+                    failures[k] = exc
+                    return
                 if len(data) != hi - lo:
-                    raise Unexpected(
+                    failures[k] = Unexpected(
                         f"ranged read of bytes {lo}-{hi} returned {len(data)} bytes",
                         operation="read",
                         path=self._path,
                         temporary=True,
                     )
+                    return
                 self._window[k] = data
 
             return fetch
 
         await run_concurrently([fetcher(k) for k in wanted], self._concurrent)
+        if index not in self._window:
+            raise failures[index]
