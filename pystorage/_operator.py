@@ -554,7 +554,7 @@ class Operator:
             chunk=chunk,
             concurrent=concurrent,
         )
-        if isinstance(data, str) or not isinstance(
+        if isinstance(data, (str, Mapping)) or not isinstance(
             data, (bytes, bytearray, memoryview, Iterable, AsyncIterable)
         ):
             raise TypeError(f"data must be bytes-like or an iterable of bytes, got {type(data).__name__}")
@@ -572,9 +572,10 @@ class Operator:
             writer = AsyncWriter(lambda: open_raw_writer(self._accessor, p, op), path=p)
             async with writer:
                 done = 0
-                async for piece in _pieces(data):
-                    done += await writer.write(piece)
-                    await call_progress(progress, done, None)
+                async with contextlib.aclosing(_pieces(data)) as pieces:
+                    async for piece in pieces:
+                        done += await writer.write(piece)
+                        await call_progress(progress, done, None)
                 meta = await writer.close()
             await call_progress(progress, done, done)
             return meta
@@ -711,10 +712,11 @@ class Operator:
 
                     await run_concurrently([deleter(p) for p in todo], _DELETE_CONCURRENCY)
 
-        async for path in _iter_paths(paths):
-            batch.append(normalize_path(path))
-            if len(batch) >= max(batch_size, _DELETE_CONCURRENCY * 4):
-                await flush()
+        async with contextlib.aclosing(_iter_paths(paths)) as it:
+            async for path in it:
+                batch.append(normalize_path(path))
+                if len(batch) >= max(batch_size, _DELETE_CONCURRENCY * 4):
+                    await flush()
         await flush()
 
     async def remove_all(self, path: str) -> None:
@@ -735,7 +737,8 @@ class Operator:
                 else:
                     yield entry.path
 
-        await self.delete_many(files())
+        async with contextlib.aclosing(files()) as paths:
+            await self.delete_many(paths)
         for d in sorted(dirs, key=lambda d: d.count("/"), reverse=True):
             await self.delete(d)
         if p != "/":
