@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from . import errors, sse
 from ._blocking import BlockingFile, BlockingOperator
+from ._multipart import MultipartUpload
 from ._operator import Operator, Progress
 from ._reader import AsyncReader
 from ._writer import AsyncWriter
@@ -44,6 +45,7 @@ __all__ = [
     "Entry",
     "EntryMode",
     "Metadata",
+    "MultipartUpload",
     "Operator",
     "OperatorInfo",
     "Part",

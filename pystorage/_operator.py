@@ -6,11 +6,20 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import urllib.parse
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, Mapping
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    AsyncIterator,
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+)
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 from . import errors
+from ._multipart import MultipartUpload
 from ._reader import AsyncReader
 from ._writer import AsyncWriter, check_bytes, open_raw_writer
 from .raw.accessor import Accessor, Buffer
@@ -32,7 +41,7 @@ from .raw.path import normalize_path
 from .raw.ranged import RangeReader, read_all
 from .raw.tasks import call_progress, run_concurrently
 from .services import build_accessor, service_module
-from .types import Capability, Entry, Metadata, OperatorInfo, PresignedRequest
+from .types import Capability, Entry, Metadata, OperatorInfo, PresignedRequest, UploadInfo
 
 if TYPE_CHECKING:
     from ._blocking import BlockingOperator
@@ -74,7 +83,7 @@ def _seconds(expire: float | dt.timedelta) -> dt.timedelta:
     return delta
 
 
-async def _pieces(data: object) -> AsyncIterator[Buffer | bytearray]:
+async def _pieces(data: object) -> AsyncGenerator[Buffer | bytearray, None]:
     """Iterate the pieces of a write's ``data`` (bytes-like, sync or async iterable)."""
     if isinstance(data, (bytes, bytearray, memoryview)):
         yield data
@@ -626,6 +635,60 @@ class Operator:
             return AsyncWriter(opener, path=p, progress=progress)
         raise ValueError(f"invalid mode {mode!r}: use 'rb', 'wb' or 'ab'")
 
+    # explicit multipart ----------------------------------------------------------------
+    async def create_multipart(self, path: str, **write_options: Any) -> MultipartUpload:
+        """Start a resumable multipart upload of ``path`` (``multipart``
+        capability); takes the ``write`` options except ``append``, ``chunk``,
+        ``concurrent`` and ``progress``. Save ``upload_id`` to resume later."""
+        p = self._file_path(path, "create_multipart")
+        self._require(self.capability().multipart, "create_multipart", p, "multipart upload")
+        for bad in ("append", "chunk", "concurrent", "progress"):
+            if bad in write_options:
+                raise TypeError(f"create_multipart takes no {bad!r}")
+        op = self._write_op(p, "create_multipart", **write_options)
+        with self._context("create_multipart", p):
+            upload_id = await self._accessor.initiate_multipart(p, op)
+        return MultipartUpload(self._accessor, p, upload_id, op)
+
+    def resume_multipart(self, path: str, upload_id: str, **write_options: Any) -> MultipartUpload:
+        """The upload ``upload_id`` of ``path`` again, after a restart (no
+        request is sent). Pass the same write options as at creation (SSE
+        customer keys in particular)."""
+        p = self._file_path(path, "resume_multipart")
+        self._require(self.capability().multipart, "resume_multipart", p, "multipart upload")
+        if not isinstance(upload_id, str) or not upload_id:
+            raise errors.ConfigInvalid(f"invalid upload_id {upload_id!r}", path=p)
+        op = self._write_op(p, "resume_multipart", **write_options)
+        return MultipartUpload(self._accessor, p, upload_id, op)
+
+    async def list_multipart_uploads(self, prefix: str = "") -> AsyncIterator[UploadInfo]:
+        """Multipart uploads in progress whose path starts with ``prefix``."""
+        p = normalize_path(prefix) if prefix else ""
+        p = "" if p == "/" else p
+        self._require(self.capability().multipart, "list_multipart_uploads", p, "multipart upload")
+        with self._context("list_multipart_uploads", p):
+            async for upload in self._accessor.list_multipart_uploads(p):
+                yield upload
+
+    async def abort_multipart_uploads(
+        self, prefix: str = "", *, older_than: dt.timedelta | float | None = None
+    ) -> int:
+        """Abort the uploads under ``prefix`` started more than ``older_than``
+        ago (seconds or timedelta; ``None`` aborts all). Returns how many."""
+        age = None
+        if older_than is not None:
+            age = older_than if isinstance(older_than, dt.timedelta) else dt.timedelta(seconds=older_than)
+        now = dt.datetime.now(dt.timezone.utc)
+        stale = [
+            u
+            async for u in self.list_multipart_uploads(prefix)
+            if age is None or u.initiated is None or now - u.initiated >= age
+        ]
+        for upload in stale:
+            with self._context("abort_multipart", upload.path):
+                await self._accessor.abort_multipart(upload.path, upload.upload_id)
+        return len(stale)
+
     # listing -----------------------------------------------------------------------
     async def list(
         self,
@@ -730,7 +793,7 @@ class Operator:
         self._require(self.capability().list_with_recursive, "remove_all", p, "remove_all (recursive list)")
         dirs: list[str] = []
 
-        async def files() -> AsyncIterator[str]:
+        async def files() -> AsyncGenerator[str, None]:
             async for entry in self.list(p, recursive=True):
                 if entry.path.endswith("/"):
                     dirs.append(entry.path)
@@ -809,7 +872,7 @@ class Operator:
         return await self._presign(path, "HEAD", "stat", expire)
 
 
-async def _iter_paths(paths: Iterable[str] | AsyncIterable[str]) -> AsyncIterator[str]:
+async def _iter_paths(paths: Iterable[str] | AsyncIterable[str]) -> AsyncGenerator[str, None]:
     if isinstance(paths, str):
         raise TypeError("delete_many takes an iterable of paths, not a single str")
     if isinstance(paths, AsyncIterable):

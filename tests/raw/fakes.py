@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+import datetime as dt
+from collections.abc import AsyncIterator, Sequence
 
 import anyio
 
 from pystorage import errors
 from pystorage.raw.accessor import Accessor, AccessorInfo, Buffer, RawReader
 from pystorage.raw.ops import OpRead, OpStat, OpWrite
-from pystorage.types import Capability, Metadata, Part
+from pystorage.types import Capability, Metadata, Part, UploadInfo
 
 
 class ChunkReader(RawReader):
@@ -54,7 +55,7 @@ class FakeMultipart(Accessor):
     def info(self) -> AccessorInfo:
         cap = Capability(
             stat=True, read=True, write=True, write_can_multi=True, multipart=True,
-            write_multi_min_size=self.min_part,
+            write_multi_min_size=self.min_part, write_multi_max_size=1 << 20, write_multi_max_parts=100,
         )
         return AccessorInfo("fake", "/", "fake", cap)
 
@@ -114,3 +115,11 @@ class FakeMultipart(Accessor):
     async def abort_multipart(self, path: str, upload_id: str) -> None:
         self.calls.append(("abort", upload_id))
         self.uploads.pop(upload_id, None)
+
+    async def list_parts(self, path: str, upload_id: str) -> AsyncIterator[Part]:  # type: ignore[override]
+        for number, data in sorted(self.uploads[upload_id].items()):
+            yield Part(number=number, etag=f"e{number}", size=len(data))
+
+    async def list_multipart_uploads(self, prefix: str) -> AsyncIterator[UploadInfo]:  # type: ignore[override]
+        for upload_id in self.uploads:
+            yield UploadInfo("k", upload_id, dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1))
