@@ -83,6 +83,12 @@ def _seconds(expire: float | dt.timedelta) -> dt.timedelta:
     return delta
 
 
+async def _slices(view: memoryview, size: int) -> AsyncGenerator[Buffer, None]:
+    """``size``-byte views of a buffer (no copies)."""
+    for start in range(0, len(view), size):
+        yield view[start : start + size]
+
+
 async def _pieces(data: object) -> AsyncGenerator[Buffer | bytearray, None]:
     """Iterate the pieces of a write's ``data`` (bytes-like, sync or async iterable)."""
     if isinstance(data, (bytes, bytearray, memoryview)):
@@ -568,6 +574,8 @@ class Operator:
         ):
             raise TypeError(f"data must be bytes-like or an iterable of bytes, got {type(data).__name__}")
         with self._context("write", p):
+            total: int | None = None
+            source: AsyncGenerator[Buffer | bytearray, None]
             if isinstance(data, (bytes, bytearray, memoryview)):
                 view = as_view(data)
                 total = len(view)
@@ -578,15 +586,17 @@ class Operator:
                         meta.content_length = total
                     await call_progress(progress, total, total)
                     return meta
+                source = _slices(view, part)
+            else:
+                source = _pieces(data)
             writer = AsyncWriter(lambda: open_raw_writer(self._accessor, p, op), path=p)
             async with writer:
                 done = 0
-                async with contextlib.aclosing(_pieces(data)) as pieces:
+                async with contextlib.aclosing(source) as pieces:
                     async for piece in pieces:
                         done += await writer.write(piece)
-                        await call_progress(progress, done, None)
+                        await call_progress(progress, done, total)
                 meta = await writer.close()
-            await call_progress(progress, done, done)
             return meta
 
     # open ------------------------------------------------------------------------

@@ -136,7 +136,6 @@ class AsyncWriter:
         self._closed = True
         if meta.content_length is None:
             meta.content_length = self._written
-        await call_progress(self._progress, self._written, self._written)
         return meta
 
     async def abort(self) -> None:

@@ -41,7 +41,7 @@ class Chunker:
     def push(self, data: Buffer | bytearray) -> list[Buffer]:
         """Add ``data``; return the pieces it completed, in order."""
         view = as_view(data)
-        zero_copy = isinstance(data, bytes)
+        zero_copy = isinstance(data, bytes) or (isinstance(data, memoryview) and isinstance(data.obj, bytes))
         out: list[Buffer] = []
         size = self.size
         if self._buf:
