@@ -740,6 +740,8 @@ class Operator:
             lister = self._accessor.list(p, op)
             try:
                 async for entry in lister:
+                    if after is not None and entry.path <= after:
+                        continue  # services differ on prefixes holding start_after
                     yield entry
                     count += 1
                     if limit is not None and count >= limit:

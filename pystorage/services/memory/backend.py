@@ -263,6 +263,8 @@ class MemoryAccessor(Accessor):
                 if child == last_dir:
                     continue
                 last_dir = child
+                if op.start_after is not None and self._rel(prefix + child) <= op.start_after:
+                    continue  # a directory holding start_after, or start_after itself
                 yield Entry(self._rel(prefix + child), Metadata(mode=EntryMode.DIR))
 
     async def copy(self, src: str, dst: str, op: OpCopy) -> None:

@@ -1,0 +1,411 @@
+"""Retry temporary failures with exponential backoff; resume broken reads.
+
+:class:`RetryLayer` is the only retrier in pystorage (drivers switch their
+SDK's own retries off, so attempts do not multiply)::
+
+    op = Operator("s3", bucket="b").layer(
+        RetryLayer(max_times=4, min_delay=0.5),   # outside ...
+        TimeoutLayer(timeout=30.0),                # ... so a timed-out attempt is retried
+        LoggingLayer(),                            # inside: one record per attempt
+    )
+
+What is retried:
+
+* only :class:`~pystorage.errors.Error` with ``temporary=True`` (rate limits,
+  5xx, dropped connections, timeouts); anything else is raised at once;
+* ``max_times=3`` means up to 3 retries after the first attempt (4 attempts);
+  when the last attempt fails the error is marked persistent
+  (``temporary=False``), its message says how many attempts were made, and it
+  is raised;
+* the delay before retry ``n`` (0-based) is ``min(max_delay, min_delay *
+  factor ** n)``; with ``jitter`` it is drawn uniformly from ``[delay / 2,
+  delay]``. When the error carries ``retry_after`` (``Retry-After`` on
+  :class:`~pystorage.errors.RateLimited` and some 503s) the layer sleeps
+  ``max(retry_after, delay)``: the service's request wins even above
+  ``max_delay``;
+* every one-shot call is retried whole: ``stat``, ``create_dir``, ``read`` (the
+  opening request), ``write`` (opening the writer only), ``write_once``,
+  ``initiate_multipart``, ``write_part`` (the failed part alone, with the same
+  bytes), ``complete_multipart``, ``abort_multipart``, ``delete``,
+  ``delete_batch``, ``copy``, ``rename``, ``presign``;
+* **read streams resume**: when a stream fails (or ends before its announced
+  size) after delivering ``n`` bytes, it is closed and reopened at
+  ``op.shifted(n)``, so the caller receives exactly the object's bytes, with
+  no duplicates and no gaps. When the caller pinned neither ``if_match`` nor
+  ``version`` and the service supports ``read_with_if_match``, the reopened
+  request carries ``if_match=<etag of the first response>``: if the object was
+  replaced meanwhile the read fails with ``ConditionNotMatch`` instead of
+  splicing two versions; where the service cannot take ``if_match``, a
+  reopened response whose etag differs from the first raises
+  ``ConditionNotMatch`` all the same. A stream may break many times as long as it makes
+  progress: ``max_times`` bounds the consecutive failures without a byte
+  delivered in between (the opening included), and the backoff restarts
+  from ``min_delay`` after progress. A long download that drops now and then
+  completes; a stream that cannot deliver gives up like any call;
+* **listings resume** after the last entry yielded: the listing is reopened
+  with ``start_after`` set to that path (when the service supports
+  ``list_with_start_after``; otherwise from the start) and entries not after
+  it are skipped, relying on the lexicographic order of the accessor
+  contract. Listings of versions, ``list_parts`` and
+  ``list_multipart_uploads`` are retried only until their first item;
+* bytes written through a streamed :class:`~pystorage.raw.accessor.RawWriter`
+  are never retried: a stream cannot be replayed.
+
+Ordering caveats:
+
+* put :class:`~pystorage.layers.TimeoutLayer` **inside** (after) this layer,
+  otherwise the deadline covers all attempts and their sleeps together, and a
+  timed-out attempt is not retried;
+* a :class:`~pystorage.layers.LoggingLayer` inside this layer logs every
+  attempt, outside it logs each operation once;
+* :class:`~pystorage.layers.ChaosLayer` belongs inside this layer (that is
+  what it is for).
+
+Warning:
+    Retrying ``complete_multipart``, ``rename`` or ``initiate_multipart`` is
+    not idempotent everywhere: a retry after a lost response may report
+    ``NotFound`` (the first attempt succeeded) or leave an extra pending
+    upload (billed until aborted; see ``abort_multipart_uploads``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+
+import anyio
+
+from ..errors import ConditionNotMatch, ConfigInvalid, Error, Unexpected
+from ..raw.accessor import Accessor, Buffer, RawReader, RawWriter
+from ..raw.layer import Layer, LayeredAccessor
+from ..raw.ops import OpCopy, OpCreateDir, OpDelete, OpList, OpPresign, OpRead, OpRename, OpStat, OpWrite
+from ..types import Entry, Metadata, Part, PresignedRequest, UploadInfo
+
+__all__ = ["RetryLayer"]
+
+T = TypeVar("T")
+
+_log = logging.getLogger("pystorage.retry")
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+@dataclasses.dataclass(frozen=True)
+class RetryLayer(Layer):
+    """Retry temporary errors with exponential backoff, resuming broken reads.
+
+    Args:
+        max_times: retries after the first attempt (default 3, i.e. up to 4
+            attempts); ``0`` disables retrying but still marks errors persistent.
+        min_delay: seconds before the first retry (default 1.0).
+        max_delay: cap on the backoff delay, in seconds (default 60.0); a
+            larger ``retry_after`` sent by the service is still honoured.
+        factor: growth of the delay between retries (default 2.0, >= 1).
+        jitter: draw each delay uniformly from ``[delay / 2, delay]`` so that
+            many clients do not retry in lockstep (default ``True``).
+
+    Raises:
+        errors.ConfigInvalid: a value is out of range (the message names it).
+    """
+
+    max_times: int = 3
+    min_delay: float = 1.0
+    max_delay: float = 60.0
+    factor: float = 2.0
+    jitter: bool = True
+
+    def __post_init__(self) -> None:
+        def bad(field: str, expected: str) -> ConfigInvalid:
+            return ConfigInvalid(
+                f"RetryLayer: {field} must be {expected}, got {getattr(self, field)!r}"
+            )
+
+        if not isinstance(self.max_times, int) or isinstance(self.max_times, bool) or self.max_times < 0:
+            raise bad("max_times", "an int >= 0")
+        if not _is_number(self.min_delay) or not self.min_delay >= 0:
+            raise bad("min_delay", "a number >= 0")
+        if not _is_number(self.max_delay) or not self.max_delay >= self.min_delay:
+            raise bad("max_delay", "a number >= min_delay")
+        if not _is_number(self.factor) or not self.factor >= 1:
+            raise bad("factor", "a number >= 1")
+        if not isinstance(self.jitter, bool):
+            raise bad("jitter", "a bool")
+
+    def layer(self, inner: Accessor) -> Accessor:
+        """Wrap ``inner`` in a retrying accessor."""
+        return _RetryAccessor(inner, self)
+
+
+class _RetryAccessor(LayeredAccessor):
+    def __init__(self, inner: Accessor, config: RetryLayer) -> None:
+        super().__init__(inner)
+        self.config = config
+        self._random = random.Random()
+
+    # policy ------------------------------------------------------------------
+    def delay(self, retry: int, err: Error) -> float:
+        """Seconds to sleep before retry number ``retry`` (0-based) after ``err``."""
+        config = self.config
+        try:
+            delay = min(config.max_delay, config.min_delay * config.factor**retry)
+        except OverflowError:
+            delay = config.max_delay
+        if config.jitter and delay > 0:
+            delay = self._random.uniform(delay / 2, delay)
+        if err.retry_after is not None:
+            delay = max(delay, err.retry_after)
+        return delay
+
+    async def backoff(self, retry: int, err: Error, operation: str, path: str) -> None:
+        """Sleep before retry ``retry``, or mark ``err`` persistent and raise it
+        when the retries are used up. ``err`` must be temporary."""
+        if retry >= self.config.max_times:
+            err.temporary = False
+            err.message = f"{err.message} (gave up after {retry + 1} attempts)"
+            raise err
+        delay = self.delay(retry, err)
+        if _log.isEnabledFor(logging.DEBUG):
+            _log.debug(
+                "retrying %s %r in %.3fs (retry %d of %d) after: %s",
+                operation, path, delay, retry + 1, self.config.max_times, err,
+            )
+        await anyio.sleep(delay)
+
+    async def call(self, operation: str, path: str, func: Callable[[], Awaitable[T]]) -> T:
+        """Await ``func()`` until it succeeds, fails for good or retries run out."""
+        retry = 0
+        while True:
+            try:
+                return await func()
+            except Error as err:
+                if not err.temporary:
+                    raise
+                await self.backoff(retry, err, operation, path)
+                retry += 1
+
+    # one-shot calls ----------------------------------------------------------
+    async def stat(self, path: str, op: OpStat) -> Metadata:
+        return await self.call("stat", path, lambda: self.inner.stat(path, op))
+
+    async def create_dir(self, path: str, op: OpCreateDir) -> None:
+        await self.call("create_dir", path, lambda: self.inner.create_dir(path, op))
+
+    async def write(self, path: str, op: OpWrite) -> RawWriter:
+        return await self.call("write", path, lambda: self.inner.write(path, op))
+
+    async def write_once(self, path: str, data: Buffer, op: OpWrite) -> Metadata:
+        return await self.call("write", path, lambda: self.inner.write_once(path, data, op))
+
+    async def initiate_multipart(self, path: str, op: OpWrite) -> str:
+        return await self.call("create_multipart", path, lambda: self.inner.initiate_multipart(path, op))
+
+    async def write_part(
+        self, path: str, upload_id: str, number: int, data: Buffer, op: OpWrite
+    ) -> Part:
+        return await self.call(
+            "write_part", path, lambda: self.inner.write_part(path, upload_id, number, data, op)
+        )
+
+    async def complete_multipart(
+        self, path: str, upload_id: str, parts: Sequence[Part], op: OpWrite
+    ) -> Metadata:
+        return await self.call(
+            "complete_multipart", path, lambda: self.inner.complete_multipart(path, upload_id, parts, op)
+        )
+
+    async def abort_multipart(self, path: str, upload_id: str) -> None:
+        await self.call("abort_multipart", path, lambda: self.inner.abort_multipart(path, upload_id))
+
+    async def delete(self, path: str, op: OpDelete) -> None:
+        await self.call("delete", path, lambda: self.inner.delete(path, op))
+
+    async def delete_batch(self, paths: Sequence[str]) -> None:
+        await self.call("delete_many", "", lambda: self.inner.delete_batch(paths))
+
+    async def copy(self, src: str, dst: str, op: OpCopy) -> None:
+        await self.call("copy", src, lambda: self.inner.copy(src, dst, op))
+
+    async def rename(self, src: str, dst: str, op: OpRename) -> None:
+        await self.call("rename", src, lambda: self.inner.rename(src, dst, op))
+
+    async def presign(self, path: str, op: OpPresign) -> PresignedRequest:
+        return await self.call("presign", path, lambda: self.inner.presign(path, op))
+
+    # streams -----------------------------------------------------------------
+    async def read(self, path: str, op: OpRead) -> RawReader:
+        retry = 0
+        while True:
+            try:
+                first = await self.inner.read(path, op)
+                break
+            except Error as err:
+                if not err.temporary:
+                    raise
+                await self.backoff(retry, err, "read", path)
+                retry += 1
+        return _RetryReader(self, path, op, first, retry)
+
+    def list(self, path: str, op: OpList) -> AsyncIterator[Entry]:
+        if op.versions:
+            return self._retry_until_first("list", path, lambda: self.inner.list(path, op))
+        return self._resumable_list(path, op)
+
+    def list_parts(self, path: str, upload_id: str) -> AsyncIterator[Part]:
+        return self._retry_until_first("list_parts", path, lambda: self.inner.list_parts(path, upload_id))
+
+    def list_multipart_uploads(self, prefix: str) -> AsyncIterator[UploadInfo]:
+        return self._retry_until_first(
+            "list_multipart_uploads", prefix, lambda: self.inner.list_multipart_uploads(prefix)
+        )
+
+    async def _resumable_list(self, path: str, op: OpList) -> AsyncIterator[Entry]:
+        last: str | None = None
+        retry = 0
+        while True:
+            current = op
+            if last is not None and self.inner.info().capability.list_with_start_after:
+                current = dataclasses.replace(op, start_after=last)
+            resumed = last
+            try:
+                it = self.inner.list(path, current)
+                try:
+                    async for entry in it:
+                        if resumed is not None and entry.path <= resumed:
+                            continue  # already yielded before the listing broke
+                        last = entry.path
+                        yield entry
+                finally:
+                    await _aclose(it)
+                return
+            except Error as err:
+                if not err.temporary:
+                    raise
+                await self.backoff(retry, err, "list", path)
+                retry += 1
+
+    async def _retry_until_first(
+        self, operation: str, path: str, make: Callable[[], AsyncIterator[T]]
+    ) -> AsyncIterator[T]:
+        retry = 0
+        while True:
+            started = False
+            try:
+                it = make()
+                try:
+                    async for item in it:
+                        started = True
+                        yield item
+                finally:
+                    await _aclose(it)
+                return
+            except Error as err:
+                if started or not err.temporary:
+                    raise
+                await self.backoff(retry, err, operation, path)
+                retry += 1
+
+
+async def _aclose(it: Any) -> None:
+    aclose = getattr(it, "aclose", None)
+    if aclose is not None:
+        await aclose()
+
+
+class _RetryReader(RawReader):
+    """Delivers one ranged read, reopening it after the bytes already
+    delivered when the underlying stream fails with a temporary error.
+    ``_retries`` counts the failures since the last byte delivered."""
+
+    def __init__(
+        self, accessor: _RetryAccessor, path: str, op: OpRead, first: RawReader, retries: int
+    ) -> None:
+        self._accessor = accessor
+        self._path = path
+        self._op = op
+        self._reader: RawReader | None = first
+        self._retries = retries
+        self._delivered = 0
+        self._done = False
+        self.size = first.size
+        self.metadata = first.metadata
+        etag = first.metadata.etag if first.metadata is not None else None
+        self._etag = etag
+        self._pin: str | None = None
+        if (
+            etag
+            and op.if_match is None
+            and op.version is None
+            and accessor.inner.info().capability.read_with_if_match
+        ):
+            self._pin = etag
+
+    async def read(self) -> bytes:
+        while True:
+            if self._done:
+                return b""
+            reader = self._reader
+            try:
+                if reader is None:
+                    reader = self._reader = await self._reopen()
+                data = await reader.read()
+            except Error as err:
+                if not err.temporary:
+                    raise
+                await self._drop()
+                if self.size is not None and self._delivered >= self.size:
+                    self._done = True  # every byte was delivered; nothing to resume
+                    return b""
+                await self._accessor.backoff(self._retries, err, "read", self._path)
+                self._retries += 1
+                continue
+            if data:
+                self._delivered += len(data)
+                self._retries = 0  # progress: the next failure starts a fresh budget
+                return data
+            if self.size is not None and self._delivered < self.size:
+                short = Unexpected(
+                    f"the stream ended after {self._delivered} of {self.size} bytes",
+                    operation="read", path=self._path, service=self._accessor.info().scheme,
+                    temporary=True,
+                )
+                await self._drop()
+                await self._accessor.backoff(self._retries, short, "read", self._path)
+                self._retries += 1
+                continue
+            self._done = True
+            await self._drop()
+            return b""
+
+    async def _reopen(self) -> RawReader:
+        op = self._op.shifted(self._delivered)
+        if self._pin is not None:
+            op = dataclasses.replace(op, if_match=self._pin)
+        reader = await self._accessor.inner.read(self._path, op)
+        etag = reader.metadata.etag if reader.metadata is not None else None
+        if self._etag and etag and etag != self._etag:
+            # the service could not be asked to pin the etag; refuse to splice
+            await reader.aclose()
+            raise ConditionNotMatch(
+                "the object changed while it was being read (etag differs on resumption)",
+                operation="read", path=self._path, service=self._accessor.info().scheme,
+            )
+        return reader
+
+    async def _drop(self) -> None:
+        reader, self._reader = self._reader, None
+        if reader is not None:
+            try:
+                await reader.aclose()
+            except Error:
+                pass  # the stream is broken already; closing it is best effort
+
+    async def aclose(self) -> None:
+        self._done = True
+        reader, self._reader = self._reader, None
+        if reader is not None:
+            await reader.aclose()
