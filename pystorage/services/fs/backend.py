@@ -1,0 +1,116 @@
+"""The fs accessor: a thin async shell over :mod:`pystorage.services.fs.core`.
+
+Every method is exactly one worker-thread hand-off (listing: one per page;
+streamed reads and writes: one per block or chunk).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from ...raw.accessor import Accessor, AccessorInfo, Buffer, RawReader, RawWriter
+from ...raw.ops import OpCopy, OpCreateDir, OpDelete, OpList, OpRead, OpRename, OpStat, OpWrite
+from ...types import Capability, Entry, Metadata
+from .config import FsConfig
+from .core import FsCore, TempFile, run_shielded, run_sync
+from .lister import list_entries
+from .reader import FsReader
+from .writer import FsWriter
+
+__all__ = ["CAPABILITY", "FsAccessor"]
+
+#: what the fs service can do; everything not listed is ``False``
+CAPABILITY = Capability(
+    stat=True,
+    read=True,
+    write=True,
+    write_can_empty=True,
+    write_can_multi=True,
+    write_can_append=True,
+    write_with_if_not_exists=True,
+    create_dir=True,
+    delete=True,
+    copy=True,
+    rename=True,
+    list=True,
+    list_with_limit=True,
+    list_with_start_after=True,
+    list_with_recursive=True,
+    blocking=True,
+)
+
+
+class FsAccessor(Accessor):
+    """Files in a local directory (see ``docs/services/fs.md``).
+
+    Args:
+        config: the parsed :class:`~pystorage.services.fs.config.FsConfig`;
+            the root (and ``atomic_write_dir``) are created when missing.
+
+    Raises:
+        ConfigInvalid: the root cannot be used as a directory.
+    """
+
+    def __init__(self, config: FsConfig) -> None:
+        self._config = config
+        self._core = FsCore.from_config(config)
+        root = self._core.root.rstrip("/") + "/"
+        self._info = AccessorInfo("fs", root, root, CAPABILITY)
+
+    @property
+    def core(self) -> FsCore:
+        """The blocking primitives (for tests and the blocking operator)."""
+        return self._core
+
+    def info(self) -> AccessorInfo:
+        """Scheme ``"fs"``, the absolute root (ending with ``/``) as root and name, :data:`CAPABILITY`."""
+        return self._info
+
+    def __repr__(self) -> str:
+        return f"FsAccessor(root={self._info.root!r})"
+
+    async def stat(self, path: str, op: OpStat) -> Metadata:
+        """``stat`` (one thread call); conditions are not supported."""
+        return await run_sync(self._core.stat, path)
+
+    async def create_dir(self, path: str, op: OpCreateDir) -> None:
+        """``create_dir``: ``mkdir -p`` (one thread call)."""
+        await run_sync(self._core.create_dir, path)
+
+    async def read(self, path: str, op: OpRead) -> RawReader:
+        """``read``: a small range is read whole in one thread call; a large
+        one delivers its first block in that call and one block per
+        ``read()`` after it."""
+        first, handle, size, meta = await run_sync(self._core.open_read, path, op.offset, op.size)
+        return FsReader(first, handle, size, meta)
+
+    async def write(self, path: str, op: OpWrite) -> RawWriter:
+        """``write``: opens a temp file (one thread call) and returns its writer."""
+        temp = TempFile(self._core, path, append=op.append, if_not_exists=op.if_not_exists)
+        try:
+            await run_sync(temp.open)
+        except BaseException:
+            await run_shielded(temp.discard)
+            raise
+        return FsWriter(temp)
+
+    async def write_once(self, path: str, data: Buffer, op: OpWrite) -> Metadata:
+        """``write`` of a whole object: open, write and commit in one thread call."""
+        temp = TempFile(self._core, path, append=op.append, if_not_exists=op.if_not_exists)
+        return await run_sync(temp.write_once, data)
+
+    async def delete(self, path: str, op: OpDelete) -> None:
+        """``delete`` (one thread call); missing is fine, a non-empty directory is kept."""
+        await run_sync(self._core.delete, path)
+
+    def list(self, path: str, op: OpList) -> AsyncIterator[Entry]:
+        """``list``: sorted entries below ``path``, one thread call per page."""
+        return list_entries(self._core, path, op)
+
+    async def copy(self, src: str, dst: str, op: OpCopy) -> None:
+        """``copy`` via a temp file and a rename (one thread call)."""
+        await run_sync(self._core.copy, src, dst)
+
+    async def rename(self, src: str, dst: str, op: OpRename) -> None:
+        """``rename``: :func:`os.replace`, creating parents (one thread call)."""
+        await run_sync(self._core.rename, src, dst)
