@@ -1,0 +1,108 @@
+"""Keep secrets out of SDK logs.
+
+SDKs log requests at DEBUG (botocore logs headers, signatures and sometimes
+bodies). Drivers call :func:`install_redaction` with the logger prefixes of
+the SDK they use and the secret values of their config; every record those
+loggers emit then has known secrets and secret-looking header values
+replaced by ``<redacted>`` before any handler sees it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Iterable
+
+__all__ = ["REDACTED", "RedactingFilter", "install_redaction", "redact"]
+
+REDACTED = "<redacted>"
+
+# header or query names whose values are secret, in the shapes SDKs log them:
+# 'name': 'value'  /  name: value  /  name=value
+_SECRET_NAMES = (
+    r"authorization|x-amz-security-token|x-amz-signature|x-amz-credential|signature"
+    r"|x-amz-server-side-encryption-customer-key(?!-md5)"
+    r"|x-amz-copy-source-server-side-encryption-customer-key(?!-md5)"
+    r"|x-goog-encryption-key(?!-sha256)|x-goog-copy-source-encryption-key(?!-sha256)"
+    r"|x-goog-signature|x-goog-credential|sse_?customer_?key(?!_?md5)|copy_?source_?sse_?customer_?key(?!_?md5)"
+    r"|aws_secret_access_key|secret_access_key|aws_session_token|session_token|private_key|access_token|token"
+)
+_PATTERN = re.compile(
+    rf"""(?ix)
+    (?P<name>["']?(?:{_SECRET_NAMES})["']?)      # the name, maybe quoted
+    (?P<sep>\s*[:=]\s*b?)                        # : or = (bytes reprs too)
+    (?P<value>"[^"]*"|'[^']*'|[^\s,&}}\]]+)      # the value, quoted or bare
+    """
+)
+
+
+def _mask(match: re.Match[str]) -> str:
+    value = match.group("value")
+    quote = value[0] if value[:1] in ("'", '"') else ""
+    return f"{match.group('name')}{match.group('sep')}{quote}{REDACTED}{quote}"
+
+
+class RedactingFilter(logging.Filter):
+    """Replaces known secret values and secret-looking fields in records."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._secrets: set[str] = set()
+        self._lock = threading.Lock()
+
+    def add_secrets(self, secrets: Iterable[str | None]) -> None:
+        """Also redact these literal values (empty ones are ignored)."""
+        with self._lock:
+            self._secrets.update(s for s in secrets if s and len(s) >= 4)
+
+    def redact(self, text: str) -> str:
+        """``text`` with every secret replaced."""
+        for secret in self._secrets:
+            if secret in text:
+                text = text.replace(secret, REDACTED)
+        return _PATTERN.sub(_mask, text)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format: leave it to logging's own handling
+            return True
+        cleaned = self.redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        if record.exc_text:
+            record.exc_text = self.redact(record.exc_text)
+        return True
+
+
+_FILTER = RedactingFilter()
+_installed: set[str] = set()
+_install_lock = threading.Lock()
+
+
+def redact(text: str) -> str:
+    """``text`` with every registered secret and secret-looking field replaced."""
+    return _FILTER.redact(text)
+
+
+def install_redaction(prefixes: Iterable[str], secrets: Iterable[str | None] = ()) -> None:
+    """Attach the redacting filter to every logger named by or under ``prefixes``
+    (those that exist now: SDKs create theirs at import), and register ``secrets``.
+
+    Filters on a logger only see records created on that logger, so the filter
+    goes on each one, not just on the prefix.
+    """
+    _FILTER.add_secrets(secrets)
+    prefixes = tuple(prefixes)
+    with _install_lock:
+        names = [
+            name
+            for name in list(logging.Logger.manager.loggerDict)
+            if any(name == p or name.startswith(p + ".") for p in prefixes)
+        ]
+        for name in {*prefixes, *names}:
+            if name in _installed:
+                continue
+            logging.getLogger(name).addFilter(_FILTER)
+            _installed.add(name)
