@@ -29,11 +29,12 @@ export PIP_NO_INPUT := 1
 LINT_PATHS := $(wildcard pystorage tests benchmarks docs/gen_capabilities.py)
 
 .DEFAULT_GOAL := help
-.PHONY: help test lint bench docs capabilities clean distclean
+.PHONY: help test lint bench bench-compare docs capabilities clean distclean
 
 help:
 	@echo "make test      create .venv, install, run the whole test suite (PYTEST_ARGS=...)"
 	@echo "make bench     run the benchmark suite (BENCH_ARGS=...)"
+	@echo "make bench-compare A=old.json B=new.json   compare two benchmark results"
 	@echo "make lint      ruff check + mypy --strict"
 	@echo "make docs      regenerate docs/capabilities.md, build the docs site (mkdocs --strict)"
 	@echo "make clean     remove build artefacts and caches (distclean: also .venv)"
@@ -64,6 +65,9 @@ lint: $(VENV)/.installed
 
 bench: $(VENV)/.installed-bench
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)
+
+bench-compare: $(VENV)/.installed
+	$(BIN)/python -m benchmarks compare $(A) $(B)
 
 capabilities: $(VENV)/.installed
 	$(BIN)/python docs/gen_capabilities.py

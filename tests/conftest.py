@@ -15,6 +15,9 @@ import uuid
 
 import pytest
 
+#: session-scoped server fixtures (S3 servers, fake-gcs-server, proxies)
+pytest_plugins = ["tests.fixtures.s3", "tests.fixtures.gcs"]
+
 #: the async backends every anyio-only component must run on
 ANYIO_BACKENDS = ("asyncio", "trio")
 

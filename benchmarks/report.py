@@ -1,0 +1,406 @@
+"""The terminal report: one table per workload, the target lines of issue 6, and ``compare``.
+
+Columns of a workload's table:
+
+- throughput (MiB/s, ops/s or keys/s): median over the repetitions, with the
+  min–max; ``~`` marks a cell with at least one noisy sample;
+- CPU: client CPU (user+sys of the contender's process and its reaped
+  children) per operation (µs) or per GiB moved (s);
+- peak RSS: growth of the process's peak RSS during the timed phase (``-``
+  for a limit line: the tool runs in its own process, whose peak the kernel
+  only reports mixed with the forked interpreter's);
+- server CPU: CPU seconds the server (rclone, fake-gcs-server) used during the
+  timed phase; other: CPU seconds used by the rest of the machine;
+- pystorage ×: pystorage's throughput divided by this contender's (above 1:
+  pystorage is faster) and, in brackets, pystorage's CPU per unit divided by
+  this contender's (below 1: pystorage is cheaper).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from .workloads import MiB
+
+__all__ = ["compare", "render", "targets"]
+
+_PER_REQUEST_TARGET = ("ranged", "small_put", "small_get", "small_delete", "list")
+_TRANSFERS = ("get_bytes", "get_stream", "put_buffer", "put_stream")
+_RUST_PEERS = ("opendal_s3", "obstore_s3")
+
+
+def _cells(doc: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    return {(s["workload"], s["contender"]): s for s in doc.get("summary", [])}
+
+
+def _ok(cell: dict[str, Any] | None) -> bool:
+    return cell is not None and cell.get("status") == "ok"
+
+
+def _thr(cell: dict[str, Any]) -> float:
+    return float(cell["throughput"]["median"])
+
+
+def _cpu_unit(cell: dict[str, Any]) -> float | None:
+    stats = cell.get("cpu_per_op_s") or cell.get("cpu_per_gib_s")
+    return None if stats is None else float(stats["median"])
+
+
+def _num(x: float) -> str:
+    if x >= 100:
+        return f"{x:,.0f}"
+    if x >= 10:
+        return f"{x:.1f}"
+    return f"{x:.2f}"
+
+
+def _mib(n: float) -> str:
+    return f"{n / MiB:,.0f} MiB" if n >= 10 * MiB else f"{n / MiB:.1f} MiB"
+
+
+def _pystorage_of(doc: dict[str, Any], family: str) -> str | None:
+    for c in doc.get("contenders", []):
+        if c["family"] == family and c["role"] == "pystorage":
+            return str(c["name"])
+    return None
+
+
+def _role_names(doc: dict[str, Any], family: str, roles: Iterable[str]) -> list[str]:
+    wanted = set(roles)
+    return [
+        str(c["name"]) for c in doc.get("contenders", []) if c["family"] == family and c["role"] in wanted
+    ]
+
+
+def _table(rows: list[list[str]], indent: str = "  ") -> list[str]:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    out = []
+    for r in rows:
+        parts = [r[0].ljust(widths[0])] + [r[i].rjust(widths[i]) for i in range(1, len(r) - 1)] + [r[-1]]
+        out.append(indent + "  ".join(parts).rstrip())
+    return out
+
+
+def render(doc: dict[str, Any]) -> str:
+    """The whole report (tables, then targets) as text."""
+    cells = _cells(doc)
+    names = [c["name"] for c in doc.get("contenders", [])]
+    lines: list[str] = []
+    mode = "quick" if doc.get("quick") else "full"
+    lines.append(
+        f"pystorage benchmarks ({mode}, {doc.get('reps_done', doc.get('reps'))} rep(s), "
+        f"{doc.get('created', '?')}, {_elapsed(doc)}"
+        f"{doc.get('host', {}).get('cpus', '?')} CPUs, load {_load(doc)})"
+    )
+    for family, server in (doc.get("servers") or {}).items():
+        lines.append(f"  {family}: {server}")
+    if doc.get("budget_note"):
+        lines.append(f"  note: {doc['budget_note']}")
+    noisy_total = 0
+    for w in doc.get("workloads", []):
+        wid = w["id"]
+        present = [n for n in names if (wid, n) in cells]
+        if not present:
+            continue
+        py = _pystorage_of(doc, w["family"])
+        py_cell = cells.get((wid, py)) if py else None
+        per_request = w["unit"] != "MiB/s"
+        lines.append("")
+        lines.append(f"{wid} — {w['title']}")
+        header = [
+            "contender",
+            w["unit"],
+            "(min–max)",
+            "CPU/op" if per_request else "CPU/GiB",
+            "peak RSS",
+            "srv CPU",
+            "other",
+            "pystorage ×",
+        ]
+        rows = [header]
+        notes: list[str] = []
+        for n in present:
+            cell = cells[(wid, n)]
+            if not _ok(cell):
+                rows.append([n, cell["status"], "", "", "", "", "", ""])
+                notes.append(f"{n}: {cell['status']} — {_first_line(cell.get('reason'))}")
+                continue
+            t = cell["throughput"]
+            mark = "~" if cell.get("noisy_samples") else ""
+            noisy_total += int(cell.get("noisy_samples") or 0)
+            cpu = _cpu_unit(cell) or 0.0
+            if per_request:
+                cpu_text = f"{cpu * 1e6:,.0f} µs" if cpu >= 10e-6 else f"{cpu * 1e6:.1f} µs"
+            else:
+                cpu_text = f"{cpu:.2f} s"
+            rss = cell["rss_growth_bytes"]["median"]
+            rss_text = "-" if cell.get("rss_is_child_peak") else "+" + _mib(rss)
+            other = cell.get("other_cpu_s")
+            ratio = ""
+            if n != py and _ok(py_cell):
+                assert py_cell is not None
+                r = _thr(py_cell) / _thr(cell) if _thr(cell) else float("inf")
+                py_cpu, cpu_here = _cpu_unit(py_cell), _cpu_unit(cell)
+                cpu_ratio = f" (cpu {py_cpu / cpu_here:.2f}×)" if py_cpu and cpu_here else ""
+                ratio = f"{r:.2f}×{cpu_ratio}"
+            elif n == py:
+                ratio = "—"
+            rows.append(
+                [
+                    n,
+                    mark + _num(t["median"]),
+                    f"({_num(t['min'])}–{_num(t['max'])})",
+                    cpu_text,
+                    rss_text,
+                    f"{cell['server_cpu_s']['median']:.2f} s",
+                    f"{other['median']:.2f} s" if other else "?",
+                    ratio,
+                ]
+            )
+            if cell.get("reason"):
+                notes.append(f"{n}: {_first_line(cell['reason'])}")
+        lines.extend(_table(rows))
+        lines.extend(f"    {note}" for note in notes)
+    lines.append("")
+    if noisy_total:
+        lines.append(
+            f"~ {noisy_total} sample(s) ran while other processes used more than "
+            f"{doc.get('noise_cores', 0.25)} core(s): compare those figures with care."
+        )
+    lines.append(
+        "CPU: client process (+ its tools); peak RSS: growth during the timed phase ('-': a tool's process); "
+        "srv CPU: the server's; other: the rest of the machine's."
+    )
+    lines.append("")
+    lines.append("Targets (issue 6)")
+    for t in doc.get("targets") or targets(doc):
+        lines.append(f"  [{t['status']:>7}] {t['text']}: {t['detail']}")
+    if doc.get("path"):
+        lines.append("")
+        lines.append(f"results: {doc['path']}")
+    return "\n".join(lines) + "\n"
+
+
+def _first_line(text: object, limit: int = 200) -> str:
+    line = str(text).strip().splitlines()[0] if str(text).strip() else ""
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def _elapsed(doc: dict[str, Any]) -> str:
+    elapsed = doc.get("elapsed_s")
+    return f"took {elapsed / 60:.1f} min, " if isinstance(elapsed, (int, float)) else ""
+
+
+def _load(doc: dict[str, Any]) -> str:
+    start = doc.get("host", {}).get("loadavg_start")
+    end = doc.get("host", {}).get("loadavg_end")
+    if not start:
+        return "?"
+    return f"{start[0]:.2f}" + (f"→{end[0]:.2f}" if end else "")
+
+
+def _target(tid: str, text: str, status: str, detail: str) -> dict[str, str]:
+    return {"id": tid, "text": text, "status": status, "detail": detail}
+
+
+def targets(doc: dict[str, Any]) -> list[dict[str, str]]:
+    """Every target line of issue 6 that the run has figures for: ``status`` is
+    ``"met"``, ``"NOT met"`` or ``"n/a"`` (a figure is missing; ``detail`` says which)."""
+    cells = _cells(doc)
+    ws = {w["id"]: w for w in doc.get("workloads", [])}
+    out: list[dict[str, str]] = []
+
+    def cell(wid: str, name: str | None) -> dict[str, Any] | None:
+        c = cells.get((wid, name)) if name else None
+        return c if _ok(c) else None
+
+    def why_missing(wid: str, name: str | None) -> str:
+        c = cells.get((wid, name)) if name else None
+        if c is None:
+            return f"{name or 'pystorage'} was not run"
+        return f"{name} {c['status']}: {_first_line(c.get('reason'), 120)}"
+
+    # per-request S3 workloads: >= best of opendal/obstore and >= 3x aiobotocore
+    py = _pystorage_of(doc, "s3")
+    for wid, w in ws.items():
+        if w["family"] != "s3" or w["kind"] not in _PER_REQUEST_TARGET:
+            continue
+        text = f"{wid}: {w['unit']} ≥ best of opendal/obstore and ≥ 3× aiobotocore"
+        pc = cell(wid, py)
+        if pc is None:
+            out.append(_target(f"{wid}:per-request", text, "n/a", why_missing(wid, py)))
+            continue
+        bars = []
+        for peer in _RUST_PEERS:
+            c = cell(wid, peer)
+            if c:
+                bars.append((f"{peer} {_num(_thr(c))}", _thr(c)))
+        sdk = cell(wid, "aiobotocore_s3")
+        if sdk:
+            bars.append((f"3×aiobotocore {_num(3 * _thr(sdk))}", 3 * _thr(sdk)))
+        if not bars:
+            out.append(_target(f"{wid}:per-request", text, "n/a", "no opendal/obstore/aiobotocore figure"))
+            continue
+        need = max(b[1] for b in bars)
+        status = "met" if _thr(pc) >= need else "NOT met"
+        detail = (
+            f"pystorage {_num(_thr(pc))} vs " + ", ".join(b[0] for b in bars) + f" ({_thr(pc) / need:.2f}×)"
+        )
+        out.append(_target(f"{wid}:per-request", text, status, detail))
+
+    # large transfers: wall >= 0.95x curl (GETs); CPU per GiB <= the best peer's
+    for wid, w in ws.items():
+        if w["family"] != "s3" or w["kind"] not in _TRANSFERS:
+            continue
+        pc = cell(wid, py)
+        if w["kind"] in ("get_bytes", "get_stream"):
+            text = f"{wid}: throughput ≥ 0.95× the curl line"
+            curl = cell(wid, "curl")
+            if pc is None or curl is None:
+                out.append(
+                    _target(f"{wid}:curl", text, "n/a", why_missing(wid, py if pc is None else "curl"))
+                )
+            else:
+                r = _thr(pc) / _thr(curl)
+                out.append(
+                    _target(
+                        f"{wid}:curl",
+                        text,
+                        "met" if r >= 0.95 else "NOT met",
+                        f"pystorage {_num(_thr(pc))} vs curl {_num(_thr(curl))} MiB/s ({r:.2f}×)",
+                    )
+                )
+        text = f"{wid}: client CPU per GiB ≤ the best peer's"
+        peers = [(n, cell(wid, n)) for n in _role_names(doc, "s3", ["peer"])]
+        have = [(n, _cpu_unit(c)) for n, c in peers if c is not None and _cpu_unit(c) is not None]
+        if pc is None or not have:
+            out.append(
+                _target(f"{wid}:cpu", text, "n/a", why_missing(wid, py) if pc is None else "no peer figure")
+            )
+        else:
+            best_name, best = min(have, key=lambda x: x[1] or 0.0)
+            mine = _cpu_unit(pc) or 0.0
+            out.append(
+                _target(
+                    f"{wid}:cpu",
+                    text,
+                    "met" if best is not None and mine <= best else "NOT met",
+                    f"pystorage {mine:.2f} s/GiB vs {best_name} {best:.2f} s/GiB",
+                )
+            )
+
+    # memory bounds, every family
+    for wid, w in ws.items():
+        pyf = _pystorage_of(doc, w["family"])
+        if w["kind"] == "get_bytes":
+            bound, rule = 1.1 * w["size"], f"≤ 1.1 × {_mib(w['size'])}"
+        elif w["kind"] == "put_buffer":
+            bound = w["concurrency"] * w["chunk"]
+            rule = f"≤ {w['concurrency']} parts × {_mib(w['chunk'])}"
+        elif w["kind"] == "put_stream":
+            bound = w["chunk"] * (w["concurrency"] + 2) + 32 * MiB
+            rule = f"≤ {_mib(w['chunk'])} × ({w['concurrency']} + 2) + 32 MiB"
+        else:
+            continue
+        text = f"{wid}: peak RSS growth {rule}"
+        pc = cell(wid, pyf)
+        if pc is None:
+            out.append(_target(f"{wid}:memory", text, "n/a", why_missing(wid, pyf)))
+            continue
+        growth = float(pc["rss_growth_bytes"]["max"])
+        out.append(
+            _target(
+                f"{wid}:memory",
+                text,
+                "met" if growth <= bound else "NOT met",
+                f"pystorage +{growth / MiB:.1f} MiB (worst sample) vs bound {bound / MiB:.1f} MiB",
+            )
+        )
+
+    # fs: >= 0.9x raw os on every fs workload
+    pyfs = _pystorage_of(doc, "fs")
+    for wid, w in ws.items():
+        if w["family"] != "fs":
+            continue
+        text = f"{wid}: ≥ 0.9× raw os in a thread"
+        pc, oc = cell(wid, pyfs), cell(wid, "os_fs")
+        if pc is None or oc is None:
+            out.append(_target(f"{wid}:os", text, "n/a", why_missing(wid, pyfs if pc is None else "os_fs")))
+            continue
+        r = _thr(pc) / _thr(oc)
+        out.append(
+            _target(
+                f"{wid}:os",
+                text,
+                "met" if r >= 0.9 else "NOT met",
+                f"pystorage {_num(_thr(pc))} vs os {_num(_thr(oc))} {w['unit']} ({r:.2f}×)",
+            )
+        )
+
+    # DESIGN.md: less than 10% overhead over the service's own SDK (object stores)
+    for family, sdk_name in (("s3", "aiobotocore_s3"), ("gcs", "gcloud_aio_gcs")):
+        pyf = _pystorage_of(doc, family)
+        fws = [wid for wid, w in ws.items() if w["family"] == family]
+        if not fws:
+            continue
+        text = f"{family}: ≥ 0.9× {sdk_name} on every workload (DESIGN.md: < 10% overhead)"
+        ratios, missing = [], []
+        for wid in fws:
+            pc, sc = cell(wid, pyf), cell(wid, sdk_name)
+            if pc is None or sc is None:
+                if cells.get((wid, sdk_name), {}).get("status") != "n/a" or pc is None:
+                    missing.append(wid)
+                continue
+            ratios.append((wid, _thr(pc) / _thr(sc)))
+        if not ratios:
+            out.append(_target(f"{family}:sdk", text, "n/a", f"no pair of figures ({', '.join(missing)})"))
+            continue
+        misses = [f"{wid} {r:.2f}×" for wid, r in ratios if r < 0.9]
+        worst = min(ratios, key=lambda x: x[1])
+        detail = f"worst {worst[0]} {worst[1]:.2f}×" + (
+            f"; below 0.9×: {', '.join(misses)}" if misses else ""
+        )
+        if missing:
+            detail += f"; no figure for {', '.join(missing)}"
+        out.append(_target(f"{family}:sdk", text, "NOT met" if misses else "met", detail))
+    return out
+
+
+def compare(a: dict[str, Any], b: dict[str, Any]) -> str:
+    """Side-by-side medians of two result documents (B relative to A), and their target lines."""
+    ca, cb = _cells(a), _cells(b)
+    ws = {w["id"]: w for w in a.get("workloads", []) + b.get("workloads", [])}
+    rows = [["workload", "contender", "A", "B", "B/A", "CPU B/A", "RSS A", "RSS B"]]
+    for key in sorted(set(ca) | set(cb), key=lambda k: (list(ws).index(k[0]) if k[0] in ws else 0, k[1])):
+        x, y = ca.get(key), cb.get(key)
+        unit = ws.get(key[0], {}).get("unit", "")
+        if not (_ok(x) or _ok(y)):
+            continue
+        ta = f"{_num(_thr(x))} {unit}" if x and _ok(x) else (x or {}).get("status", "-")
+        tb = f"{_num(_thr(y))} {unit}" if y and _ok(y) else (y or {}).get("status", "-")
+        ratio = cpu = ""
+        if x and y and _ok(x) and _ok(y) and _thr(x):
+            ratio = f"{_thr(y) / _thr(x):.2f}×"
+            ux, uy = _cpu_unit(x), _cpu_unit(y)
+            cpu = f"{uy / ux:.2f}×" if ux and uy else ""
+        rss_a = _mib(x["rss_growth_bytes"]["median"]) if x and _ok(x) else ""
+        rss_b = _mib(y["rss_growth_bytes"]["median"]) if y and _ok(y) else ""
+        rows.append([key[0], key[1], ta, tb, ratio, cpu, rss_a, rss_b])
+    lines = [f"A: {a.get('created', '?')} ({'quick' if a.get('quick') else 'full'})"]
+    lines.append(f"B: {b.get('created', '?')} ({'quick' if b.get('quick') else 'full'})")
+    if a.get("quick") != b.get("quick"):
+        lines.append("warning: one run is --quick and the other is not; sizes differ")
+    lines.append("")
+    lines.extend(_table(rows))
+    ta_map = {t["id"]: t for t in a.get("targets") or targets(a)}
+    tb_map = {t["id"]: t for t in b.get("targets") or targets(b)}
+    lines.append("")
+    lines.append("Targets (A → B)")
+    for tid in list(dict.fromkeys([*ta_map, *tb_map])):
+        x_t, y_t = ta_map.get(tid), tb_map.get(tid)
+        text = (y_t or x_t or {}).get("text", tid)
+        sa = x_t["status"] if x_t else "-"
+        sb = y_t["status"] if y_t else "-"
+        lines.append(f"  {sa:>7} → {sb:<7} {text}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,326 @@
+"""The gcs accessor: a thin shell over :mod:`pystorage.services.gcs.core`.
+
+Each method is one JSON API call, or two where a condition has to be
+checked first (see :mod:`pystorage.services.gcs.conditions`). Native errors
+are mapped at this boundary by :func:`~pystorage.services.gcs.errors.map_errors`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from ...errors import IsADirectory, NotFound, RangeNotSatisfied, Unsupported
+from ...raw.accessor import Accessor, AccessorInfo, Buffer, RawReader, RawWriter
+from ...raw.ops import OpCopy, OpCreateDir, OpDelete, OpList, OpPresign, OpRead, OpRename, OpStat, OpWrite
+from ...sse import SseSpec
+from ...types import Capability, Entry, EntryMode, Metadata, PresignedRequest
+from .conditions import check_read_conditions, has_read_conditions, write_preconditions
+from .config import GcsConfig
+from .core import GcsCore, metadata_from_resource
+from .errors import SERVICE, GcsHttpError, map_errors
+from .lister import list_entries
+from .presign import UrlSigner
+from .reader import EmptyReader, GcsReader
+from .writer import GcsWriter, chunk_size
+
+__all__ = ["CAPABILITY", "GcsAccessor"]
+
+#: what the gcs service can do without a service-account key; everything not listed is ``False``
+CAPABILITY = Capability(
+    stat=True,
+    stat_with_if_match=True,
+    stat_with_if_none_match=True,
+    stat_with_if_modified_since=True,
+    stat_with_if_unmodified_since=True,
+    stat_with_version=True,
+    read=True,
+    read_with_if_match=True,
+    read_with_if_none_match=True,
+    read_with_if_modified_since=True,
+    read_with_if_unmodified_since=True,
+    read_with_version=True,
+    write=True,
+    write_can_empty=True,
+    write_can_multi=True,
+    write_with_content_type=True,
+    write_with_cache_control=True,
+    write_with_content_disposition=True,
+    write_with_content_encoding=True,
+    write_with_user_metadata=True,
+    write_with_if_not_exists=True,
+    write_with_if_match=True,
+    write_with_if_none_match=True,
+    write_total_max_size=5 * 1024**4,
+    create_dir=True,
+    delete=True,
+    delete_with_version=True,
+    copy=True,
+    rename=True,
+    list=True,
+    list_with_limit=True,
+    list_with_start_after=True,
+    list_with_recursive=True,
+    shared=True,
+    blocking=True,
+)
+
+#: added when a service-account key (with its private key) is configured
+PRESIGN = {"presign": True, "presign_read": True, "presign_stat": True, "presign_write": True}
+
+
+class GcsAccessor(Accessor):
+    """Objects in one Google Cloud Storage bucket (see ``docs/services/gcs.md``).
+
+    Args:
+        config: the parsed :class:`~pystorage.services.gcs.config.GcsConfig`.
+
+    Raises:
+        ConfigInvalid: an unreadable or invalid credential.
+
+    Built on aiohttp (asyncio only): one shared session per accessor, opened
+    on first use or by :meth:`open`, closed by :meth:`close`.
+    """
+
+    def __init__(self, config: GcsConfig) -> None:
+        self._config = config
+        self._core = GcsCore(config)
+        account = self._core.service_account
+        self._signer = UrlSigner(account, self._core.endpoint) if account is not None else None
+        capability = CAPABILITY.replace(**PRESIGN) if self._signer is not None else CAPABILITY
+        self._info = AccessorInfo(SERVICE, self._core.root, self._core.bucket, capability)
+
+    @property
+    def core(self) -> GcsCore:
+        """The JSON API calls (for tests and benchmarks)."""
+        return self._core
+
+    def info(self) -> AccessorInfo:
+        """Scheme ``"gcs"``, the root, the bucket as name, the capability."""
+        return self._info
+
+    def __repr__(self) -> str:
+        core = self._core
+        return f"GcsAccessor(bucket={core.bucket!r}, root={core.root!r}, auth={core.auth.mode})"
+
+    # lifecycle -------------------------------------------------------------------
+    async def open(self) -> None:
+        """Open the shared aiohttp session now (it also opens on first use)."""
+        await self._core.session()
+
+    async def close(self) -> None:
+        """Close the shared session; the next call opens a new one."""
+        await self._core.close()
+
+    # helpers ---------------------------------------------------------------------
+    def _sse(self, sse: SseSpec | None, operation: str, path: str) -> dict[str, str]:
+        """The request headers of a server-side encryption spec.
+
+        This is where CMEK (``kmsKeyName``) and CSEK (``x-goog-encryption-*``
+        headers) will be mapped; until then any spec is refused before a
+        request is sent, so nothing is ever written in plaintext by mistake.
+        """
+        if sse is not None:
+            raise Unsupported(
+                "server-side encryption is not supported by the gcs service yet",
+                operation=operation,
+                path=path,
+                service=SERVICE,
+            )
+        return {}
+
+    def _resource(self, key: str, op: OpWrite) -> dict[str, Any]:
+        resource: dict[str, Any] = {"name": key}
+        for field, value in (
+            ("contentType", op.content_type),
+            ("cacheControl", op.cache_control),
+            ("contentDisposition", op.content_disposition),
+            ("contentEncoding", op.content_encoding),
+            ("storageClass", self._config.default_storage_class),
+        ):
+            if value is not None:
+                resource[field] = value
+        if op.user_metadata:
+            resource["metadata"] = dict(op.user_metadata)
+        return resource
+
+    def _check_write(self, path: str, op: OpWrite) -> None:
+        self._sse(op.sse, "write", path)
+        if op.append:
+            raise Unsupported(
+                "append is not supported by the gcs service yet",
+                operation="write",
+                path=path,
+                service=SERVICE,
+            )
+
+    # metadata --------------------------------------------------------------------
+    async def stat(self, path: str, op: OpStat) -> Metadata:
+        """``objects.get``; a directory (``a/``) exists when its marker or any
+        object under it does (one ``objects.list`` of at most one item).
+        Conditions are checked against the object's metadata."""
+        self._sse(op.sse, "stat", path)
+        with map_errors("stat", path):
+            if path.endswith("/"):
+                if path == "/":
+                    return Metadata(mode=EntryMode.DIR, content_length=0)
+                page = await self._core.objects_list(self._core.key(path), max_results=1)
+                if page.get("items") or page.get("prefixes"):
+                    return Metadata(mode=EntryMode.DIR, content_length=0)
+                raise NotFound("directory not found", operation="stat", path=path, service=SERVICE)
+            resource = await self._core.objects_get(self._core.key(path), generation=op.version)
+            meta = metadata_from_resource(resource)
+            check_read_conditions(meta, op, operation="stat", path=path)
+            return meta
+
+    async def create_dir(self, path: str, op: OpCreateDir) -> None:
+        """A zero-byte ``dir/`` marker object."""
+        with map_errors("create_dir", path):
+            resource = {"name": self._core.key(path), "contentType": "application/x-directory"}
+            if self._config.default_storage_class:
+                resource["storageClass"] = self._config.default_storage_class
+            params = {"predefinedAcl": self._config.predefined_acl}
+            await self._core.objects_insert(self._core.key(path), b"", resource, params)
+
+    # reads -------------------------------------------------------------------------
+    async def read(self, path: str, op: OpRead) -> RawReader:
+        """A streamed media download of ``[offset, offset + size)``.
+
+        Without conditions this is one request. With conditions the metadata
+        is fetched and checked first and the download pinned to the checked
+        generation. A range starting at the end (GCS answers 416) is told
+        apart from one past the end with one metadata request.
+        """
+        self._sse(op.sse, "read", path)
+        if path.endswith("/"):
+            raise IsADirectory(
+                "a path ending with '/' names a directory", operation="read", path=path, service=SERVICE
+            )
+        key = self._core.key(path)
+        with map_errors("read", path):
+            known: Metadata | None = None
+            pinned: str | None = None
+            if has_read_conditions(op) or op.size == 0:
+                known = metadata_from_resource(await self._core.objects_get(key, generation=op.version))
+                check_read_conditions(known, op, operation="read", path=path)
+                pinned = None if op.version is not None else known.version
+                length = known.content_length or 0
+                if op.offset > length:
+                    raise RangeNotSatisfied(
+                        f"offset {op.offset} is past the end ({length} bytes)",
+                        operation="read",
+                        path=path,
+                        service=SERVICE,
+                    )
+                if op.offset == length or op.size == 0:
+                    return EmptyReader(known)
+            ranged = op.offset > 0 or op.size is not None
+            last = None if op.size is None else op.offset + op.size - 1
+            try:
+                response = await self._core.objects_get_media(
+                    key,
+                    generation=op.version,
+                    if_generation_match=pinned,
+                    byte_range=(op.offset, last) if ranged else None,
+                )
+            except GcsHttpError as exc:
+                if exc.status != 416:
+                    raise
+                current = metadata_from_resource(await self._core.objects_get(key, generation=op.version))
+                if op.offset == (current.content_length or 0):
+                    return EmptyReader(current)
+                raise RangeNotSatisfied(
+                    f"offset {op.offset} is past the end ({current.content_length} bytes)",
+                    operation="read",
+                    path=path,
+                    service=SERVICE,
+                ) from exc
+            skip = op.offset if ranged and response.status == 200 else 0
+            limit = op.size if ranged and response.status == 200 else None
+            return GcsReader(response, path=path, metadata=known, skip=skip, limit=limit)
+
+    # writes ------------------------------------------------------------------------
+    async def write(self, path: str, op: OpWrite) -> RawWriter:
+        """A streamed writer: a resumable upload in chunks of ``op.chunk``
+        (rounded down to a multiple of 256 KiB; default 8 MiB), or a single
+        insert when the object is smaller than one chunk."""
+        self._check_write(path, op)
+        key = self._core.key(path)
+
+        async def preconditions() -> dict[str, str | None]:
+            return await write_preconditions(self._core, key, op, path=path)
+
+        return GcsWriter(
+            self._core,
+            path=path,
+            key=key,
+            resource=self._resource(key, op),
+            preconditions=preconditions,
+            chunk=chunk_size(op.chunk),
+        )
+
+    async def write_once(self, path: str, data: Buffer, op: OpWrite) -> Metadata:
+        """One ``objects.insert`` (multipart: metadata and bytes in one request)."""
+        self._check_write(path, op)
+        key = self._core.key(path)
+        with map_errors("write", path):
+            params = await write_preconditions(self._core, key, op, path=path)
+            params["predefinedAcl"] = self._config.predefined_acl
+            resource = await self._core.objects_insert(key, data, self._resource(key, op), params)
+            return metadata_from_resource(resource)
+
+    # deletes -------------------------------------------------------------------------
+    async def delete(self, path: str, op: OpDelete) -> None:
+        """``objects.delete`` (of ``generation=op.version`` if given); a missing object succeeds."""
+        with map_errors("delete", path):
+            try:
+                await self._core.objects_delete(self._core.key(path), generation=op.version)
+            except GcsHttpError as exc:
+                if exc.status != 404:
+                    raise
+
+    # listing ---------------------------------------------------------------------------
+    def list(self, path: str, op: OpList) -> AsyncIterator[Entry]:
+        """``objects.list`` pages (see :mod:`pystorage.services.gcs.lister`)."""
+        return list_entries(self._core, path, op)
+
+    # server-side -------------------------------------------------------------------------
+    async def copy(self, src: str, dst: str, op: OpCopy) -> None:
+        """``objects.rewrite``, repeated with its ``rewriteToken`` until done
+        (large or cross-location copies take several calls). The copy keeps
+        the source's metadata."""
+        self._sse(op.sse, "copy", src)
+        with map_errors("copy", src):
+            params = {"destinationPredefinedAcl": self._config.predefined_acl}
+            await self._core.objects_rewrite(self._core.key(src), self._core.key(dst), params=params)
+
+    async def rename(self, src: str, dst: str, op: OpRename) -> None:
+        """Rewrite the source's current generation to ``dst``, then delete that
+        generation of the source (``ifGenerationMatch``), so a source replaced
+        in between is kept."""
+        self._sse(op.sse, "rename", src)
+        src_key = self._core.key(src)
+        with map_errors("rename", src):
+            generation = str((await self._core.objects_get(src_key)).get("generation") or "") or None
+            params = {
+                "sourceGeneration": generation,
+                "destinationPredefinedAcl": self._config.predefined_acl,
+            }
+            await self._core.objects_rewrite(src_key, self._core.key(dst), params=params)
+            try:
+                await self._core.objects_delete(src_key, if_generation_match=generation)
+            except GcsHttpError as exc:
+                if exc.status not in (404, 412):
+                    raise
+
+    async def presign(self, path: str, op: OpPresign) -> PresignedRequest:
+        """A V4 signed URL (``GOOG4-RSA-SHA256``) from the configured service-account key."""
+        self._sse(op.sse, "presign", path)
+        if self._signer is None:
+            raise self._unsupported("presign", path)
+        headers = {}
+        if op.method == "PUT" and op.write is not None and op.write.content_type:
+            headers["Content-Type"] = op.write.content_type
+        return self._signer.sign(
+            op.method, self._core.bucket, self._core.key(path), op.expire, headers=headers
+        )

@@ -1,0 +1,98 @@
+"""Config of the ``gcs`` service (keys named as OpenDAL's gcs service names them)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from ...errors import ConfigInvalid
+from ...raw.config import secret_field
+
+__all__ = ["DEFAULT_SCOPE", "PREDEFINED_ACLS", "GcsConfig"]
+
+#: the OAuth scope requested by default (read and write objects, no ACL or IAM changes)
+DEFAULT_SCOPE = "https://www.googleapis.com/auth/devstorage.read_write"
+
+#: values GCS accepts for ``predefinedAcl``
+PREDEFINED_ACLS = frozenset(
+    {
+        "authenticatedRead",
+        "bucketOwnerFullControl",
+        "bucketOwnerRead",
+        "private",
+        "projectPrivate",
+        "publicRead",
+    }
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class GcsConfig:
+    """Config of the ``gcs`` service.
+
+    Attributes:
+        bucket: the bucket name (required).
+        root: the prefix every path is relative to (default ``/``: the whole bucket).
+        endpoint: the JSON API endpoint, e.g. ``http://127.0.0.1:4443`` for an
+            emulator or a private endpoint (default ``None``: the
+            ``STORAGE_EMULATOR_HOST`` environment variable if set, else
+            ``https://storage.googleapis.com``).
+        credential: a credential JSON document (usually a service-account
+            key), raw or base64-encoded. Secret.
+        credential_path: path of a credential JSON file.
+        token: a static OAuth 2.0 access token, sent as is (it is not
+            refreshed). Secret.
+        scope: the OAuth scope requested with ``credential`` / ``credential_path``
+            or the default chain (default: ``devstorage.read_write``).
+        allow_anonymous: send unauthenticated requests when no credential is
+            configured or found (default ``False``; implied by ``endpoint``
+            when nothing is found).
+        disable_config_load: do not look for Application Default Credentials
+            (``GOOGLE_APPLICATION_CREDENTIALS``, the gcloud config file)
+            (default ``False``).
+        disable_vm_metadata: do not fall back to the GCE metadata server for a
+            token (default ``False``).
+        predefined_acl: ``predefinedAcl`` applied to every object written
+            (``private``, ``publicRead`` ...); default ``None``: the bucket's
+            default object ACL.
+        default_storage_class: ``storageClass`` of every object written
+            (``STANDARD``, ``NEARLINE`` ...); default ``None``: the bucket's default.
+    """
+
+    bucket: str | None = None
+    root: str | None = None
+    endpoint: str | None = None
+    credential: str | None = secret_field()
+    credential_path: str | None = None
+    token: str | None = secret_field()
+    scope: str = DEFAULT_SCOPE
+    allow_anonymous: bool = False
+    disable_config_load: bool = False
+    disable_vm_metadata: bool = False
+    predefined_acl: str | None = None
+    default_storage_class: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.bucket:
+            raise ConfigInvalid("config key 'bucket' of service 'gcs' is required", service="gcs")
+        if "/" in self.bucket or "\x00" in self.bucket:
+            raise ConfigInvalid(
+                f"config key 'bucket' of service 'gcs' is not a bucket name: {self.bucket!r}", service="gcs"
+            )
+        if self.endpoint is not None and not self.endpoint.startswith(("http://", "https://")):
+            raise ConfigInvalid(
+                "config key 'endpoint' of service 'gcs' must start with http:// or https://", service="gcs"
+            )
+        if self.predefined_acl is not None and self.predefined_acl not in PREDEFINED_ACLS:
+            known = ", ".join(sorted(PREDEFINED_ACLS))
+            raise ConfigInvalid(
+                f"config key 'predefined_acl' of service 'gcs' must be one of {known}, "
+                f"got {self.predefined_acl!r}",
+                service="gcs",
+            )
+        given = [k for k in ("credential", "credential_path", "token") if getattr(self, k)]
+        if len(given) > 1:
+            raise ConfigInvalid(
+                f"config keys {' and '.join(repr(k) for k in given)} of service 'gcs' "
+                "are exclusive: give one",
+                service="gcs",
+            )

@@ -1,0 +1,171 @@
+"""The one place where the gcs driver turns native failures into pystorage errors.
+
+Mapping, by HTTP status (the JSON API's ``error.message`` becomes the message):
+
+=================================  ==================================================
+native                             pystorage
+=================================  ==================================================
+404                                :class:`~pystorage.errors.NotFound`
+401, 403                           :class:`~pystorage.errors.PermissionDenied`
+304, 412                           :class:`~pystorage.errors.ConditionNotMatch`
+416                                :class:`~pystorage.errors.RangeNotSatisfied`
+429                                :class:`~pystorage.errors.RateLimited` (temporary,
+                                   ``retry_after`` from ``Retry-After``)
+408, 5xx                           :class:`~pystorage.errors.Unexpected`, temporary
+other statuses                     :class:`~pystorage.errors.Unexpected`
+connection errors, broken          :class:`~pystorage.errors.Unexpected`, temporary
+bodies, timeouts
+=================================  ==================================================
+
+The native error is chained as ``__cause__``. Messages never contain request
+URLs (a resumable upload's session URI is a credential of its own), headers
+or tokens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import Iterator
+
+import aiohttp
+
+from ...errors import (
+    ConditionNotMatch,
+    Error,
+    NotFound,
+    PermissionDenied,
+    RangeNotSatisfied,
+    RateLimited,
+    Unexpected,
+)
+
+__all__ = ["SERVICE", "GcsHttpError", "from_native", "from_status", "map_errors"]
+
+#: the ``service`` field of every error this driver raises
+SERVICE = "gcs"
+
+_BY_STATUS: dict[int, type[Error]] = {
+    304: ConditionNotMatch,
+    401: PermissionDenied,
+    403: PermissionDenied,
+    404: NotFound,
+    412: ConditionNotMatch,
+    416: RangeNotSatisfied,
+    429: RateLimited,
+}
+
+#: how much of an error body is kept for the message
+_MAX_BODY = 2048
+
+
+class GcsHttpError(Exception):
+    """A response with an unexpected HTTP status (the native error of this driver).
+
+    Attributes:
+        status: the HTTP status.
+        message: the JSON API's ``error.message`` (or the reason phrase).
+        retry_after: the ``Retry-After`` header in seconds, if any.
+    """
+
+    def __init__(self, status: int, message: str, retry_after: float | None = None) -> None:
+        super().__init__(f"HTTP {status}: {message}")
+        self.status = status
+        self.message = message
+        self.retry_after = retry_after
+
+    @classmethod
+    def from_body(
+        cls, status: int, reason: str | None, body: bytes, retry_after_header: str | None = None
+    ) -> GcsHttpError:
+        """Build from a response's status, reason phrase, body and ``Retry-After``."""
+        message = (reason or "").strip()
+        text = body[:_MAX_BODY].decode("utf-8", "replace").strip()
+        try:
+            doc = json.loads(text)
+            detail = doc["error"]["message"] if isinstance(doc.get("error"), dict) else doc.get("error")
+        except (ValueError, KeyError, TypeError, AttributeError):
+            detail = text.splitlines()[0] if text and not text.startswith("<") else ""
+        if isinstance(detail, str) and detail and detail != message:
+            message = f"{message}: {detail}" if message else detail
+        retry_after = None
+        if retry_after_header:
+            with contextlib.suppress(ValueError):
+                retry_after = max(0.0, float(retry_after_header))
+        return cls(status, message or f"HTTP {status}", retry_after)
+
+
+def from_status(
+    status: int,
+    message: str,
+    *,
+    operation: str = "",
+    path: str = "",
+    retry_after: float | None = None,
+) -> Error:
+    """The pystorage error for an HTTP status (not chained yet: ``raise ... from exc``).
+
+    Args:
+        status: the HTTP status of the failed response.
+        message: what went wrong, in words (no URLs, no secrets).
+        operation: the operation that failed.
+        path: the path it failed on, relative to the root.
+        retry_after: seconds the service asked to wait (``Retry-After``).
+    """
+    cls = _BY_STATUS.get(status)
+    text = f"GCS answered {status}: {message}"
+    if cls is not None:
+        return cls(text, operation=operation, path=path, service=SERVICE, retry_after=retry_after)
+    temporary = status == 408 or status >= 500
+    return Unexpected(
+        text, operation=operation, path=path, service=SERVICE, temporary=temporary, retry_after=retry_after
+    )
+
+
+def from_native(exc: BaseException, *, operation: str = "", path: str = "") -> Error | None:
+    """The pystorage error for a native exception, or ``None`` if it is not one
+    this driver translates (``asyncio.CancelledError``, programming errors ...).
+
+    Args:
+        exc: the native error.
+        operation: the operation that failed.
+        path: the path it failed on, relative to the root.
+    """
+    if isinstance(exc, GcsHttpError):
+        return from_status(
+            exc.status, exc.message, operation=operation, path=path, retry_after=exc.retry_after
+        )
+    if isinstance(exc, aiohttp.ClientResponseError):
+        # raised by gcloud-aio-auth while fetching a token; its message may quote the token
+        # endpoint's answer, never the credential, but keep only the status to be safe
+        return from_status(exc.status, "the OAuth token request failed", operation=operation, path=path)
+    if isinstance(exc, (aiohttp.ClientError, asyncio.TimeoutError, TimeoutError, ConnectionError)):
+        reason = type(exc).__name__
+        detail = str(exc).split("\n", 1)[0][:200] if isinstance(exc, aiohttp.ClientConnectionError) else ""
+        text = f"connection to GCS failed ({reason}{': ' + detail if detail else ''})"
+        return Unexpected(text, operation=operation, path=path, service=SERVICE, temporary=True)
+    return None
+
+
+@contextlib.contextmanager
+def map_errors(operation: str, path: str) -> Iterator[None]:
+    """Translate errors raised in the block.
+
+    pystorage errors pass through with their empty context fields filled in;
+    native errors are translated by :func:`from_native` and chained.
+
+    Args:
+        operation: the operation name put on the error.
+        path: the path (relative to the root) put on the error.
+    """
+    try:
+        yield
+    except Error as exc:
+        exc.with_context(operation=operation, path=path, service=SERVICE)
+        raise
+    except Exception as exc:
+        mapped = from_native(exc, operation=operation, path=path)
+        if mapped is None:
+            raise
+        raise mapped from exc

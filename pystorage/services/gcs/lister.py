@@ -1,0 +1,76 @@
+"""Listing: ``objects.list`` pages turned into entries relative to the root.
+
+Non-recursive listings ask for ``delimiter="/"``: sub-directories come back
+as ``prefixes`` and are merged with the page's objects in name order.
+``start_after`` becomes ``startOffset`` (inclusive on GCS), and the equal key
+is skipped here. The listed directory itself (its ``dir/`` marker object) is
+never yielded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from ...raw.ops import OpList
+from ...types import Entry, EntryMode, Metadata
+from .core import GcsCore, metadata_from_resource
+from .errors import map_errors
+
+__all__ = ["MAX_PAGE", "list_entries"]
+
+#: the largest page GCS returns
+MAX_PAGE = 1000
+
+
+def _page_entries(core: GcsCore, page: dict[str, Any], prefix: str, after: str | None) -> list[Entry]:
+    entries: list[tuple[str, Entry]] = []
+    for item in page.get("items") or ():
+        name = str(item.get("name", ""))
+        if name == prefix or not name.startswith(prefix) or (after is not None and name <= after):
+            continue
+        meta = metadata_from_resource(item)
+        if name.endswith("/"):
+            meta = Metadata(mode=EntryMode.DIR, content_length=0, last_modified=meta.last_modified)
+        entries.append((name, Entry(core.rel(name), meta)))
+    for sub in page.get("prefixes") or ():
+        name = str(sub)
+        if name == prefix or (after is not None and name <= after and not after.startswith(name)):
+            continue
+        entries.append((name, Entry(core.rel(name), Metadata(mode=EntryMode.DIR))))
+    entries.sort(key=lambda pair: pair[0])
+    return [entry for _, entry in entries]
+
+
+async def list_entries(core: GcsCore, path: str, op: OpList) -> AsyncIterator[Entry]:
+    """The entries below directory ``path``, page by page.
+
+    ``op.limit`` sizes the pages of recursive listings (at most 1000); the
+    Operator caps the total. Non-recursive listings use the server's page
+    size: fake-gcs-server repeats ``prefixes`` on every page when
+    ``maxResults`` is given, which would break the name order.
+    """
+    prefix = core.key(path)
+    after = core.key(op.start_after) if op.start_after is not None else None
+    start_offset = after if after is not None and after > prefix else None
+    max_results = min(op.limit, MAX_PAGE) if op.limit and op.recursive else None
+    seen_dir: str | None = None
+    token: str | None = None
+    while True:
+        with map_errors("list", path):
+            page = await core.objects_list(
+                prefix,
+                delimiter=None if op.recursive else "/",
+                start_offset=start_offset,
+                page_token=token,
+                max_results=max_results,
+            )
+        for entry in _page_entries(core, page, prefix, after):
+            if entry.path.endswith("/"):
+                if entry.path == seen_dir:
+                    continue
+                seen_dir = entry.path
+            yield entry
+        token = page.get("nextPageToken") or None
+        if token is None:
+            return

@@ -1,0 +1,178 @@
+"""The streamed writer of the gcs driver: a resumable upload, or one insert for small objects.
+
+Bytes are buffered up to one chunk (a multiple of 256 KiB, as GCS requires
+of every chunk but the last). A chunk is uploaded once more bytes follow it,
+so the writer always knows which chunk is the last one; an object closed
+before its first chunk fills is sent as a single ``objects.insert``.
+Nothing is visible at the path until the last chunk (or the insert)
+succeeds; :meth:`GcsWriter.abort` cancels the session.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import anyio
+
+from ...errors import Unexpected
+from ...raw.accessor import Buffer, RawWriter
+from ...raw.buffered import as_view
+from ...types import Metadata
+from .core import GcsCore, metadata_from_resource
+from .errors import SERVICE, map_errors
+
+__all__ = ["CHUNK_ALIGN", "DEFAULT_CHUNK", "GcsWriter", "chunk_size"]
+
+#: every chunk of a resumable upload but the last is a multiple of this
+CHUNK_ALIGN = 256 * 1024
+#: the chunk size when the write gives none (Google recommends at least 8 MiB)
+DEFAULT_CHUNK = 8 * 1024 * 1024
+
+
+def chunk_size(requested: int | None) -> int:
+    """The chunk size for a requested one: rounded down to a multiple of 256 KiB
+    (at least 256 KiB); :data:`DEFAULT_CHUNK` when ``None``."""
+    if requested is None:
+        return DEFAULT_CHUNK
+    return max(CHUNK_ALIGN, requested - requested % CHUNK_ALIGN)
+
+
+class GcsWriter(RawWriter):
+    """A streamed write to one object.
+
+    Args:
+        core: the JSON API calls.
+        path: the path (for errors).
+        key: the object name.
+        resource: the object resource to create (name, content headers, metadata ...).
+        preconditions: resolves the query parameters (``ifGenerationMatch`` ...) of
+            the commit; awaited once, before the first request.
+        chunk: bytes per resumable chunk, a multiple of 256 KiB.
+
+    Memory held: at most ``chunk`` bytes besides the caller's buffer.
+    """
+
+    def __init__(
+        self,
+        core: GcsCore,
+        *,
+        path: str,
+        key: str,
+        resource: Mapping[str, Any],
+        preconditions: Callable[[], Awaitable[dict[str, str | None]]],
+        chunk: int,
+    ) -> None:
+        if chunk % CHUNK_ALIGN:
+            raise ValueError("chunk must be a multiple of 256 KiB")
+        self._core = core
+        self._path = path
+        self._key = key
+        self._resource = dict(resource)
+        self._content_type = str(resource.get("contentType") or "application/octet-stream")
+        self._preconditions = preconditions
+        self._chunk = chunk
+        self._buf = bytearray()
+        self._session_uri: str | None = None
+        self._offset = 0
+        self._finished = False
+
+    def __repr__(self) -> str:
+        state = "finished" if self._finished else ("resumable" if self._session_uri else "buffering")
+        return f"<GcsWriter path={self._path!r} offset={self._offset} {state}>"
+
+    async def write(self, data: Buffer) -> None:
+        """Buffer ``data``; upload every full chunk that more bytes follow."""
+        if self._finished:
+            raise ValueError("write to a finished GCS writer")
+        view = as_view(data)
+        size = self._chunk
+        with map_errors("write", self._path):
+            while len(self._buf) + len(view) > size:
+                if self._buf:
+                    take = size - len(self._buf)
+                    self._buf += view[:take]
+                    view = view[take:]
+                    full, self._buf = self._buf, bytearray()
+                    await self._upload(memoryview(full), total=None)
+                else:
+                    await self._upload(view[:size], total=None)
+                    view = view[size:]
+            if len(view):
+                self._buf += view
+
+    async def close(self) -> Metadata:
+        """Upload what is left as the last chunk (or the whole object in one
+        insert) and return the object's metadata."""
+        if self._finished:
+            raise ValueError("the GCS writer is already finished")
+        with map_errors("write", self._path):
+            rest, self._buf = self._buf, bytearray()
+            if self._session_uri is None:
+                params = await self._preconditions()
+                params.update(self._core_params())
+                resource = await self._core.objects_insert(
+                    self._key, memoryview(rest), self._resource, params
+                )
+            else:
+                found = await self._upload(memoryview(rest), total=self._offset + len(rest))
+                if found is None:
+                    raise Unexpected(
+                        "GCS did not complete the upload after its last chunk",
+                        operation="write",
+                        path=self._path,
+                        service=SERVICE,
+                        temporary=True,
+                    )
+                resource = found
+        self._finished = True
+        return metadata_from_resource(resource)
+
+    async def abort(self) -> None:
+        """Cancel the resumable session, if one was started (best effort: an
+        unfinished session is never visible and expires within a week)."""
+        self._buf = bytearray()
+        uri, self._session_uri = self._session_uri, None
+        if self._finished:
+            return
+        self._finished = True
+        if uri is not None:
+            with anyio.CancelScope(shield=True), contextlib.suppress(Exception):
+                await self._core.resumable_cancel(uri)
+
+    def _core_params(self) -> dict[str, str | None]:
+        return {"predefinedAcl": self._core.config.predefined_acl}
+
+    async def _upload(self, data: memoryview, *, total: int | None) -> dict[str, Any] | None:
+        """Upload ``data`` at the current offset; resend what the server did
+        not persist. Returns the object resource once the upload is complete."""
+        if self._session_uri is None:
+            params = await self._preconditions()
+            params.update(self._core_params())
+            self._session_uri = await self._core.resumable_start(self._resource, params)
+        sent = 0
+        while True:
+            persisted, resource = await self._core.resumable_put(
+                self._session_uri,
+                data[sent:],
+                offset=self._offset + sent,
+                total=total,
+                content_type=self._content_type,
+            )
+            if resource is not None:
+                self._offset += len(data)
+                return resource
+            advanced = persisted - self._offset
+            if advanced >= len(data):
+                self._offset += len(data)
+                return None
+            if advanced <= sent:
+                raise Unexpected(
+                    f"GCS persisted no more bytes of the chunk (at {persisted} bytes)",
+                    operation="write",
+                    path=self._path,
+                    service=SERVICE,
+                    temporary=True,
+                )
+            sent = advanced

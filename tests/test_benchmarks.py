@@ -1,0 +1,188 @@
+"""The benchmark harness (``benchmarks/``) keeps working: a tiny fs run end to end.
+
+The run spawns one child process per sample, as ``make bench`` does, on the fs
+workloads only (no servers) with tiny sizes, then checks the JSON document,
+the table and the target lines, ``compare``, and that failures and missing
+contenders become ``error`` / ``n/a`` rather than crashes.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from benchmarks import SCHEMA_VERSION
+from benchmarks.child import run_one
+from benchmarks.contenders import CONTENDERS, ContenderSpec, unavailable_reason
+from benchmarks.report import compare, render
+from benchmarks.runner import RunOptions, run
+from benchmarks.workloads import MiB, select, workloads
+
+ROOT = Path(__file__).resolve().parent.parent
+
+TINY = {"fs_big": 4 * MiB, "fs_random_ops": 64, "fs_small": 32, "fs_list": 40}
+ONLY = ["fs_read_bytes", "fs_write_stream", "fs_random_4k", "fs_small_delete", "fs_list"]
+CONTENDERS_RUN = ["pystorage_fs", "os_fs", "dd_cat"]
+
+
+@pytest.fixture(scope="module")
+def fs_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    out = tmp_path_factory.mktemp("bench") / "result.json"
+    options = RunOptions(
+        only=ONLY, contenders=CONTENDERS_RUN, reps=1, out=str(out), overrides=TINY, progress=None, timeout=60
+    )
+    doc = run(options)
+    assert Path(doc["path"]) == out
+    on_disk: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+    return on_disk
+
+
+def test_document_has_the_schema(fs_run: dict[str, Any]) -> None:
+    doc = fs_run
+    assert doc["schema"] == SCHEMA_VERSION
+    for key in (
+        "created",
+        "quick",
+        "reps",
+        "host",
+        "versions",
+        "workloads",
+        "contenders",
+        "samples",
+        "summary",
+    ):
+        assert key in doc, key
+    assert [w["id"] for w in doc["workloads"]] == ONLY
+    assert {c["name"] for c in doc["contenders"]} == set(CONTENDERS_RUN)
+    for w in doc["workloads"]:
+        assert w["unit"] in ("MiB/s", "ops/s", "keys/s")
+
+
+def test_samples_are_measured(fs_run: dict[str, Any]) -> None:
+    samples = [s for s in fs_run["samples"] if s["contender"] in ("pystorage_fs", "os_fs")]
+    assert len(samples) == 2 * len(ONLY)
+    for s in samples:
+        assert s["status"] == "ok", s
+        assert s["wall_s"] > 0
+        assert s["cpu_s"] >= 0 and s["cpu_user_s"] >= 0 and s["cpu_sys_s"] >= 0
+        assert s["rss_growth_bytes"] >= 0 and s["peak_rss_bytes"] > 0
+        assert isinstance(s["noisy"], bool)
+        assert s["ops"] > 0
+    reads = [s for s in samples if s["workload"] == "fs_read_bytes"]
+    assert all(s["bytes"] == TINY["fs_big"] for s in reads)
+    assert all(s["peak_reset"] for s in reads)  # /proc/self/clear_refs works here
+    listed = [s for s in samples if s["workload"] == "fs_list"]
+    assert all(s["ops"] == TINY["fs_list"] for s in listed)
+
+
+def test_summary_statuses_and_reasons(fs_run: dict[str, Any]) -> None:
+    cells = {(c["workload"], c["contender"]): c for c in fs_run["summary"]}
+    assert len(cells) == len(ONLY) * len(CONTENDERS_RUN)
+    for wid in ONLY:
+        for name in ("pystorage_fs", "os_fs"):
+            cell = cells[(wid, name)]
+            assert cell["status"] == "ok", cell
+            t = cell["throughput"]
+            assert 0 < t["min"] <= t["median"] <= t["max"]
+    # the limit line runs for whole-file reads and streamed writes, and is n/a with a reason elsewhere
+    assert cells[("fs_read_bytes", "dd_cat")]["status"] == "ok"
+    assert cells[("fs_write_stream", "dd_cat")]["status"] == "ok"
+    na = cells[("fs_list", "dd_cat")]
+    assert na["status"] == "n/a" and "dd/cat" in na["reason"]
+
+
+def test_targets_and_table(fs_run: dict[str, Any]) -> None:
+    targets = fs_run["targets"]
+    fs_targets = {t["id"]: t for t in targets if t["id"].endswith(":os")}
+    assert set(fs_targets) == {f"{w}:os" for w in ONLY}
+    assert all(t["status"] in ("met", "NOT met") for t in fs_targets.values())
+    assert all(t["status"] in ("met", "NOT met", "n/a") for t in targets)
+    assert "fs_write_stream:memory" in {t["id"] for t in targets}
+    text = render(fs_run)
+    for wid in ONLY:
+        assert f"\n{wid} — " in text
+    assert "Targets (issue 6)" in text
+    assert "pystorage ×" in text
+    assert "fs_random_4k: ≥ 0.9× raw os in a thread" in text
+    assert "dd_cat: n/a — the dd/cat line" in text
+
+
+def test_compare_a_run_with_itself(fs_run: dict[str, Any]) -> None:
+    text = compare(fs_run, fs_run)
+    assert "fs_read_bytes" in text and "1.00×" in text
+    assert "Targets (A → B)" in text
+
+
+def test_a_failing_sample_is_reported_not_raised(tmp_path: Path) -> None:
+    w = select(workloads(overrides=TINY), ["fs_read_bytes"])[0]
+    result = run_one(
+        {
+            "contender": "os_fs",
+            "workload": w.to_json(),
+            "cfg": {"root": str(tmp_path / "missing"), "server_pids": []},
+            "seed": {
+                "big_size": MiB,
+                "small_count": 0,
+                "list_count": 0,
+                "fs_big_size": TINY["fs_big"],
+                "fs_small_count": 0,
+                "fs_list_count": 0,
+            },
+            "token": "t",
+            "timeout": 30,
+        }
+    )
+    assert result["status"] == "error"
+    assert "FileNotFoundError" in result["error"]
+
+
+def test_a_missing_package_makes_a_contender_unavailable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(
+        CONTENDERS, "ghost", ContenderSpec("ghost", "os_fs", ("no_such_module_for_pystorage_benchmarks",))
+    )
+    reason = unavailable_reason("ghost")
+    assert reason is not None and "no_such_module_for_pystorage_benchmarks" in reason
+    assert unavailable_reason("os_fs") is None
+    assert "unknown contender" in str(unavailable_reason("nobody"))
+
+
+def test_select_and_quick_sizes() -> None:
+    full, quick = workloads(), workloads(quick=True)
+    assert [w.id for w in full] == [w.id for w in quick]
+    by_id = {w.id: w for w in full}
+    assert by_id["s3_get_bytes"].size == 256 * MiB
+    assert by_id["s3_ranged_64k"].count == 2000 and by_id["s3_ranged_64k"].concurrency == 32
+    assert by_id["s3_small_get"].concurrency == 64 and by_id["s3_list"].count == 5000
+    assert by_id["fs_read_bytes"].size == 1024 * MiB and by_id["fs_random_4k"].count == 10_000
+    assert {w.id for w in select(full, ["s3_put_buffer*"])} == {"s3_put_buffer_c4", "s3_put_buffer_c8"}
+    assert {w.family for w in select(full, ["list"])} == {"s3", "gcs", "fs"}
+
+
+def test_command_line_lists_workloads() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "list"], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0, out.stderr
+    assert "s3_ranged_64k" in out.stdout and "pystorage_fs" in out.stdout
+
+
+def test_time_budget_skips_repetitions(tmp_path: Path) -> None:
+    options = RunOptions(
+        only=["fs_small_delete"],
+        contenders=["os_fs"],
+        reps=3,
+        out=str(tmp_path / "r.json"),
+        overrides=TINY,
+        progress=None,
+        budget=0.001,
+    )
+    doc = run(options)
+    assert doc["reps"] == 3 and doc["reps_done"] == 1
+    assert "stopped after 1 of 3 repetitions" in doc["budget_note"]
+    assert len(doc["samples"]) == 1
+    assert "note: stopped after 1 of 3" in render(doc)
