@@ -45,15 +45,11 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "pystorage needs Python >= 3.10, got " + sys.version)'
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
-	$(BIN)/pip install -e ".[s3,gcs,test]"
+	$(BIN)/pip install -e ".[s3,gcs,cli,test,docs]"
 	touch $@
 
 $(VENV)/.installed-bench: $(VENV)/.installed pyproject.toml
 	$(BIN)/pip install -e ".[s3,gcs,test,bench]"
-	touch $@
-
-$(VENV)/.installed-docs: $(VENV)/.installed pyproject.toml
-	$(BIN)/pip install -e ".[docs]"
 	touch $@
 
 test: $(VENV)/.installed
@@ -72,7 +68,7 @@ bench-compare: $(VENV)/.installed
 capabilities: $(VENV)/.installed
 	$(BIN)/python docs/gen_capabilities.py
 
-docs: $(VENV)/.installed-docs capabilities
+docs: $(VENV)/.installed capabilities
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 clean:

@@ -50,6 +50,7 @@ __all__ = ["Operator", "Progress"]
 
 #: ``progress(done_bytes, total_bytes_or_None)``, sync or async
 Progress = Callable[[int, int | None], Any]
+"""A progress callback: ``progress(done_bytes, total_bytes_or_None)``, sync or async."""
 
 #: paths deleted concurrently by ``delete_many`` on services without batches
 _DELETE_CONCURRENCY = 8
@@ -536,11 +537,15 @@ class Operator:
         Args:
             data: bytes-like, or a sync or async iterable of bytes-like pieces
                 (streamed, never fully buffered).
-            content_type, cache_control, content_disposition, content_encoding,
-                user_metadata: stored with the object where the service can.
+            content_type: stored with the object where the service can.
+            cache_control: stored with the object where the service can.
+            content_disposition: stored with the object where the service can.
+            content_encoding: stored with the object where the service can.
+            user_metadata: the caller's own key/value pairs, where the service can.
             if_not_exists: fail with ``ConditionNotMatch`` if the object exists.
-            if_match / if_none_match: etag conditions (``if_none_match="*"``
-                equals ``if_not_exists``).
+            if_match: write only if the current etag equals this one.
+            if_none_match: write only if the current etag differs
+                (``"*"`` equals ``if_not_exists``).
             append: add to the end of the object (``Unsupported`` where the
                 service cannot; never silently overwrites).
             chunk: part size for multipart uploads (default 8 MiB) or piece

@@ -71,3 +71,4 @@ class CustomerKey:
 
 
 SseSpec = S3Managed | Kms | CustomerKey
+"""Any server-side encryption spec."""

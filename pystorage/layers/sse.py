@@ -54,6 +54,7 @@ class ServerSideEncryptionLayer(Layer):
             )
 
     def layer(self, inner: Accessor) -> Accessor:
+        """Wrap ``inner`` so every request carries the spec."""
         return _SseAccessor(inner, self.spec)
 
 
