@@ -60,7 +60,7 @@ def example_config(scheme: str, temp_dir: str) -> dict[str, Any]:
         "memory": {},
         "fs": {"root": temp_dir},
         "s3": {"bucket": "example", "region": "us-east-1", "endpoint": "http://127.0.0.1:9"},
-        "gcs": {"bucket": "example", "endpoint": "http://127.0.0.1:9"},
+        "gcs": {"bucket": "example", "endpoint": "http://127.0.0.1:9", "disable_config_load": True},
     }
     return dict(configs.get(scheme, {}))
 

@@ -22,6 +22,8 @@ __all__ = ["SERVICES", "build_accessor", "service_module"]
 SERVICES: dict[str, str] = {
     "memory": "pystorage.services.memory",
     "fs": "pystorage.services.fs",
+    "gcs": "pystorage.services.gcs",
+    "s3": "pystorage.services.s3",
 }
 
 

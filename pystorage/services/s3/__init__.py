@@ -1,0 +1,36 @@
+"""The ``s3`` service: objects in an Amazon S3 bucket or an S3-compatible store.
+
+Built on aiobotocore (asyncio only), one pooled client per accessor, opened
+lazily on first use or by ``async with op`` and closed by ``op.close()``.
+SDK retries are off: :class:`~pystorage.layers.RetryLayer` is the only
+retrier. Config keys are named as OpenDAL's s3 service names them
+(``bucket``, ``root``, ``region``, ``endpoint``, ``access_key_id``,
+``secret_access_key``, ``session_token``, ``enable_virtual_host_style`` ...).
+See ``docs/services/s3.md`` for the capability, the quirks and the
+compatibility of S3-compatibles (MinIO, Ceph RGW, R2, SeaweedFS, rclone).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ...raw.config import parse_config
+from .backend import CAPABILITY, S3Accessor, capability_for
+from .config import S3Config
+
+__all__ = ["CAPABILITY", "SCHEME", "URI_NAME_KEY", "S3Accessor", "S3Config", "build", "capability_for"]
+
+SCHEME = "s3"
+URI_NAME_KEY: str | None = "bucket"
+
+
+def build(config: Mapping[str, Any]) -> S3Accessor:
+    """Build an s3 accessor from its config (``bucket`` required).
+
+    No request is sent: the client is created on first use.
+
+    Raises:
+        ConfigInvalid: an unknown key, a missing ``bucket``, or an invalid value.
+    """
+    return S3Accessor(parse_config(S3Config, SCHEME, config))

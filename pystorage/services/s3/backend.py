@@ -1,0 +1,383 @@
+"""The s3 accessor: S3 semantics on top of :class:`~pystorage.services.s3.core.S3Core`.
+
+Writes larger than one part go through the core multipart engine, which
+drives the primitives here (initiate / write_part / complete / abort); reads
+stream the GetObject body; every SDK call runs inside
+:func:`~pystorage.services.s3.errors.map_errors`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from ...errors import Error, NotFound, RangeNotSatisfied, Unexpected
+from ...raw.accessor import Accessor, AccessorInfo, Buffer, RawReader
+from ...raw.config import config_repr
+from ...raw.ops import OpCopy, OpCreateDir, OpDelete, OpList, OpPresign, OpRead, OpRename, OpStat, OpWrite
+from ...raw.redact import install_redaction
+from ...types import Capability, Entry, EntryMode, Metadata, Part, PresignedRequest, UploadInfo
+from . import lister
+from .config import S3Config, parse_capability_override
+from .core import S3Core, as_body, metadata_from_response, quote_etag
+from .errors import SCHEME, error_for_code, map_errors
+from .reader import EmptyReader, S3Reader, parse_content_range
+
+__all__ = ["CAPABILITY", "S3Accessor", "capability_for"]
+
+MiB = 1024 * 1024
+GiB = 1024 * MiB
+
+#: what the s3 service can do against AWS S3 (before config adjustments)
+CAPABILITY = Capability(
+    stat=True,
+    stat_with_if_match=True,
+    stat_with_if_none_match=True,
+    stat_with_if_modified_since=True,
+    stat_with_if_unmodified_since=True,
+    read=True,
+    read_with_if_match=True,
+    read_with_if_none_match=True,
+    read_with_if_modified_since=True,
+    read_with_if_unmodified_since=True,
+    write=True,
+    write_can_empty=True,
+    write_can_multi=True,
+    write_can_append=False,
+    write_with_content_type=True,
+    write_with_cache_control=True,
+    write_with_content_disposition=True,
+    write_with_content_encoding=True,
+    write_with_user_metadata=True,
+    write_with_if_not_exists=True,
+    write_with_if_match=True,
+    # S3 takes If-None-Match only as "*" on writes (that is if_not_exists)
+    write_with_if_none_match=False,
+    write_multi_min_size=5 * MiB,
+    write_multi_max_size=5 * GiB,
+    write_multi_max_parts=10_000,
+    write_total_max_size=5 * 1024 * GiB,
+    multipart=True,
+    create_dir=True,
+    delete=True,
+    delete_max_size=1000,
+    copy=True,
+    rename=True,
+    list=True,
+    list_with_limit=True,
+    list_with_start_after=True,
+    list_with_recursive=True,
+    presign=True,
+    presign_read=True,
+    presign_stat=True,
+    presign_write=True,
+    shared=True,
+    blocking=True,
+)
+
+_VERSIONED = (
+    "stat_with_version",
+    "read_with_version",
+    "delete_with_version",
+    "list_with_versions",
+)
+
+
+def capability_for(config: S3Config) -> Capability:
+    """The capability of an accessor built from ``config``: :data:`CAPABILITY`
+    adjusted by ``enable_versioning``, ``disable_write_with_if_match``,
+    ``batch_max_operations`` and ``capability_override``."""
+    changes: dict[str, Any] = {"delete_max_size": config.batch_max_operations}
+    if config.enable_versioning:
+        changes.update(dict.fromkeys(_VERSIONED, True))
+    if config.disable_write_with_if_match:
+        changes["write_with_if_match"] = False
+    changes.update(parse_capability_override(config.capability_override))
+    return CAPABILITY.replace(**changes)
+
+
+def _range_header(offset: int, size: int | None) -> str | None:
+    if size is None:
+        return None if offset == 0 else f"bytes={offset}-"
+    return f"bytes={offset}-{offset + size - 1}"
+
+
+class S3Accessor(Accessor):
+    """An S3 (or S3-compatible) bucket, under an optional root prefix.
+
+    Args:
+        config: the parsed service config.
+    """
+
+    def __init__(self, config: S3Config) -> None:
+        self._config = config
+        self._core = S3Core(config)
+        assert config.bucket is not None
+        self._info = AccessorInfo(SCHEME, self._core.root, config.bucket, capability_for(config))
+        install_redaction(
+            ("botocore", "aiobotocore"),
+            (config.access_key_id, config.secret_access_key, config.session_token),
+        )
+
+    def info(self) -> AccessorInfo:
+        return self._info
+
+    def __repr__(self) -> str:
+        return f"S3Accessor({config_repr(self._config)})"
+
+    @property
+    def core(self) -> S3Core:
+        """The S3 calls (for tests and tools that need a raw API call)."""
+        return self._core
+
+    def _errors(self, operation: str, path: str, *, conditional: bool = False) -> Any:
+        return map_errors(operation, path, bucket=self._core.bucket, conditional=conditional)
+
+    # lifecycle ---------------------------------------------------------------------------
+    async def open(self) -> None:
+        with self._errors("open", ""):
+            await self._core.open()
+
+    async def close(self) -> None:
+        await self._core.close()
+
+    # metadata ----------------------------------------------------------------------------
+    async def stat(self, path: str, op: OpStat) -> Metadata:
+        if path == "/":
+            return Metadata(mode=EntryMode.DIR, content_length=0)
+        key = self._core.key(path)
+        if not path.endswith("/"):
+            with self._errors("stat", path):
+                response = await self._core.head_object(key, op)
+            return metadata_from_response(response)
+        # a directory: its marker object, else any object below it
+        try:
+            with self._errors("stat", path):
+                response = await self._core.head_object(key, op)
+            return metadata_from_response(response, mode=EntryMode.DIR)
+        except NotFound:
+            pass
+        with self._errors("stat", path):
+            page = await self._core.list_objects_v2(key, delimiter="/", max_keys=1)
+        if page.get("Contents") or page.get("CommonPrefixes"):
+            return Metadata(mode=EntryMode.DIR, content_length=0)
+        raise NotFound("directory not found", operation="stat", path=path, service=SCHEME)
+
+    async def create_dir(self, path: str, op: OpCreateDir) -> None:
+        with self._errors("create_dir", path):
+            await self._core.put_object(self._core.key(path), b"", OpWrite())
+
+    # reads ---------------------------------------------------------------------------------
+    async def read(self, path: str, op: OpRead) -> RawReader:
+        key = self._core.key(path)
+        if op.size == 0:
+            meta = await self.stat(path, _stat_of(op))
+            if meta.content_length is not None and op.offset > meta.content_length:
+                raise _past_end(path, op.offset, meta.content_length)
+            return EmptyReader(meta)
+        try:
+            with self._errors("read", path):
+                response = await self._core.get_object(
+                    key, op, range_header=_range_header(op.offset, op.size)
+                )
+        except RangeNotSatisfied:
+            # S3 answers 416 for offset == length too: tell that (an empty
+            # read) from offset > length with a HEAD
+            meta = await self.stat(path, OpStat(version=op.version, sse=op.sse))
+            if meta.content_length == op.offset:
+                return EmptyReader(meta)
+            raise
+        return self._reader(path, op, response)
+
+    def _reader(self, path: str, op: OpRead, response: dict[str, Any]) -> S3Reader:
+        body = response["Body"]
+        status = (response.get("ResponseMetadata") or {}).get("HTTPStatusCode")
+        body_length = response.get("ContentLength")
+        content_range = parse_content_range(response.get("ContentRange"))
+        meta = metadata_from_response(response)
+        if content_range is not None:
+            body_start, _, total = content_range
+            meta.content_length = total
+        elif status == 206:
+            body_start = op.offset  # a 206 without Content-Range: trust that it is the range asked for
+            meta.content_length = None
+        else:
+            body_start = 0  # the whole object, whatever was asked
+        skip = op.offset - body_start
+        if skip < 0:
+            body.close()
+            raise Unexpected(
+                f"the service answered bytes from {body_start}, past the requested offset {op.offset}",
+                operation="read",
+                path=path,
+                service=SCHEME,
+            )
+        if body_start == 0 and content_range is None and isinstance(body_length, int):
+            meta.content_length = body_length
+            if op.offset > body_length:
+                body.close()
+                raise _past_end(path, op.offset, body_length)
+        size: int | None = None
+        if isinstance(body_length, int):
+            size = max(0, body_length - skip)
+        if op.size is not None:
+            size = op.size if size is None else min(size, op.size)
+        return S3Reader(body, skip=skip, size=size, metadata=meta, path=path)
+
+    # writes --------------------------------------------------------------------------------
+    async def write_once(self, path: str, data: Buffer, op: OpWrite) -> Metadata:
+        with self._errors("write", path, conditional=op.if_match is not None):
+            response = await self._core.put_object(self._core.key(path), as_body(data), op)
+        meta = metadata_from_response(response)
+        meta.content_length = _nbytes(data)
+        return meta
+
+    async def initiate_multipart(self, path: str, op: OpWrite) -> str:
+        with self._errors("create_multipart", path):
+            response = await self._core.create_multipart_upload(self._core.key(path), op)
+        upload_id: str = response["UploadId"]
+        return upload_id
+
+    async def write_part(self, path: str, upload_id: str, number: int, data: Buffer, op: OpWrite) -> Part:
+        with self._errors("write_part", path):
+            key = self._core.key(path)
+            response = await self._core.upload_part(key, upload_id, number, as_body(data), op)
+        return Part(number, quote_etag(response.get("ETag")) or "", _nbytes(data))
+
+    async def complete_multipart(
+        self, path: str, upload_id: str, parts: Sequence[Part], op: OpWrite
+    ) -> Metadata:
+        key = self._core.key(path)
+        checksums = None
+        algorithm = self._config.checksum_algorithm
+        if algorithm is not None and algorithm != "md5":
+            checksums = await self._part_checksums(path, upload_id, "Checksum" + algorithm.upper())
+        with self._errors("complete_multipart", path, conditional=op.if_match is not None):
+            response = await self._core.complete_multipart_upload(
+                key, upload_id, parts, op, checksums=checksums
+            )
+        meta = metadata_from_response(response)
+        meta.content_length = sum(part.size for part in parts)
+        return meta
+
+    async def _part_checksums(self, path: str, upload_id: str, field: str) -> dict[int, dict[str, str]]:
+        # CompleteMultipartUpload must repeat each part's checksum when the
+        # upload was created with a checksum algorithm; Part does not carry it
+        key = self._core.key(path)
+        checksums: dict[int, dict[str, str]] = {}
+        marker: int | None = None
+        while True:
+            with self._errors("complete_multipart", path):
+                page = await self._core.list_parts(key, upload_id, part_number_marker=marker)
+            for item in page.get("Parts") or ():
+                if item.get(field):
+                    checksums[int(item["PartNumber"])] = {field: item[field]}
+            next_marker = page.get("NextPartNumberMarker")
+            if not page.get("IsTruncated") or not next_marker:
+                return checksums
+            marker = int(next_marker)
+
+    async def abort_multipart(self, path: str, upload_id: str) -> None:
+        try:
+            with self._errors("abort_multipart", path):
+                await self._core.abort_multipart_upload(self._core.key(path), upload_id)
+        except NotFound:
+            pass  # already aborted (or completed): nothing is left to free
+
+    def list_parts(self, path: str, upload_id: str) -> AsyncIterator[Part]:
+        return lister.list_parts(self._core, path, upload_id)
+
+    def list_multipart_uploads(self, prefix: str) -> AsyncIterator[UploadInfo]:
+        return lister.list_uploads(self._core, prefix)
+
+    # deletes -------------------------------------------------------------------------------
+    async def delete(self, path: str, op: OpDelete) -> None:
+        try:
+            with self._errors("delete", path):
+                await self._core.delete_object(self._core.key(path), version=op.version)
+        except NotFound:
+            pass  # some S3-compatibles answer 404 for a missing key
+
+    async def delete_batch(self, paths: Sequence[str]) -> None:
+        size = self._config.batch_max_operations
+        for start in range(0, len(paths), size):
+            await self._delete_objects(paths[start:start + size])
+
+    async def _delete_objects(self, paths: Sequence[str]) -> None:
+        with self._errors("delete", paths[0] if len(paths) == 1 else ""):
+            response = await self._core.delete_objects([self._core.key(p) for p in paths])
+        failed = [
+            (self._core.path(str(item.get("Key", ""))), str(item.get("Code") or "InternalError"),
+             str(item.get("Message") or ""))
+            for item in response.get("Errors") or ()
+            if item.get("Code") != "NoSuchKey"
+        ]
+        if failed:
+            raise _batch_error(failed, len(paths))
+
+    # listing ---------------------------------------------------------------------------------
+    def list(self, path: str, op: OpList) -> AsyncIterator[Entry]:
+        if op.versions:
+            return lister.list_versions(self._core, path, op)
+        return lister.list_entries(self._core, path, op)
+
+    # server-side -------------------------------------------------------------------------
+    async def copy(self, src: str, dst: str, op: OpCopy) -> None:
+        # TODO: sources above 5 GiB need UploadPartCopy (S3 refuses CopyObject for them)
+        with self._errors("copy", src):
+            await self._core.copy_object(self._core.key(src), self._core.key(dst), op)
+
+    async def rename(self, src: str, dst: str, op: OpRename) -> None:
+        await self.copy(src, dst, OpCopy(sse=op.sse))
+        await self.delete(src, OpDelete())
+
+    async def presign(self, path: str, op: OpPresign) -> PresignedRequest:
+        with self._errors("presign", path):
+            url, headers = await self._core.presign(
+                op.method, self._core.key(path), op.expire, write=op.write
+            )
+        return PresignedRequest(op.method, url, headers)
+
+
+def _nbytes(data: Buffer) -> int:
+    return data.nbytes if isinstance(data, memoryview) else len(data)
+
+
+def _stat_of(op: OpRead) -> OpStat:
+    return OpStat(
+        version=op.version,
+        if_match=op.if_match,
+        if_none_match=op.if_none_match,
+        if_modified_since=op.if_modified_since,
+        if_unmodified_since=op.if_unmodified_since,
+        sse=op.sse,
+    )
+
+
+def _past_end(path: str, offset: int, length: int) -> RangeNotSatisfied:
+    return RangeNotSatisfied(
+        f"offset {offset} is past the end ({length} bytes)", operation="read", path=path, service=SCHEME
+    )
+
+
+_SHOWN_FAILURES = 50
+
+
+def _batch_error(failed: list[tuple[str, str, str]], total: int) -> Error:
+    """One error for the keys a DeleteObjects answer reported as failed:
+    of their common kind when they share one, else ``Unexpected``."""
+    errors = [error_for_code(code, message, path=path) for path, code, message in failed]
+    kinds = {type(e) for e in errors}
+    cls = kinds.pop() if len(kinds) == 1 else Unexpected
+    shown = ", ".join(f"{path!r} ({code})" for path, code, _ in failed[:_SHOWN_FAILURES])
+    more = len(failed) - _SHOWN_FAILURES
+    if more > 0:
+        shown += f" and {more} more"
+    return cls(
+        f"could not delete {len(failed)} of {total} paths: {shown}",
+        operation="delete",
+        path=failed[0][0] if len(failed) == 1 else "",
+        service=SCHEME,
+        temporary=all(e.temporary for e in errors),
+    )
+

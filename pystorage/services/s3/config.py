@@ -1,0 +1,193 @@
+"""Config of the ``s3`` service (keys named as OpenDAL's s3 service names them)."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+from collections.abc import Mapping
+from typing import Any
+
+from ...errors import ConfigInvalid
+from ...raw.config import secret_field
+from ...types import Capability
+
+__all__ = ["CHECKSUM_ALGORITHMS", "MAX_BATCH_OPERATIONS", "S3Config", "parse_capability_override"]
+
+#: values of ``checksum_algorithm`` (lower case; ``None`` sends checksums only where the API requires one)
+CHECKSUM_ALGORITHMS = frozenset({"crc32", "crc32c", "sha1", "sha256", "md5"})
+
+#: the most keys one DeleteObjects request may carry
+MAX_BATCH_OPERATIONS = 1000
+
+_SCHEME = "s3"
+
+
+def _has_crt() -> bool:
+    return importlib.util.find_spec("awscrt") is not None
+
+
+def _invalid(message: str) -> ConfigInvalid:
+    return ConfigInvalid(message, service=_SCHEME)
+
+
+@dataclasses.dataclass(frozen=True)
+class S3Config:
+    """Config of the ``s3`` service.
+
+    Attributes:
+        bucket: the bucket name (required).
+        root: the prefix every path is relative to (default ``/``: the whole bucket).
+        region: the bucket's region (default ``None``: the SDK's configured
+            region, else ``us-east-1``).
+        endpoint: the service endpoint, e.g. ``http://127.0.0.1:9000`` for
+            MinIO or ``https://<account>.r2.cloudflarestorage.com`` (default
+            ``None``: AWS's endpoint for ``region``).
+        access_key_id: the access key id. Secret (never shown).
+        secret_access_key: the secret access key. Secret.
+        session_token: a session token for temporary credentials. Secret.
+        enable_virtual_host_style: address the bucket as
+            ``https://<bucket>.<endpoint>/`` (default ``False``: path style
+            ``https://<endpoint>/<bucket>/``, which every S3-compatible serves).
+        disable_config_load: do not read credentials or region from the
+            environment, the AWS config files, web identity or the instance
+            metadata service (default ``False``: botocore's default chain is
+            used when no key is configured).
+        allow_anonymous: send unsigned requests when no credential is
+            configured or found (default ``False``; implied by ``endpoint``).
+        checksum_algorithm: ``crc32``, ``crc32c`` (needs ``botocore[crt]``),
+            ``sha1``, ``sha256`` or ``md5`` (``Content-MD5``) sent with every
+            object or part uploaded
+            (default ``None``: checksums only where the S3 API requires one,
+            because botocore's newer default trailing checksums break several
+            S3-compatibles).
+        default_storage_class: ``StorageClass`` of every object written
+            (``STANDARD``, ``STANDARD_IA``, ``GLACIER_IR`` ...; default
+            ``None``: the bucket's default).
+        batch_max_operations: keys per DeleteObjects request (1 to 1000,
+            default 1000); some S3-compatibles accept fewer.
+        enable_versioning: the bucket has versioning enabled: declare
+            ``stat_with_version``, ``read_with_version``,
+            ``delete_with_version`` and ``list_with_versions`` (default ``False``).
+        disable_write_with_if_match: the service does not support ``If-Match``
+            on PutObject/CompleteMultipartUpload (default ``False``).
+        capability_override: capabilities to switch off (or limits to lower)
+            for an S3-compatible that accepts a header but ignores it, as
+            ``"read_with_if_match=false,create_dir=false"`` or a mapping
+            ``{"read_with_if_match": False}`` (default ``None``). Only
+            ``false`` is accepted for booleans, and a positive int for limits
+            (``write_multi_min_size`` ...): an override can never claim what
+            the driver does not implement. See
+            ``docs/services/s3.md`` for the values each S3-compatible needs.
+    """
+
+    bucket: str | None = None
+    root: str | None = None
+    region: str | None = None
+    endpoint: str | None = None
+    access_key_id: str | None = secret_field()
+    secret_access_key: str | None = secret_field()
+    session_token: str | None = secret_field()
+    enable_virtual_host_style: bool = False
+    disable_config_load: bool = False
+    allow_anonymous: bool = False
+    checksum_algorithm: str | None = None
+    default_storage_class: str | None = None
+    batch_max_operations: int = MAX_BATCH_OPERATIONS
+    enable_versioning: bool = False
+    disable_write_with_if_match: bool = False
+    capability_override: str | Mapping[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        if not self.bucket:
+            raise _invalid("config key 'bucket' of service 's3' is required")
+        if "/" in self.bucket or "\x00" in self.bucket or self.bucket.strip() != self.bucket:
+            raise _invalid(f"config key 'bucket' of service 's3' is not a bucket name: {self.bucket!r}")
+        if self.endpoint is not None and not self.endpoint.startswith(("http://", "https://")):
+            raise _invalid("config key 'endpoint' of service 's3' must start with http:// or https://")
+        if (self.access_key_id is None) != (self.secret_access_key is None):
+            raise _invalid(
+                "config keys 'access_key_id' and 'secret_access_key' of service 's3' must be given together"
+            )
+        if self.session_token is not None and self.access_key_id is None:
+            raise _invalid("config key 'session_token' of service 's3' needs 'access_key_id'")
+        if self.checksum_algorithm is not None:
+            algorithm = self.checksum_algorithm.lower()
+            if algorithm not in CHECKSUM_ALGORITHMS:
+                known = ", ".join(sorted(CHECKSUM_ALGORITHMS))
+                raise _invalid(
+                    f"config key 'checksum_algorithm' of service 's3' must be one of {known}, "
+                    f"got {self.checksum_algorithm!r}"
+                )
+            if algorithm == "crc32c" and not _has_crt():
+                raise _invalid(
+                    "config key 'checksum_algorithm' of service 's3': crc32c needs botocore's CRT "
+                    "extension (pip install 'botocore[crt]')"
+                )
+            object.__setattr__(self, "checksum_algorithm", algorithm)
+        if not 1 <= self.batch_max_operations <= MAX_BATCH_OPERATIONS:
+            raise _invalid(
+                f"config key 'batch_max_operations' of service 's3' must be between 1 and "
+                f"{MAX_BATCH_OPERATIONS}, got {self.batch_max_operations!r}"
+            )
+        parse_capability_override(self.capability_override)
+
+
+_FALSE = {"false", "0", "no", "off"}
+
+
+def parse_capability_override(value: str | Mapping[str, Any] | None) -> dict[str, Any]:
+    """Parse and check a ``capability_override`` config value.
+
+    Args:
+        value: ``"name=value,name=value"``, a mapping, or ``None``.
+
+    Returns:
+        ``{capability field: new value}`` (empty for ``None``).
+
+    Raises:
+        ConfigInvalid: an unknown capability name, a boolean set to anything
+            but ``false``, or a limit that is not a positive int.
+    """
+    if value is None:
+        return {}
+    items: list[tuple[str, Any]]
+    if isinstance(value, str):
+        items = []
+        for raw in value.split(","):
+            raw = raw.strip()
+            if not raw:
+                continue
+            name, sep, setting = raw.partition("=")
+            if not sep:
+                raise _invalid(
+                    f"config key 'capability_override' of service 's3': {raw!r} is not name=value"
+                )
+            items.append((name.strip(), setting.strip()))
+    elif isinstance(value, Mapping):
+        items = list(value.items())
+    else:
+        raise _invalid("config key 'capability_override' of service 's3' must be a str or a mapping")
+    fields = {f.name: f for f in dataclasses.fields(Capability)}
+    result: dict[str, Any] = {}
+    for name, setting in items:
+        field = fields.get(name)
+        if field is None:
+            raise _invalid(f"config key 'capability_override' of service 's3': unknown capability {name!r}")
+        if field.type in ("bool", bool):
+            if setting is False or (isinstance(setting, str) and setting.lower() in _FALSE):
+                result[name] = False
+                continue
+            raise _invalid(
+                f"config key 'capability_override' of service 's3': {name!r} can only be set to false"
+            )
+        # an int limit (write_multi_min_size ...): a positive int
+        try:
+            number = int(setting) if isinstance(setting, (int, str)) and not isinstance(setting, bool) else -1
+        except ValueError:
+            number = -1
+        if number <= 0:
+            raise _invalid(
+                f"config key 'capability_override' of service 's3': {name!r} must be a positive int"
+            )
+        result[name] = number
+    return result

@@ -1,0 +1,257 @@
+"""Translation of botocore / aiohttp errors into :mod:`pystorage.errors`, in one place.
+
+Every call to the SDK runs inside :func:`map_errors`. A service error is
+classified by its HTTP status first and refined by its S3 error code (never by
+matching the text of the error); transport errors (refused or dropped
+connections, timeouts, truncated bodies) are temporary :class:`Unexpected`
+errors. The native error is chained as ``__cause__``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import email.utils
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import aiohttp
+import botocore.exceptions as bexc  # type: ignore[import-untyped]
+
+from ... import errors
+from ...raw.redact import redact
+
+__all__ = ["SCHEME", "classify", "error_for_code", "from_client_error", "map_errors"]
+
+SCHEME = "s3"
+
+# S3 error codes that ask the client to slow down, whatever the status (503, 429, 400)
+_RATE_LIMIT_CODES = frozenset(
+    {
+        "SlowDown",
+        "SlowDownRead",
+        "SlowDownWrite",
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottled",
+        "RequestLimitExceeded",
+        "TooManyRequests",
+        "TooManyRequestsException",
+        "BandwidthLimitExceeded",
+        "EC2ThrottledException",
+    }
+)
+# 4xx codes worth retrying: the request itself was fine
+_TEMPORARY_CODES = frozenset(
+    {"RequestTimeout", "RequestTimeoutException", "OperationAborted", "InternalError", "ServiceUnavailable"}
+)
+_AUTH_CODES = frozenset(
+    {
+        "AccessDenied",
+        "AllAccessDisabled",
+        "InvalidAccessKeyId",
+        "SignatureDoesNotMatch",
+        "ExpiredToken",
+        "InvalidToken",
+        "TokenRefreshRequired",
+        "AccountProblem",
+        "InvalidSecurity",
+        "RequestTimeTooSkewed",
+    }
+)
+# codes that say the configuration (bucket, region, part sizes) is wrong
+_CONFIG_CODES = frozenset(
+    {
+        "NoSuchBucket",
+        "InvalidBucketName",
+        "AuthorizationHeaderMalformed",
+        "PermanentRedirect",
+        "IllegalLocationConstraintException",
+        "EntityTooSmall",
+        "EntityTooLarge",
+        "TooManyParts",
+        "InvalidStorageClass",
+        "MetadataTooLarge",
+        "KeyTooLongError",
+        "InvalidDigest",
+        "BadDigest",
+    }
+)
+_UNSUPPORTED_CODES = frozenset({"NotImplemented", "Unimplemented", "MethodNotAllowed"})
+
+
+def classify(status: int | None, code: str) -> tuple[type[errors.Error], bool]:
+    """The pystorage error class and ``temporary`` flag of an S3 error answer.
+
+    The HTTP status decides first; the S3 error code refines it.
+
+    Args:
+        status: the HTTP status (``None`` when unknown).
+        code: the S3 error code (``"NoSuchKey"`` ...; for HEAD answers, which
+            carry no body, botocore uses the status as the code).
+
+    Returns:
+        ``(error class, temporary)``.
+    """
+    if code in _RATE_LIMIT_CODES or status == 429:
+        return errors.RateLimited, True
+    if status == 404:
+        if code == "NoSuchBucket":
+            return errors.ConfigInvalid, False
+        return errors.NotFound, False
+    if status == 403:
+        return errors.PermissionDenied, False
+    if status in (304, 412):
+        # 304: if_none_match / if_modified_since on GET or HEAD; 412: a failed precondition
+        return errors.ConditionNotMatch, False
+    if status == 416:
+        return errors.RangeNotSatisfied, False
+    if status == 409:
+        if code == "ConditionalRequestConflict":
+            # a concurrent conditional write won the race: the condition is
+            # decided by retrying (it then succeeds or answers 412)
+            return errors.ConditionNotMatch, True
+        return errors.Unexpected, code in _TEMPORARY_CODES
+    if status is not None and status >= 500:
+        if code in _UNSUPPORTED_CODES or status == 501:
+            return errors.Unsupported, False
+        return errors.Unexpected, True
+    if status in (405,) or code in _UNSUPPORTED_CODES:
+        return errors.Unsupported, False
+    if code in _AUTH_CODES:
+        return errors.PermissionDenied, False
+    if code in _CONFIG_CODES or status == 301:
+        return errors.ConfigInvalid, False
+    if code in _TEMPORARY_CODES or status in (307, 408):
+        return errors.Unexpected, True
+    return errors.Unexpected, False
+
+
+def error_for_code(
+    code: str, message: str = "", *, status: int | None = None, path: str = ""
+) -> errors.Error:
+    """A pystorage error for an S3 error code met without an HTTP failure
+    (the per-key errors of a DeleteObjects answer)."""
+    cls, temporary = classify(status, code)
+    return cls(redact(message or code), path=path, service=SCHEME, temporary=temporary)
+
+
+def _retry_after(headers: Mapping[str, Any]) -> float | None:
+    value = headers.get("retry-after") or headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(str(value))
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.timezone.utc)
+    return max(0.0, (when - dt.datetime.now(dt.timezone.utc)).total_seconds())
+
+
+def from_client_error(
+    exc: bexc.ClientError,
+    operation: str = "",
+    path: str = "",
+    bucket: str = "",
+    *,
+    conditional: bool = False,
+) -> errors.Error:
+    """Translate a botocore ``ClientError`` (the service answered with an error).
+
+    ``conditional``: see :func:`map_errors`.
+    """
+    response: Mapping[str, Any] = exc.response or {}
+    meta: Mapping[str, Any] = response.get("ResponseMetadata") or {}
+    error: Mapping[str, Any] = response.get("Error") or {}
+    status = meta.get("HTTPStatusCode")
+    code = str(error.get("Code") or "")
+    cls, temporary = classify(status if isinstance(status, int) else None, code)
+    text = str(error.get("Message") or "")
+    if conditional and code == "NoSuchKey":
+        cls, text = errors.ConditionNotMatch, "if_match: the object does not exist"
+    if code == "NoSuchBucket":
+        text = f"bucket {bucket!r} does not exist (check the 'bucket' config key)"
+    elif status == 304:
+        text = "not modified: if_none_match / if_modified_since did not hold"
+    elif status == 416 and not text:
+        text = "the requested range is not satisfiable"
+    detail = f"HTTP {status}" + (f" {code}" if code and code != str(status) else "")
+    message = f"{text} ({detail})" if text and text != code else detail
+    headers: Mapping[str, Any] = meta.get("HTTPHeaders") or {}
+    return cls(
+        redact(message),
+        operation=operation,
+        path=path,
+        service=SCHEME,
+        temporary=temporary,
+        retry_after=_retry_after(headers) if cls is errors.RateLimited or temporary else None,
+    )
+
+
+def _transport_error(exc: BaseException, operation: str, path: str) -> errors.Error:
+    return errors.Unexpected(
+        redact(f"{type(exc).__name__}: {exc}"),
+        operation=operation,
+        path=path,
+        service=SCHEME,
+        temporary=True,
+    )
+
+
+@contextlib.contextmanager
+def map_errors(
+    operation: str, path: str = "", *, bucket: str = "", conditional: bool = False
+) -> Iterator[None]:
+    """Run a block of SDK calls, translating what they raise.
+
+    Args:
+        operation: the pystorage operation (``"read"``, ``"write"`` ...).
+        path: the path it works on, relative to the root.
+        bucket: the bucket name, for the ``NoSuchBucket`` message.
+        conditional: the block is a write with ``if_match``: S3 answers
+            ``404 NoSuchKey`` when the object is missing, which is reported
+            as ``ConditionNotMatch`` (the condition did not hold).
+
+    Raises:
+        errors.Error: the translated error, chaining the native one.
+    """
+    try:
+        yield
+    except errors.Error as exc:
+        exc.with_context(operation=operation, path=path, service=SCHEME)
+        raise
+    except bexc.ClientError as exc:
+        raise from_client_error(exc, operation, path, bucket, conditional=conditional) from exc
+    except (bexc.NoCredentialsError, bexc.PartialCredentialsError) as exc:
+        raise errors.ConfigInvalid(
+            "no usable credentials: set access_key_id and secret_access_key, or allow_anonymous",
+            operation=operation,
+            path=path,
+            service=SCHEME,
+        ) from exc
+    except (bexc.ParamValidationError, bexc.ProfileNotFound) as exc:
+        raise errors.ConfigInvalid(
+            redact(str(exc)), operation=operation, path=path, service=SCHEME
+        ) from exc
+    except (
+        bexc.ConnectionError,
+        bexc.HTTPClientError,
+        bexc.IncompleteReadError,
+        bexc.ChecksumError,
+        bexc.FlexibleChecksumError,
+        aiohttp.ClientError,
+        asyncio.TimeoutError,
+        OSError,
+    ) as exc:
+        raise _transport_error(exc, operation, path) from exc
+    except bexc.BotoCoreError as exc:
+        raise errors.Unexpected(
+            redact(f"{type(exc).__name__}: {exc}"), operation=operation, path=path, service=SCHEME
+        ) from exc

@@ -1,0 +1,111 @@
+"""The body of a GetObject answer as a :class:`~pystorage.raw.accessor.RawReader`.
+
+The body is streamed in pieces of at most :data:`PIECE` bytes. The reader
+knows where the body starts in the object (``Content-Range``, or byte 0 for
+a plain ``200`` answer to a ranged request, which some S3-compatibles send):
+it skips up to the requested offset and stops after the requested size, so a
+server that ignores ``Range`` still yields exactly the bytes asked for.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ...errors import Unexpected
+from ...raw.accessor import RawReader
+from ...types import Metadata
+from .errors import SCHEME, map_errors
+
+__all__ = ["PIECE", "EmptyReader", "S3Reader", "parse_content_range"]
+
+#: the most bytes one ``read()`` returns
+PIECE = 1024 * 1024
+
+_CONTENT_RANGE = re.compile(r"^\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*$", re.IGNORECASE)
+
+
+def parse_content_range(value: Any) -> tuple[int, int, int | None] | None:
+    """``(first, last, total)`` of a ``Content-Range: bytes a-b/total`` value
+    (``total`` is ``None`` for ``*``), or ``None`` if absent or malformed."""
+    if not isinstance(value, str):
+        return None
+    match = _CONTENT_RANGE.match(value)
+    if match is None:
+        return None
+    total = None if match.group(3) == "*" else int(match.group(3))
+    return int(match.group(1)), int(match.group(2)), total
+
+
+class EmptyReader(RawReader):
+    """A stream of no bytes (a read at ``offset == length``, or of size 0)."""
+
+    def __init__(self, metadata: Metadata | None) -> None:
+        self.size = 0
+        self.metadata = metadata
+
+    async def read(self) -> bytes:
+        return b""
+
+
+class S3Reader(RawReader):
+    """Streams ``size`` bytes of a GetObject body after skipping ``skip`` bytes.
+
+    Args:
+        body: aiobotocore's streaming body.
+        skip: bytes at the start of the body before the wanted range.
+        size: bytes to deliver, or ``None`` for "to the end of the body".
+        metadata: the object's metadata from the answer's headers.
+        path: for error messages.
+    """
+
+    def __init__(self, body: Any, *, skip: int, size: int | None, metadata: Metadata, path: str) -> None:
+        self._body = body
+        self._skip = skip
+        self._remaining = size
+        self._path = path
+        self._closed = False
+        self.size = size
+        self.metadata = metadata
+
+    async def read(self) -> bytes:
+        if self._closed:
+            return b""
+        if self._remaining == 0:
+            await self.aclose()
+            return b""
+        with map_errors("read", self._path):
+            while self._skip:
+                dropped = await self._body.read(min(self._skip, PIECE))
+                if not dropped:
+                    raise Unexpected(
+                        "the body ended before the requested offset",
+                        operation="read",
+                        path=self._path,
+                        service=SCHEME,
+                        temporary=True,
+                    )
+                self._skip -= len(dropped)
+            want = PIECE if self._remaining is None else min(PIECE, self._remaining)
+            data: bytes = await self._body.read(want)
+        if not data:
+            await self.aclose()
+            if self._remaining:
+                raise Unexpected(
+                    f"the body ended {self._remaining} bytes early",
+                    operation="read",
+                    path=self._path,
+                    service=SCHEME,
+                    temporary=True,
+                )
+            return b""
+        if self._remaining is not None:
+            self._remaining -= len(data)
+        return data
+
+    async def aclose(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        # closing an unfinished body drops its connection instead of draining it
+        self._body.close()
