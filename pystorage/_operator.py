@@ -585,7 +585,9 @@ class Operator:
                 view = as_view(data)
                 total = len(view)
                 part = chunk or DEFAULT_PART_SIZE
-                if not append and (not self.capability().multipart or total <= part):
+                cap = self.capability()
+                parts = cap.multipart and not cap.write_multi_prefer_stream
+                if not append and (not parts or total <= part):
                     meta = await self._accessor.write_once(p, data if isinstance(data, bytes) else view, op)
                     if meta.content_length is None:
                         meta.content_length = total

@@ -181,6 +181,9 @@ class Capability:
     write_total_max_size: int | None = None
 
     multipart: bool = False
+    #: ``write`` / ``open("wb")`` stream through the driver's own writer although
+    #: ``multipart`` is declared (the explicit multipart API still uses the parts)
+    write_multi_prefer_stream: bool = False
 
     create_dir: bool = False
 

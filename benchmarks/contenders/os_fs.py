@@ -4,7 +4,9 @@ Each call does what the matching pystorage call must do at least: ``get`` opens,
 reads the whole file and closes; ``get_range`` opens, ``pread``s and closes;
 ``put`` writes the file in place (no temporary file and rename, unlike
 pystorage's atomic writes); a streamed read or write runs one thread call per
-piece.
+piece; ``list`` scans the directory, sorts the names and stats each entry
+(a listing returns each entry's size and modification time, in order, as
+an object store's does).
 """
 
 from __future__ import annotations
@@ -45,11 +47,17 @@ def _unlink(path: str) -> None:
 
 
 def _count(path: str) -> int:
+    """What a listing must do at least: every name, in order, with its size and mtime."""
     try:
         with os.scandir(path) as it:
-            return sum(1 for _ in it)
+            entries = sorted(it, key=lambda e: e.name)
     except FileNotFoundError:
         return 0
+    n = 0
+    for entry in entries:
+        st = entry.stat(follow_symlinks=False)
+        n += st.st_size >= 0 and st.st_mtime_ns >= 0
+    return n
 
 
 class OsFs(Contender):
@@ -121,7 +129,7 @@ class OsFs(Contender):
         await self.run(_unlink, self._path(key))
 
     async def list(self, prefix: str) -> int:
-        """``os.scandir`` of the directory in one thread call."""
+        """``os.scandir`` of the directory, sorted, one ``stat`` per entry, in one thread call."""
         n: int = await self.run(_count, self._path(prefix))
         return n
 

@@ -36,12 +36,26 @@ STREAM_SKIP_LIMIT = 1024 * 1024
 async def read_all(raw: RawReader, on_piece: Callable[[int], object] | None = None) -> bytes:
     """Drain a raw stream into ``bytes`` and close it.
 
-    A one-piece body is returned as is; longer bodies are gathered in an
-    ``io.BytesIO`` whose ``getvalue()`` hands over its buffer without a copy,
-    so peak memory stays near the body size. ``on_piece(n)`` is called with
-    each piece's length.
+    Peak memory stays at the body size plus one piece:
+
+    * a reader with a ``read_rest()`` coroutine (see :func:`_read_rest_of`)
+      hands over the whole rest of its range as one ``bytes`` (the fs
+      driver: one ``pread`` into one buffer, in one worker-thread call);
+    * a one-piece body is returned as is;
+    * longer bodies are gathered in an ``io.BytesIO``, pre-sized to exactly
+      ``raw.size`` when the reader knows it, so that ``getvalue()`` hands over
+      its buffer without a copy (without a known size the buffer grows, up to
+      1/8 above the body size).
+
+    ``on_piece(n)`` is called with each piece's length.
     """
     try:
+        read_rest = _read_rest_of(raw)
+        if read_rest is not None:
+            data = await read_rest()
+            if data and on_piece is not None:
+                on_piece(len(data))
+            return data
         first = await raw.read()
         if not first:
             return b""
@@ -51,6 +65,12 @@ async def read_all(raw: RawReader, on_piece: Callable[[int], object] | None = No
         if not piece:
             return first
         out = io.BytesIO()
+        size = raw.size
+        if size is not None and size > len(first) + len(piece):
+            # writing the last byte first allocates exactly `size` bytes, once
+            out.seek(size - 1)
+            out.write(b"\0")
+            out.seek(0)
         out.write(first)
         del first
         while piece:
@@ -58,9 +78,23 @@ async def read_all(raw: RawReader, on_piece: Callable[[int], object] | None = No
                 on_piece(len(piece))
             out.write(piece)
             piece = await raw.read()
+        out.truncate()  # a body shorter than announced keeps no zero padding
         return out.getvalue()
     finally:
         await raw.aclose()
+
+
+def _read_rest_of(raw: RawReader) -> Callable[[], Awaitable[bytes]] | None:
+    """The reader's optional ``read_rest()`` coroutine, if it has one.
+
+    A :class:`~pystorage.raw.accessor.RawReader` may define ``async def
+    read_rest(self) -> bytes``: the rest of its range as one ``bytes`` object
+    (``b""`` if nothing is left), for callers that want it all at once. It is
+    an optional fast path; readers wrapping another reader (layers) need not
+    forward it, :func:`read_all` then drains ``read()`` instead.
+    """
+    method = getattr(raw, "read_rest", None)
+    return method if callable(method) else None
 
 
 class RangeReader:

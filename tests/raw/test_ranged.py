@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import tracemalloc
 
 import pytest
 
 from pystorage import errors
+from pystorage.raw.accessor import RawReader
 from pystorage.raw.ops import OpRead
-from pystorage.raw.ranged import RangeReader
+from pystorage.raw.ranged import RangeReader, read_all
 
 from .fakes import FakeMultipart
 
@@ -109,3 +111,66 @@ async def test_stream_mode_resumes_after_broken_stream() -> None:
             got += piece
     got += await drain(r)
     assert bytes(got) == DATA
+
+
+class _Pieces(RawReader):
+    """Delivers ``data`` in ``piece``-byte pieces, announcing ``size``."""
+
+    def __init__(self, data: bytes, piece: int, size: int | None) -> None:
+        self._data = data
+        self._piece = piece
+        self._pos = 0
+        self.size = size
+        self.closed = False
+
+    async def read(self) -> bytes:
+        out = self._data[self._pos : self._pos + self._piece]
+        self._pos += len(out)
+        return out
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+class _Whole(_Pieces):
+    """Also offers the optional ``read_rest`` fast path."""
+
+    rest_calls = 0
+
+    async def read_rest(self) -> bytes:
+        self.rest_calls += 1
+        out = self._data[self._pos :]
+        self._pos = len(self._data)
+        return out
+
+
+@pytest.mark.parametrize("size", [len(DATA), None, len(DATA) + 500])
+async def test_read_all_gathers_pieces(size: int | None) -> None:
+    raw = _Pieces(DATA, 999, size)
+    seen: list[int] = []
+    assert await read_all(raw, seen.append) == DATA  # a longer announced size leaves no padding
+    assert sum(seen) == len(DATA) and len(seen) == 11
+    assert raw.closed
+
+
+async def test_read_all_presized_buffer_is_handed_over_without_copy() -> None:
+    big = os.urandom((4 << 20) + 65537)  # a size where a growing buffer ends 12% too large
+    raw = _Pieces(big, 64 << 10, len(big))
+    tracemalloc.start()
+    try:
+        data = await read_all(raw)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert data == big
+    assert peak < len(big) + 4 * (64 << 10)  # one buffer of exactly the size, plus a few pieces
+
+
+async def test_read_all_uses_read_rest_when_offered() -> None:
+    raw = _Whole(DATA, 100, len(DATA))
+    seen: list[int] = []
+    assert await read_all(raw, seen.append) == DATA
+    assert raw.rest_calls == 1 and seen == [len(DATA)] and raw.closed
+    empty = _Whole(b"", 100, 0)
+    assert await read_all(empty, seen.append) == b""
+    assert seen == [len(DATA)]

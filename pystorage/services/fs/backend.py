@@ -78,9 +78,10 @@ class FsAccessor(Accessor):
         await run_sync(self._core.create_dir, path)
 
     async def read(self, path: str, op: OpRead) -> RawReader:
-        """``read``: a small range is read whole in one thread call; a large
-        one delivers its first block in that call and one block per
-        ``read()`` after it."""
+        """``read``: a small range (up to 8 MiB) is read whole in one thread
+        call; a large one is opened in that call, then delivers one block per
+        ``read()``, or all of it in one more call (``read_rest()``, used by
+        ``op.read()``)."""
         first, handle, size, meta = await run_sync(self._core.open_read, path, op.offset, op.size)
         return FsReader(first, handle, size, meta)
 

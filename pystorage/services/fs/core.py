@@ -66,9 +66,11 @@ __all__ = [
 
 T = TypeVar("T")
 
-#: a range is delivered in blocks of this size, one thread call each; the call
-#: that opens the file reads the first block, so a range up to this size is
-#: one hand-off (8 MiB measured best: larger blocks cost fresh-mmap page faults)
+#: a streamed range is delivered in blocks of this size, one thread call each;
+#: a range up to this size is read whole by the call that opens the file, so
+#: it is one hand-off (8 MiB measured best: larger blocks cost fresh-mmap page
+#: faults). A caller wanting a whole range as ``bytes`` reads it in one call
+#: (:meth:`ReadHandle.read_rest`), whatever its size.
 READ_BLOCK = 8 * 1024 * 1024
 #: buffer size when an append is copied from its temp file onto the target
 COPY_BLOCK = 8 * 1024 * 1024
@@ -110,23 +112,26 @@ def is_temp_name(name: str) -> bool:
 
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
-
-
-def _etag(st: os.stat_result) -> str:
-    return f'"{st.st_mtime_ns:x}-{st.st_size:x}"'
+_timedelta = dt.timedelta
+_S_ISREG = stat_mod.S_ISREG
+_S_ISDIR = stat_mod.S_ISDIR
 
 
 def metadata_from_stat(st: os.stat_result) -> Metadata:
     """Metadata of a stat result: files get ``content_length``, ``etag``
     (``"{mtime_ns:x}-{size:x}"``, quoted) and ``last_modified`` (aware UTC);
     directories get ``EntryMode.DIR``, ``content_length=0`` and ``last_modified``."""
-    modified = _EPOCH + dt.timedelta(microseconds=st.st_mtime_ns // 1000)
-    if stat_mod.S_ISDIR(st.st_mode):
-        return Metadata(mode=EntryMode.DIR, content_length=0, last_modified=modified)
-    if stat_mod.S_ISREG(st.st_mode):
+    modified = _EPOCH + _timedelta(0, 0, st.st_mtime_ns // 1000)  # positional: twice as fast as keywords
+    mode = st.st_mode
+    if _S_ISREG(mode):
         return Metadata(
-            mode=EntryMode.FILE, content_length=st.st_size, etag=_etag(st), last_modified=modified
+            mode=EntryMode.FILE,
+            content_length=st.st_size,
+            etag=f'"{st.st_mtime_ns:x}-{st.st_size:x}"',
+            last_modified=modified,
         )
+    if _S_ISDIR(mode):
+        return Metadata(mode=EntryMode.DIR, content_length=0, last_modified=modified)
     return Metadata(mode=EntryMode.UNKNOWN, last_modified=modified)
 
 
@@ -296,8 +301,8 @@ class FsCore:
         """Open ``path`` and read ``[offset, offset + size)`` clamped to its end.
 
         Ranges up to :data:`READ_BLOCK` bytes are read whole and the file is
-        closed; larger ones return their first :data:`READ_BLOCK` bytes and a
-        :class:`ReadHandle` (holding the open file) for the rest.
+        closed; larger ones return no bytes yet and a :class:`ReadHandle`
+        (holding the open file) that reads them block by block or all at once.
 
         Returns:
             ``(first_bytes, handle_or_None, range_size, metadata)``.
@@ -327,9 +332,8 @@ class FsCore:
                 meta = metadata_from_stat(st)
                 if end - offset <= READ_BLOCK:
                     return _pread_exact(fd, end - offset, offset), None, end - offset, meta
-                first = _pread_exact(fd, READ_BLOCK, offset)
-                handle = ReadHandle(io.FileIO(fd, "rb", closefd=True), offset + READ_BLOCK, end, path)
-                return first, handle, end - offset, meta
+                handle = ReadHandle(io.FileIO(fd, "rb", closefd=True), offset, end, path)
+                return b"", handle, end - offset, meta
             finally:
                 if handle is None:
                     os.close(fd)
@@ -474,6 +478,19 @@ class ReadHandle:
             self._pos += len(data)
             if self._pos >= self._end:
                 self._close_locked()
+            return data
+
+    def read_rest(self) -> bytes:
+        """Everything not read yet, as one ``bytes`` object read by one ``pread``
+        (no block-sized pieces to join); closes the file. ``b""`` at the end."""
+        with self._lock, map_os_errors("read", self._path):
+            if self._file is None:
+                return b""
+            try:
+                data = _pread_exact(self._file.fileno(), self._end - self._pos, self._pos)
+            finally:
+                self._close_locked()
+            self._pos += len(data)
             return data
 
     def close(self) -> None:
@@ -716,29 +733,42 @@ class DirWalker:
                 self._started = True
                 self._push(self._core.resolve(self._path), self._prefix)
             page: list[Entry] = []
+            append = page.append
             start_after = self._start_after
-            while self._stack and len(page) < limit:
-                frame = self._stack[-1]
-                if frame.index >= len(frame.children):
-                    self._stack.pop()
+            recursive = self._recursive
+            stack = self._stack
+            while stack and len(page) < limit:
+                frame = stack[-1]
+                children, prefix, i = frame.children, frame.prefix, frame.index
+                end = min(len(children), i + limit - len(page))
+                if i >= len(children):
+                    stack.pop()
                     continue
-                child = frame.children[frame.index]
-                frame.index += 1
-                rel = frame.prefix + child.key
-                if start_after is not None and rel <= start_after:
-                    if self._recursive and child.descend and start_after.startswith(rel):
-                        self._push(child.entry.path, rel)
-                    continue
-                if child.followed is not None:
-                    st = child.followed
-                else:
-                    try:
-                        st = child.entry.stat(follow_symlinks=False)
-                    except FileNotFoundError:  # removed since the scan
+                # the entries of this directory, until the page is full or a
+                # recursive walk descends (which changes the top frame)
+                while i < end:
+                    child = children[i]
+                    i += 1
+                    rel = prefix + child.key
+                    if start_after is not None and rel <= start_after:
+                        if recursive and child.descend and start_after.startswith(rel):
+                            frame.index = i
+                            self._push(child.entry.path, rel)
+                            break
                         continue
-                page.append(Entry(rel, metadata_from_stat(st)))
-                if self._recursive and child.descend:
-                    self._push(child.entry.path, rel)
+                    st = child.followed
+                    if st is None:
+                        try:
+                            st = child.entry.stat(follow_symlinks=False)
+                        except FileNotFoundError:  # removed since the scan
+                            continue
+                    append(Entry(rel, metadata_from_stat(st)))
+                    if recursive and child.descend:
+                        frame.index = i
+                        self._push(child.entry.path, rel)
+                        break
+                else:
+                    frame.index = i
             self.done = not self._stack
             return page
 

@@ -23,10 +23,9 @@ path relative to the operator's root.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import shutil
-from collections.abc import Iterator
+from types import TracebackType
 
 from ...errors import (
     AlreadyExists,
@@ -80,21 +79,34 @@ def from_os_error(exc: OSError, *, operation: str, path: str) -> Error:
     )
 
 
-@contextlib.contextmanager
-def map_os_errors(operation: str, path: str) -> Iterator[None]:
-    """Translate errors raised in the block.
+class map_os_errors:
+    """Translate errors raised in the block (a context manager).
 
     pystorage errors pass through with their empty context fields filled in;
     any other ``OSError`` is translated by :func:`from_os_error` and chained.
+    A class rather than a ``@contextmanager`` generator: it wraps every
+    operation, and this costs a third as much.
 
     Args:
         operation: the operation name put on the error.
         path: the path (relative to the root) put on the error.
     """
-    try:
-        yield
-    except Error as exc:  # our own errors are OSErrors too: let them through first
-        exc.with_context(operation=operation, path=path, service=SERVICE)
-        raise
-    except OSError as exc:
-        raise from_os_error(exc, operation=operation, path=path) from exc
+
+    __slots__ = ("operation", "path")
+
+    def __init__(self, operation: str, path: str) -> None:
+        self.operation = operation
+        self.path = path
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if exc is None:
+            return
+        if isinstance(exc, Error):  # our own errors are OSErrors too: let them through first
+            exc.with_context(operation=self.operation, path=self.path, service=SERVICE)
+        elif isinstance(exc, OSError):
+            raise from_os_error(exc, operation=self.operation, path=self.path) from exc

@@ -13,11 +13,12 @@ class FsReader(RawReader):
     """Delivers a range read by :meth:`~pystorage.services.fs.core.FsCore.open_read`.
 
     A small range arrives whole in ``first`` (the file is already closed); a
-    large one arrives as ``first`` then one block per :meth:`read`, each block
-    one worker-thread hand-off on the file kept open by ``handle``.
+    large one arrives as one block per :meth:`read`, each block one
+    worker-thread hand-off on the file kept open by ``handle``, or whole by
+    :meth:`read_rest` in one hand-off.
 
     Args:
-        first: the first bytes of the range (all of it for a small range).
+        first: the whole of a small range (``b""`` for a large one).
         handle: the open file for the rest, or ``None``.
         size: how many bytes the range holds.
         metadata: the file's metadata at open time.
@@ -38,6 +39,18 @@ class FsReader(RawReader):
         if handle is None or handle.done:
             return b""
         return await run_sync(handle.read_block)
+
+    async def read_rest(self) -> bytes:
+        """The rest of the range as one ``bytes`` object; a large range is read
+        in one ``pread`` (one thread call) instead of block by block, so
+        ``op.read()`` of a big file holds the file's size once, like ``f.read()``."""
+        first, self._first = self._first, None
+        if first:  # a small range: all of it, the file is closed already
+            return first
+        handle = self._handle
+        if handle is None or handle.done:
+            return b""
+        return await run_sync(handle.read_rest)
 
     async def aclose(self) -> None:
         """Close the file if it is still open (even in a cancelled scope); safe to call twice."""

@@ -7,21 +7,25 @@ are mapped at this boundary by :func:`~pystorage.services.gcs.errors.map_errors`
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-from ...errors import IsADirectory, NotFound, RangeNotSatisfied, Unsupported
+from ...errors import IsADirectory, NotFound, RangeNotSatisfied
 from ...raw.accessor import Accessor, AccessorInfo, Buffer, RawReader, RawWriter
 from ...raw.ops import OpCopy, OpCreateDir, OpDelete, OpList, OpPresign, OpRead, OpRename, OpStat, OpWrite
+from ...raw.redact import install_redaction
 from ...sse import SseSpec
-from ...types import Capability, Entry, EntryMode, Metadata, PresignedRequest
+from ...types import Capability, Entry, EntryMode, Metadata, Part, PresignedRequest, UploadInfo
+from .append import GcsAppendWriter
 from .conditions import check_read_conditions, has_read_conditions, write_preconditions
 from .config import GcsConfig
-from .core import GcsCore, metadata_from_resource
+from .core import REDACTED_LOGGERS, GcsCore, metadata_from_resource
 from .errors import SERVICE, GcsHttpError, map_errors
 from .lister import list_entries
+from .multipart import MAX_PARTS, CompositeUploads
 from .presign import UrlSigner
 from .reader import EmptyReader, GcsReader
+from .sse import RedactedHeaders, check_spec, sse_headers
 from .writer import GcsWriter, chunk_size
 
 __all__ = ["CAPABILITY", "GcsAccessor"]
@@ -51,7 +55,12 @@ CAPABILITY = Capability(
     write_with_if_not_exists=True,
     write_with_if_match=True,
     write_with_if_none_match=True,
+    write_can_append=True,
+    write_multi_max_size=5 * 1024**4,
+    write_multi_max_parts=MAX_PARTS,
     write_total_max_size=5 * 1024**4,
+    multipart=True,
+    write_multi_prefer_stream=True,
     create_dir=True,
     delete=True,
     delete_with_version=True,
@@ -61,6 +70,9 @@ CAPABILITY = Capability(
     list_with_limit=True,
     list_with_start_after=True,
     list_with_recursive=True,
+    write_with_sse_s3=True,
+    write_with_sse_kms=True,
+    write_with_sse_c=True,
     shared=True,
     blocking=True,
 )
@@ -89,6 +101,10 @@ class GcsAccessor(Accessor):
         self._signer = UrlSigner(account, self._core.endpoint) if account is not None else None
         capability = CAPABILITY.replace(**PRESIGN) if self._signer is not None else CAPABILITY
         self._info = AccessorInfo(SERVICE, self._core.root, self._core.bucket, capability)
+        self._uploads = CompositeUploads(self._core, self._resource)
+        install_redaction(
+            REDACTED_LOGGERS, (config.credential, config.token, config.server_side_encryption_customer_key)
+        )
 
     @property
     def core(self) -> GcsCore:
@@ -113,21 +129,11 @@ class GcsAccessor(Accessor):
         await self._core.close()
 
     # helpers ---------------------------------------------------------------------
-    def _sse(self, sse: SseSpec | None, operation: str, path: str) -> dict[str, str]:
-        """The request headers of a server-side encryption spec.
-
-        This is where CMEK (``kmsKeyName``) and CSEK (``x-goog-encryption-*``
-        headers) will be mapped; until then any spec is refused before a
-        request is sent, so nothing is ever written in plaintext by mistake.
-        """
-        if sse is not None:
-            raise Unsupported(
-                "server-side encryption is not supported by the gcs service yet",
-                operation=operation,
-                path=path,
-                service=SERVICE,
-            )
-        return {}
+    def _sse(self, sse: SseSpec | None, operation: str, path: str) -> None:
+        """Refuse, before any request, a spec GCS cannot honour (``Kms``
+        without a key, or with an S3 encryption context); the requests carry
+        the spec through :mod:`pystorage.services.gcs.sse`."""
+        check_spec(sse, operation=operation, path=path)
 
     def _resource(self, key: str, op: OpWrite) -> dict[str, Any]:
         resource: dict[str, Any] = {"name": key}
@@ -146,13 +152,6 @@ class GcsAccessor(Accessor):
 
     def _check_write(self, path: str, op: OpWrite) -> None:
         self._sse(op.sse, "write", path)
-        if op.append:
-            raise Unsupported(
-                "append is not supported by the gcs service yet",
-                operation="write",
-                path=path,
-                service=SERVICE,
-            )
 
     # metadata --------------------------------------------------------------------
     async def stat(self, path: str, op: OpStat) -> Metadata:
@@ -168,7 +167,7 @@ class GcsAccessor(Accessor):
                 if page.get("items") or page.get("prefixes"):
                     return Metadata(mode=EntryMode.DIR, content_length=0)
                 raise NotFound("directory not found", operation="stat", path=path, service=SERVICE)
-            resource = await self._core.objects_get(self._core.key(path), generation=op.version)
+            resource = await self._core.objects_get(self._core.key(path), generation=op.version, sse=op.sse)
             meta = metadata_from_resource(resource)
             check_read_conditions(meta, op, operation="stat", path=path)
             return meta
@@ -201,7 +200,9 @@ class GcsAccessor(Accessor):
             known: Metadata | None = None
             pinned: str | None = None
             if has_read_conditions(op) or op.size == 0:
-                known = metadata_from_resource(await self._core.objects_get(key, generation=op.version))
+                known = metadata_from_resource(
+                    await self._core.objects_get(key, generation=op.version, sse=op.sse)
+                )
                 check_read_conditions(known, op, operation="read", path=path)
                 pinned = None if op.version is not None else known.version
                 length = known.content_length or 0
@@ -222,11 +223,14 @@ class GcsAccessor(Accessor):
                     generation=op.version,
                     if_generation_match=pinned,
                     byte_range=(op.offset, last) if ranged else None,
+                    sse=op.sse,
                 )
             except GcsHttpError as exc:
                 if exc.status != 416:
                     raise
-                current = metadata_from_resource(await self._core.objects_get(key, generation=op.version))
+                current = metadata_from_resource(
+                    await self._core.objects_get(key, generation=op.version, sse=op.sse)
+                )
                 if op.offset == (current.content_length or 0):
                     return EmptyReader(current)
                 raise RangeNotSatisfied(
@@ -243,9 +247,20 @@ class GcsAccessor(Accessor):
     async def write(self, path: str, op: OpWrite) -> RawWriter:
         """A streamed writer: a resumable upload in chunks of ``op.chunk``
         (rounded down to a multiple of 256 KiB; default 8 MiB), or a single
-        insert when the object is smaller than one chunk."""
+        insert when the object is smaller than one chunk. With ``op.append``
+        the bytes are composed onto the object on close
+        (:mod:`pystorage.services.gcs.append`)."""
         self._check_write(path, op)
         key = self._core.key(path)
+        if op.append:
+            return GcsAppendWriter(
+                self._core,
+                self._uploads,
+                path=path,
+                op=op,
+                resource=self._resource(key, op),
+                chunk=chunk_size(op.chunk),
+            )
 
         async def preconditions() -> dict[str, str | None]:
             return await write_preconditions(self._core, key, op, path=path)
@@ -257,17 +272,51 @@ class GcsAccessor(Accessor):
             resource=self._resource(key, op),
             preconditions=preconditions,
             chunk=chunk_size(op.chunk),
+            sse=op.sse,
         )
 
     async def write_once(self, path: str, data: Buffer, op: OpWrite) -> Metadata:
-        """One ``objects.insert`` (multipart: metadata and bytes in one request)."""
+        """One ``objects.insert`` (multipart: metadata and bytes in one request);
+        an append goes through the append writer instead."""
+        if op.append:
+            return await super().write_once(path, data, op)
         self._check_write(path, op)
         key = self._core.key(path)
         with map_errors("write", path):
             params = await write_preconditions(self._core, key, op, path=path)
             params["predefinedAcl"] = self._config.predefined_acl
-            resource = await self._core.objects_insert(key, data, self._resource(key, op), params)
+            resource = await self._core.objects_insert(key, data, self._resource(key, op), params, sse=op.sse)
             return metadata_from_resource(resource)
+
+    # multipart (parallel composite uploads, see multipart.py) -------------------------
+    async def initiate_multipart(self, path: str, op: OpWrite) -> str:
+        """Write the upload's marker object; return its id."""
+        self._sse(op.sse, "create_multipart", path)
+        return await self._uploads.initiate(path, op)
+
+    async def write_part(self, path: str, upload_id: str, number: int, data: Buffer, op: OpWrite) -> Part:
+        """Upload part ``number`` as a temporary object (``etag`` = its generation)."""
+        self._sse(op.sse, "write_part", path)
+        return await self._uploads.write_part(path, upload_id, number, data, op)
+
+    async def complete_multipart(
+        self, path: str, upload_id: str, parts: Sequence[Part], op: OpWrite
+    ) -> Metadata:
+        """Compose the parts into the object (32 per compose, in rounds); delete the temporaries."""
+        self._sse(op.sse, "complete_multipart", path)
+        return await self._uploads.complete(path, upload_id, parts, op)
+
+    async def abort_multipart(self, path: str, upload_id: str) -> None:
+        """Delete the upload's temporaries and marker; an unknown upload succeeds."""
+        await self._uploads.abort(path, upload_id)
+
+    def list_parts(self, path: str, upload_id: str) -> AsyncIterator[Part]:
+        """The upload's part objects, by number."""
+        return self._uploads.list_parts(path, upload_id)
+
+    def list_multipart_uploads(self, prefix: str) -> AsyncIterator[UploadInfo]:
+        """The markers under the hidden folder whose path starts with ``prefix``."""
+        return self._uploads.list_uploads(prefix)
 
     # deletes -------------------------------------------------------------------------
     async def delete(self, path: str, op: OpDelete) -> None:
@@ -292,7 +341,9 @@ class GcsAccessor(Accessor):
         self._sse(op.sse, "copy", src)
         with map_errors("copy", src):
             params = {"destinationPredefinedAcl": self._config.predefined_acl}
-            await self._core.objects_rewrite(self._core.key(src), self._core.key(dst), params=params)
+            await self._core.objects_rewrite(
+                self._core.key(src), self._core.key(dst), params=params, sse=op.sse
+            )
 
     async def rename(self, src: str, dst: str, op: OpRename) -> None:
         """Rewrite the source's current generation to ``dst``, then delete that
@@ -301,12 +352,13 @@ class GcsAccessor(Accessor):
         self._sse(op.sse, "rename", src)
         src_key = self._core.key(src)
         with map_errors("rename", src):
-            generation = str((await self._core.objects_get(src_key)).get("generation") or "") or None
+            source = await self._core.objects_get(src_key, sse=op.sse)
+            generation = str(source.get("generation") or "") or None
             params = {
                 "sourceGeneration": generation,
                 "destinationPredefinedAcl": self._config.predefined_acl,
             }
-            await self._core.objects_rewrite(src_key, self._core.key(dst), params=params)
+            await self._core.objects_rewrite(src_key, self._core.key(dst), params=params, sse=op.sse)
             try:
                 await self._core.objects_delete(src_key, if_generation_match=generation)
             except GcsHttpError as exc:
@@ -318,9 +370,11 @@ class GcsAccessor(Accessor):
         self._sse(op.sse, "presign", path)
         if self._signer is None:
             raise self._unsupported("presign", path)
-        headers = {}
+        headers = RedactedHeaders(sse_headers(op.sse, "presign"))
         if op.method == "PUT" and op.write is not None and op.write.content_type:
             headers["Content-Type"] = op.write.content_type
-        return self._signer.sign(
+        signed = self._signer.sign(
             op.method, self._core.bucket, self._core.key(path), op.expire, headers=headers
         )
+        # the CSEK headers the caller must send, in a dict whose repr hides the key
+        return PresignedRequest(signed.method, signed.url, RedactedHeaders(signed.headers))

@@ -6,6 +6,8 @@ import dataclasses
 
 from ...errors import ConfigInvalid
 from ...raw.config import secret_field
+from ...sse import SseSpec
+from .sse import spec_from_config
 
 __all__ = ["DEFAULT_SCOPE", "PREDEFINED_ACLS", "GcsConfig"]
 
@@ -56,6 +58,20 @@ class GcsConfig:
             default object ACL.
         default_storage_class: ``storageClass`` of every object written
             (``STANDARD``, ``NEARLINE`` ...); default ``None``: the bucket's default.
+        kms_key_name: CMEK: the Cloud KMS key
+            (``projects/P/locations/L/keyRings/R/cryptoKeys/K``) of every
+            object written (default ``None``: the bucket's default encryption).
+        server_side_encryption_customer_key: CSEK: the base64 of a 32-byte
+            key sent with every request that touches an object (default
+            ``None``). Secret. Losing the key loses the data.
+        server_side_encryption_customer_algorithm: ``"AES256"``, the only
+            CSEK algorithm (default ``None``: implied by a key).
+        server_side_encryption_customer_key_sha256: the base64 SHA-256 of the
+            customer key, checked against it (default ``None``).
+
+    An encryption setting makes the accessor behave exactly as if wrapped in
+    :class:`~pystorage.layers.ServerSideEncryptionLayer` with the matching
+    spec (see :meth:`sse_spec`).
     """
 
     bucket: str | None = None
@@ -70,6 +86,23 @@ class GcsConfig:
     disable_vm_metadata: bool = False
     predefined_acl: str | None = None
     default_storage_class: str | None = None
+    kms_key_name: str | None = None
+    server_side_encryption_customer_key: str | None = secret_field()
+    server_side_encryption_customer_algorithm: str | None = None
+    server_side_encryption_customer_key_sha256: str | None = None
+
+    def sse_spec(self) -> SseSpec | None:
+        """The encryption spec of the config keys (``None`` when unset).
+
+        Raises:
+            ConfigInvalid: an invalid value or combination, naming the key.
+        """
+        return spec_from_config(
+            kms_key_name=self.kms_key_name,
+            customer_key=self.server_side_encryption_customer_key,
+            customer_algorithm=self.server_side_encryption_customer_algorithm,
+            customer_key_sha256=self.server_side_encryption_customer_key_sha256,
+        )
 
     def __post_init__(self) -> None:
         if not self.bucket:
@@ -96,3 +129,4 @@ class GcsConfig:
                 "are exclusive: give one",
                 service="gcs",
             )
+        self.sse_spec()

@@ -29,7 +29,7 @@ import re
 import time
 import urllib.parse
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import aiohttp
@@ -44,20 +44,27 @@ from ...errors import ConfigInvalid
 from ...raw.accessor import Buffer
 from ...raw.buffered import as_view
 from ...raw.path import join_root, normalize_root
+from ...raw.redact import install_redaction
+from ...sse import CustomerKey, SseSpec
 from ...types import EncryptionInfo, EntryMode, Metadata
 from .config import GcsConfig
 from .errors import SERVICE, GcsHttpError
+from .sse import RequestKind, sse_headers, sse_params
 
 __all__ = [
     "DEFAULT_ENDPOINT",
     "BufferPayload",
     "GcsCore",
+    "REDACTED_LOGGERS",
     "ServiceAccount",
     "metadata_from_headers",
     "metadata_from_resource",
     "parse_rfc3339",
     "strip_etag",
 ]
+
+#: the loggers of the libraries below this driver (secrets are redacted from their records)
+REDACTED_LOGGERS = ("aiohttp", "gcloud")
 
 #: the public JSON API endpoint
 DEFAULT_ENDPOINT = "https://storage.googleapis.com"
@@ -447,6 +454,7 @@ class GcsCore:
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._lock = anyio.Lock()
+        self._redacted: set[bytes] = set()
 
     def __repr__(self) -> str:
         return f"GcsCore(bucket={self.bucket!r}, root={self.root!r}, endpoint={self.endpoint!r})"
@@ -459,6 +467,18 @@ class GcsCore:
     def rel(self, key: str) -> str:
         """The path relative to the root of an object name under the root."""
         return key[len(self.root) - 1 :]
+
+    def sse(
+        self, spec: SseSpec | None, kind: RequestKind, params: Mapping[str, str | None] | None = None
+    ) -> tuple[dict[str, str | None], dict[str, str]]:
+        """``(params, headers)``: ``params`` plus the encryption parameters of
+        ``spec`` for a request of ``kind``, and its encryption headers
+        (see :mod:`pystorage.services.gcs.sse`)."""
+        if isinstance(spec, CustomerKey) and spec.key not in self._redacted:
+            # a layer's key is first seen here: keep it out of the SDK's logs
+            install_redaction(REDACTED_LOGGERS, (spec.key_b64,))
+            self._redacted.add(spec.key)
+        return {**(params or {}), **sse_params(spec, kind)}, sse_headers(spec, kind)
 
     def object_url(self, key: str, suffix: str = "") -> str:
         """The JSON API URL of object ``key`` (``suffix`` e.g. ``"/compose"``)."""
@@ -547,10 +567,11 @@ class GcsCore:
         params: Mapping[str, str | None] | None = None,
         body: Mapping[str, Any] | None = None,
         ok: tuple[int, ...] = (200,),
+        headers: Mapping[str, str] | None = None,
     ) -> dict[str, Any]:
         """Send a request with an optional JSON body; return the decoded JSON answer (``{}`` if empty)."""
         data = None
-        headers = {}
+        headers = dict(headers or {})
         if body is not None:
             data = json.dumps(body).encode()
             headers["Content-Type"] = _JSON
@@ -565,9 +586,12 @@ class GcsCore:
         return doc if isinstance(doc, dict) else {}
 
     # objects -------------------------------------------------------------------
-    async def objects_get(self, key: str, *, generation: str | None = None) -> dict[str, Any]:
+    async def objects_get(
+        self, key: str, *, generation: str | None = None, sse: SseSpec | None = None
+    ) -> dict[str, Any]:
         """``objects.get`` (metadata): the object resource."""
-        return await self.send_json("GET", self.object_url(key), params={"generation": generation})
+        params, headers = self.sse(sse, "get_metadata", {"generation": generation})
+        return await self.send_json("GET", self.object_url(key), params=params, headers=headers)
 
     async def objects_get_media(
         self,
@@ -576,6 +600,7 @@ class GcsCore:
         generation: str | None = None,
         if_generation_match: str | None = None,
         byte_range: tuple[int, int | None] | None = None,
+        sse: SseSpec | None = None,
     ) -> aiohttp.ClientResponse:
         """``objects.get?alt=media``: the streaming response (200 or 206).
 
@@ -583,17 +608,24 @@ class GcsCore:
         asked for as stored (``Accept-Encoding: gzip``) and never decompressed:
         bytes are bytes.
         """
-        headers = {"Accept-Encoding": "gzip"}
+        query = {"alt": "media", "generation": generation, "ifGenerationMatch": if_generation_match}
+        params, headers = self.sse(sse, "get_media", query)
+        headers["Accept-Encoding"] = "gzip"
         if byte_range is not None:
             first, last = byte_range
             headers["Range"] = f"bytes={first}-{'' if last is None else last}"
-        params = {"alt": "media", "generation": generation, "ifGenerationMatch": if_generation_match}
         return await self.send(
             "GET", self.object_url(key), params=params, headers=headers, ok=(200, 206), auto_decompress=False
         )
 
     async def objects_insert(
-        self, key: str, data: Buffer, resource: Mapping[str, Any], params: Mapping[str, str | None]
+        self,
+        key: str,
+        data: Buffer,
+        resource: Mapping[str, Any],
+        params: Mapping[str, str | None],
+        *,
+        sse: SseSpec | None = None,
     ) -> dict[str, Any]:
         """``objects.insert`` with ``uploadType=multipart``: metadata and bytes in one request."""
         # the part header only (GCS takes the resource's contentType); no line breaks in it
@@ -609,19 +641,21 @@ class GcsCore:
             head=head,
             tail=f"\r\n--{boundary}--\r\n".encode(),
         )
-        response = await self.send(
-            "POST", self._uploads, params={"uploadType": "multipart", **params}, data=body
-        )
+        query, headers = self.sse(sse, "insert", {"uploadType": "multipart", **params})
+        response = await self.send("POST", self._uploads, params=query, headers=headers, data=body)
         return await _json_of(response)
 
-    async def resumable_start(self, resource: Mapping[str, Any], params: Mapping[str, str | None]) -> str:
+    async def resumable_start(
+        self, resource: Mapping[str, Any], params: Mapping[str, str | None], *, sse: SseSpec | None = None
+    ) -> str:
         """Start a resumable upload session (``uploadType=resumable``); return its session URI."""
         content_type = str(resource.get("contentType") or "application/octet-stream")
+        query, headers = self.sse(sse, "resumable_start", {"uploadType": "resumable", **params})
         response = await self.send(
             "POST",
             self._uploads,
-            params={"uploadType": "resumable", **params},
-            headers={"Content-Type": _JSON, "X-Upload-Content-Type": content_type},
+            params=query,
+            headers={**headers, "Content-Type": _JSON, "X-Upload-Content-Type": content_type},
             data=json.dumps(dict(resource)).encode(),
             ok=(200, 201),
         )
@@ -639,6 +673,7 @@ class GcsCore:
         offset: int,
         total: int | None,
         content_type: str,
+        sse: SseSpec | None = None,
     ) -> tuple[int, dict[str, Any] | None]:
         """Upload ``data`` at ``offset`` of a resumable session; ``total`` finalises it.
 
@@ -651,10 +686,11 @@ class GcsCore:
             content_range = f"bytes {offset}-{offset + size - 1}/{'*' if total is None else total}"
         else:
             content_range = f"bytes */{'*' if total is None else total}"
+        _, headers = self.sse(sse, "resumable_chunk")
         response = await self.send(
             "PUT",
             session_uri,
-            headers={"Content-Range": content_range, "Content-Type": content_type},
+            headers={**headers, "Content-Range": content_range, "Content-Type": content_type},
             data=BufferPayload(data, content_type),
             ok=(200, 201, 308),
         )
@@ -709,16 +745,21 @@ class GcsCore:
         *,
         params: Mapping[str, str | None],
         resource: Mapping[str, Any] | None = None,
+        sse: SseSpec | None = None,
     ) -> dict[str, Any]:
         """``objects.rewrite``, called again with each ``rewriteToken`` until done.
+
+        With ``sse``, the same spec decrypts the source and encrypts the destination.
 
         Returns:
             The new object's resource.
         """
         url = self.object_url(src, f"/rewriteTo/b/{_quote(self.bucket)}/o/{_quote(dst)}")
-        query = dict(params)
+        query, headers = self.sse(sse, "rewrite", params)
         while True:
-            answer = await self.send_json("POST", url, params=query, body=dict(resource or {}))
+            answer = await self.send_json(
+                "POST", url, params=query, body=dict(resource or {}), headers=headers
+            )
             if answer.get("done") or not answer.get("rewriteToken"):
                 resource_out = answer.get("resource")
                 if not isinstance(resource_out, dict):
@@ -729,14 +770,19 @@ class GcsCore:
     async def objects_compose(
         self,
         dst: str,
-        sources: list[Mapping[str, Any]],
+        sources: Sequence[Mapping[str, Any]],
         *,
         destination: Mapping[str, Any],
         params: Mapping[str, str | None],
+        sse: SseSpec | None = None,
     ) -> dict[str, Any]:
-        """``objects.compose``: concatenate ``sources`` (``{"name", "generation"?}``) into ``dst``."""
+        """``objects.compose``: concatenate ``sources`` (``{"name", "generation"?}``) into ``dst``
+        (with ``sse``: the spec of the sources and of the result)."""
         body = {"sourceObjects": list(sources), "destination": dict(destination)}
-        return await self.send_json("POST", self.object_url(dst, "/compose"), params=params, body=body)
+        query, headers = self.sse(sse, "compose", params)
+        return await self.send_json(
+            "POST", self.object_url(dst, "/compose"), params=query, body=body, headers=headers
+        )
 
 
 async def _json_of(response: aiohttp.ClientResponse) -> dict[str, Any]:

@@ -7,6 +7,8 @@ native                             pystorage
 =================================  ==================================================
 404                                :class:`~pystorage.errors.NotFound`
 401, 403                           :class:`~pystorage.errors.PermissionDenied`
+400 with a CSEK reason             :class:`~pystorage.errors.PermissionDenied` (the
+                                   customer key is missing or wrong)
 304, 412                           :class:`~pystorage.errors.ConditionNotMatch`
 416                                :class:`~pystorage.errors.RangeNotSatisfied`
 429                                :class:`~pystorage.errors.RateLimited` (temporary,
@@ -41,7 +43,15 @@ from ...errors import (
     Unexpected,
 )
 
-__all__ = ["SERVICE", "GcsHttpError", "from_native", "from_status", "map_errors"]
+__all__ = [
+    "CSEK_MISMATCH_MESSAGE",
+    "CSEK_MISMATCH_REASONS",
+    "SERVICE",
+    "GcsHttpError",
+    "from_native",
+    "from_status",
+    "map_errors",
+]
 
 #: the ``service`` field of every error this driver raises
 SERVICE = "gcs"
@@ -56,6 +66,23 @@ _BY_STATUS: dict[int, type[Error]] = {
     429: RateLimited,
 }
 
+#: the ``reason`` of GCS's 400 answers to a customer-supplied key (CSEK) that is
+#: missing, wrong, or given for an object not encrypted with one
+CSEK_MISMATCH_REASONS = frozenset(
+    {
+        "resourceIsEncryptedWithCustomerEncryptionKey",
+        "resourceNotEncryptedWithCustomerEncryptionKey",
+        "customerEncryptionKeyIsIncorrect",
+        "customerEncryptionKeySha256IsInvalid",
+        "customerEncryptionKeyFormatIsInvalid",
+    }
+)
+
+CSEK_MISMATCH_MESSAGE = (
+    "the object is encrypted with a customer-supplied key (CSEK) that was not given or does not "
+    "match, or a key was given for an object not encrypted with one"
+)
+
 #: how much of an error body is kept for the message
 _MAX_BODY = 2048
 
@@ -67,13 +94,17 @@ class GcsHttpError(Exception):
         status: the HTTP status.
         message: the JSON API's ``error.message`` (or the reason phrase).
         retry_after: the ``Retry-After`` header in seconds, if any.
+        reason: the JSON API's ``error.errors[0].reason`` (``"notFound"`` ...), if any.
     """
 
-    def __init__(self, status: int, message: str, retry_after: float | None = None) -> None:
+    def __init__(
+        self, status: int, message: str, retry_after: float | None = None, reason: str | None = None
+    ) -> None:
         super().__init__(f"HTTP {status}: {message}")
         self.status = status
         self.message = message
         self.retry_after = retry_after
+        self.reason = reason
 
     @classmethod
     def from_body(
@@ -82,10 +113,13 @@ class GcsHttpError(Exception):
         """Build from a response's status, reason phrase, body and ``Retry-After``."""
         message = (reason or "").strip()
         text = body[:_MAX_BODY].decode("utf-8", "replace").strip()
+        code: str | None = None
         try:
             doc = json.loads(text)
             detail = doc["error"]["message"] if isinstance(doc.get("error"), dict) else doc.get("error")
-        except (ValueError, KeyError, TypeError, AttributeError):
+            found = (doc["error"].get("errors") or [{}])[0].get("reason")
+            code = found if isinstance(found, str) else None
+        except (ValueError, KeyError, TypeError, AttributeError, IndexError):
             detail = text.splitlines()[0] if text and not text.startswith("<") else ""
         if isinstance(detail, str) and detail and detail != message:
             message = f"{message}: {detail}" if message else detail
@@ -93,7 +127,7 @@ class GcsHttpError(Exception):
         if retry_after_header:
             with contextlib.suppress(ValueError):
                 retry_after = max(0.0, float(retry_after_header))
-        return cls(status, message or f"HTTP {status}", retry_after)
+        return cls(status, message or f"HTTP {status}", retry_after, code)
 
 
 def from_status(
@@ -133,6 +167,13 @@ def from_native(exc: BaseException, *, operation: str = "", path: str = "") -> E
         path: the path it failed on, relative to the root.
     """
     if isinstance(exc, GcsHttpError):
+        if exc.status == 400 and exc.reason in CSEK_MISMATCH_REASONS:
+            return PermissionDenied(
+                f"GCS answered 400 ({exc.reason}): {CSEK_MISMATCH_MESSAGE}",
+                operation=operation,
+                path=path,
+                service=SERVICE,
+            )
         return from_status(
             exc.status, exc.message, operation=operation, path=path, retry_after=exc.retry_after
         )

@@ -4,7 +4,8 @@ Non-recursive listings ask for ``delimiter="/"``: sub-directories come back
 as ``prefixes`` and are merged with the page's objects in name order.
 ``start_after`` becomes ``startOffset`` (inclusive on GCS), and the equal key
 is skipped here. The listed directory itself (its ``dir/`` marker object) is
-never yielded.
+never yielded, nor is anything in a hidden ``.pystorage-multipart/`` folder
+(uploads in progress, see :mod:`pystorage.services.gcs.multipart`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from ...raw.ops import OpList
 from ...types import Entry, EntryMode, Metadata
 from .core import GcsCore, metadata_from_resource
 from .errors import map_errors
+from .multipart import is_hidden
 
 __all__ = ["MAX_PAGE", "list_entries"]
 
@@ -29,6 +31,8 @@ def _page_entries(core: GcsCore, page: dict[str, Any], prefix: str, after: str |
         name = str(item.get("name", ""))
         if name == prefix or not name.startswith(prefix) or (after is not None and name <= after):
             continue
+        if is_hidden(name[len(prefix) :]):
+            continue
         meta = metadata_from_resource(item)
         if name.endswith("/"):
             meta = Metadata(mode=EntryMode.DIR, content_length=0, last_modified=meta.last_modified)
@@ -36,6 +40,8 @@ def _page_entries(core: GcsCore, page: dict[str, Any], prefix: str, after: str |
     for sub in page.get("prefixes") or ():
         name = str(sub)
         if name == prefix or (after is not None and name <= after and not after.startswith(name)):
+            continue
+        if is_hidden(name[len(prefix) :]):
             continue
         entries.append((name, Entry(core.rel(name), Metadata(mode=EntryMode.DIR))))
     entries.sort(key=lambda pair: pair[0])

@@ -19,6 +19,7 @@ import anyio
 from ...errors import Unexpected
 from ...raw.accessor import Buffer, RawWriter
 from ...raw.buffered import as_view
+from ...sse import SseSpec
 from ...types import Metadata
 from .core import GcsCore, metadata_from_resource
 from .errors import SERVICE, map_errors
@@ -50,6 +51,8 @@ class GcsWriter(RawWriter):
         preconditions: resolves the query parameters (``ifGenerationMatch`` ...) of
             the commit; awaited once, before the first request.
         chunk: bytes per resumable chunk, a multiple of 256 KiB.
+        sse: the server-side encryption spec sent with every request
+            (default ``None``; see :mod:`pystorage.services.gcs.sse`).
 
     Memory held: at most ``chunk`` bytes besides the caller's buffer.
     """
@@ -63,6 +66,7 @@ class GcsWriter(RawWriter):
         resource: Mapping[str, Any],
         preconditions: Callable[[], Awaitable[dict[str, str | None]]],
         chunk: int,
+        sse: SseSpec | None = None,
     ) -> None:
         if chunk % CHUNK_ALIGN:
             raise ValueError("chunk must be a multiple of 256 KiB")
@@ -73,6 +77,7 @@ class GcsWriter(RawWriter):
         self._content_type = str(resource.get("contentType") or "application/octet-stream")
         self._preconditions = preconditions
         self._chunk = chunk
+        self._sse = sse
         self._buf = bytearray()
         self._session_uri: str | None = None
         self._offset = 0
@@ -113,7 +118,7 @@ class GcsWriter(RawWriter):
                 params = await self._preconditions()
                 params.update(self._core_params())
                 resource = await self._core.objects_insert(
-                    self._key, memoryview(rest), self._resource, params
+                    self._key, memoryview(rest), self._resource, params, sse=self._sse
                 )
             else:
                 found = await self._upload(memoryview(rest), total=self._offset + len(rest))
@@ -150,7 +155,7 @@ class GcsWriter(RawWriter):
         if self._session_uri is None:
             params = await self._preconditions()
             params.update(self._core_params())
-            self._session_uri = await self._core.resumable_start(self._resource, params)
+            self._session_uri = await self._core.resumable_start(self._resource, params, sse=self._sse)
         sent = 0
         while True:
             persisted, resource = await self._core.resumable_put(
@@ -159,6 +164,7 @@ class GcsWriter(RawWriter):
                 offset=self._offset + sent,
                 total=total,
                 content_type=self._content_type,
+                sse=self._sse,
             )
             if resource is not None:
                 self._offset += len(data)

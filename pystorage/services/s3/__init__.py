@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ...layers.sse import ServerSideEncryptionLayer
+from ...raw.accessor import Accessor
 from ...raw.config import parse_config
 from .backend import CAPABILITY, S3Accessor, capability_for
 from .config import S3Config
@@ -25,12 +27,19 @@ SCHEME = "s3"
 URI_NAME_KEY: str | None = "bucket"
 
 
-def build(config: Mapping[str, Any]) -> S3Accessor:
+def build(config: Mapping[str, Any]) -> Accessor:
     """Build an s3 accessor from its config (``bucket`` required).
 
-    No request is sent: the client is created on first use.
+    No request is sent: the client is created on first use. When a
+    ``server_side_encryption*`` key is set, the accessor is returned wrapped
+    in :class:`~pystorage.layers.ServerSideEncryptionLayer` with that spec, so
+    every request that needs it carries it and a capability turned off by
+    ``capability_override`` refuses before any request.
 
     Raises:
         ConfigInvalid: an unknown key, a missing ``bucket``, or an invalid value.
     """
-    return S3Accessor(parse_config(S3Config, SCHEME, config))
+    parsed = parse_config(S3Config, SCHEME, config)
+    accessor = S3Accessor(parsed)
+    spec = parsed.sse_spec()
+    return accessor if spec is None else ServerSideEncryptionLayer(spec).layer(accessor)

@@ -19,7 +19,7 @@ from ...raw.redact import install_redaction
 from ...types import Capability, Entry, EntryMode, Metadata, Part, PresignedRequest, UploadInfo
 from . import lister
 from .config import S3Config, parse_capability_override
-from .core import S3Core, as_body, metadata_from_response, quote_etag
+from .core import REDACTED_LOGGERS, S3Core, as_body, metadata_from_response, quote_etag
 from .errors import SCHEME, error_for_code, map_errors
 from .reader import EmptyReader, S3Reader, parse_content_range
 
@@ -71,6 +71,9 @@ CAPABILITY = Capability(
     presign_read=True,
     presign_stat=True,
     presign_write=True,
+    write_with_sse_s3=True,
+    write_with_sse_kms=True,
+    write_with_sse_c=True,
     shared=True,
     blocking=True,
 )
@@ -115,8 +118,13 @@ class S3Accessor(Accessor):
         assert config.bucket is not None
         self._info = AccessorInfo(SCHEME, self._core.root, config.bucket, capability_for(config))
         install_redaction(
-            ("botocore", "aiobotocore"),
-            (config.access_key_id, config.secret_access_key, config.session_token),
+            REDACTED_LOGGERS,
+            (
+                config.access_key_id,
+                config.secret_access_key,
+                config.session_token,
+                config.server_side_encryption_customer_key,
+            ),
         )
 
     def info(self) -> AccessorInfo:
@@ -334,7 +342,7 @@ class S3Accessor(Accessor):
     async def presign(self, path: str, op: OpPresign) -> PresignedRequest:
         with self._errors("presign", path):
             url, headers = await self._core.presign(
-                op.method, self._core.key(path), op.expire, write=op.write
+                op.method, self._core.key(path), op.expire, write=op.write, sse=op.sse
             )
         return PresignedRequest(op.method, url, headers)
 

@@ -9,7 +9,9 @@ from typing import Any
 
 from ...errors import ConfigInvalid
 from ...raw.config import secret_field
+from ...sse import SseSpec
 from ...types import Capability
+from .sse import spec_from_config
 
 __all__ = ["CHECKSUM_ALGORITHMS", "MAX_BATCH_OPERATIONS", "S3Config", "parse_capability_override"]
 
@@ -78,6 +80,30 @@ class S3Config:
             (``write_multi_min_size`` ...): an override can never claim what
             the driver does not implement. See
             ``docs/services/s3.md`` for the values each S3-compatible needs.
+        server_side_encryption: ``"AES256"`` (SSE-S3) or ``"aws:kms"``
+            (SSE-KMS) for every object written (default ``None``: the
+            bucket's default encryption).
+        server_side_encryption_aws_kms_key_id: the KMS key of SSE-KMS (needs
+            ``server_side_encryption="aws:kms"``; default ``None``: the
+            account's ``aws/s3`` key).
+        server_side_encryption_customer_algorithm: ``"AES256"``, the only
+            SSE-C algorithm (default ``None``: ``AES256`` when a customer key
+            is given).
+        server_side_encryption_customer_key: the base64 of a 32-byte SSE-C
+            key, sent with every request that touches an object (default
+            ``None``). Secret. Losing the key loses the data.
+        server_side_encryption_customer_key_md5: the base64 MD5 of the
+            customer key, checked against it (default ``None``: computed).
+        lean_http: send the hot calls (GetObject, HeadObject, PutObject,
+            DeleteObject, UploadPart, ListObjectsV2) straight on a shared
+            aiohttp session with a small SigV4 signer (``UNSIGNED-PAYLOAD``)
+            instead of through botocore (default ``False``: experimental).
+            Credentials still come from botocore's chain; every other call
+            still goes through aiobotocore.
+
+    A ``server_side_encryption*`` setting makes the accessor behave exactly
+    as if wrapped in :class:`~pystorage.layers.ServerSideEncryptionLayer`
+    with the matching spec (see :meth:`sse_spec`).
     """
 
     bucket: str | None = None
@@ -96,6 +122,27 @@ class S3Config:
     enable_versioning: bool = False
     disable_write_with_if_match: bool = False
     capability_override: str | Mapping[str, Any] | None = None
+    server_side_encryption: str | None = None
+    server_side_encryption_aws_kms_key_id: str | None = None
+    server_side_encryption_customer_algorithm: str | None = None
+    server_side_encryption_customer_key: str | None = secret_field()
+    server_side_encryption_customer_key_md5: str | None = None
+    lean_http: bool = True
+
+    def sse_spec(self) -> SseSpec | None:
+        """The encryption spec of the ``server_side_encryption*`` keys (``None`` when unset).
+
+        Raises:
+            ConfigInvalid: an invalid value or combination, naming the key.
+        """
+        return spec_from_config(
+            _SCHEME,
+            server_side_encryption=self.server_side_encryption,
+            aws_kms_key_id=self.server_side_encryption_aws_kms_key_id,
+            customer_algorithm=self.server_side_encryption_customer_algorithm,
+            customer_key=self.server_side_encryption_customer_key,
+            customer_key_md5=self.server_side_encryption_customer_key_md5,
+        )
 
     def __post_init__(self) -> None:
         if not self.bucket:
@@ -130,6 +177,7 @@ class S3Config:
                 f"{MAX_BATCH_OPERATIONS}, got {self.batch_max_operations!r}"
             )
         parse_capability_override(self.capability_override)
+        self.sse_spec()
 
 
 _FALSE = {"false", "0", "no", "off"}

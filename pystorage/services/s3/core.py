@@ -18,6 +18,7 @@ import asyncio
 import base64
 import contextlib
 import datetime as dt
+import email.utils
 import hashlib
 import io
 import os
@@ -28,17 +29,23 @@ import anyio
 from aiobotocore.config import AioConfig  # type: ignore[import-untyped]
 from aiobotocore.session import AioSession  # type: ignore[import-untyped]
 from botocore import UNSIGNED  # type: ignore[import-untyped]
+from botocore.credentials import Credentials  # type: ignore[import-untyped]
 
-from ...errors import ConfigInvalid, Unsupported
+from ...errors import ConfigInvalid
 from ...raw.accessor import Buffer
 from ...raw.ops import OpCopy, OpRead, OpStat, OpWrite
 from ...raw.path import normalize_root
-from ...sse import SseSpec
+from ...raw.redact import install_redaction
+from ...sse import CustomerKey, SseSpec
 from ...types import EncryptionInfo, EntryMode, Metadata, Part
 from .config import S3Config
+from .http import LeanHttp
+from .sse import RedactedHeaders, RequestKind, sse_headers
+from .sse import sse_params as _sse_params
 
 __all__ = [
     "MAX_POOL_CONNECTIONS",
+    "REDACTED_LOGGERS",
     "S3Core",
     "ViewBody",
     "as_body",
@@ -47,6 +54,9 @@ __all__ = [
     "quote_etag",
 ]
 
+#: the loggers of the SDK below this driver (secrets are redacted from their records)
+REDACTED_LOGGERS = ("botocore", "aiobotocore", "aiohttp")
+
 #: connections the client keeps open to the endpoint
 MAX_POOL_CONNECTIONS = 128
 
@@ -54,6 +64,7 @@ MAX_POOL_CONNECTIONS = 128
 MAX_PRESIGN_SECONDS = 7 * 24 * 3600
 
 _CLIENT_METHOD = {"GET": "get_object", "PUT": "put_object", "HEAD": "head_object"}
+_PRESIGN_KIND: dict[str, RequestKind] = {"GET": "GetObject", "PUT": "PutObject", "HEAD": "HeadObject"}
 
 
 def parse_time(value: Any) -> dt.datetime | None:
@@ -184,20 +195,13 @@ def as_body(data: Buffer | bytearray) -> bytes | ViewBody:
     return ViewBody(view)
 
 
-def sse_params(spec: SseSpec | None, *, copy_source: bool = False) -> dict[str, Any]:
-    """Request parameters of a server-side encryption spec.
+def _raw_body(body: bytes | ViewBody) -> Buffer:
+    """The bytes behind a request body, without copying (a :class:`ViewBody` gives its view)."""
+    return body.getbuffer() if isinstance(body, ViewBody) else body
 
-    This is where the SSE headers (``ServerSideEncryption``, ``SSEKMSKeyId``,
-    ``SSECustomerAlgorithm``/``Key``/``KeyMD5`` and their ``CopySource``
-    variants) are built; until that lands every spec is refused, so nothing
-    is ever written in plaintext when encryption was asked for.
 
-    Raises:
-        Unsupported: whenever ``spec`` is set.
-    """
-    if spec is None:
-        return {}
-    raise Unsupported("server-side encryption is not supported by the s3 service yet", service="s3")
+def _http_date(value: dt.datetime) -> str:
+    return email.utils.format_datetime(value.astimezone(dt.timezone.utc), usegmt=True)
 
 
 class S3Core:
@@ -219,6 +223,9 @@ class S3Core:
         self._stack: contextlib.AsyncExitStack | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._lock = anyio.Lock()
+        self._redacted: set[bytes] = set()
+        #: the lean request path of the hot calls (``lean_http``), opened with the client
+        self._lean: LeanHttp | None = None
 
     # keys ------------------------------------------------------------------------------
     def key(self, path: str) -> str:
@@ -251,7 +258,7 @@ class S3Core:
 
     def _drop(self) -> None:
         # the old loop is gone (or another one): its connections cannot be closed from here
-        self._client, self._stack = None, None
+        self._client, self._stack, self._lean = None, None, None
         self._lock = anyio.Lock()
 
     async def open(self) -> None:
@@ -265,7 +272,7 @@ class S3Core:
             self._loop = None
             return
         async with self._lock:
-            stack, self._stack, self._client = self._stack, None, None
+            stack, self._stack, self._client, self._lean = self._stack, None, None, None
             if stack is not None:
                 await stack.aclose()
 
@@ -278,14 +285,15 @@ class S3Core:
             session.set_config_variable("ignore_configured_endpoint_urls", True)
         credentials: dict[str, Any] = {}
         signature: Any = "s3v4"
+        found: Any = None
         if config.access_key_id is not None:
             credentials = {
                 "aws_access_key_id": config.access_key_id,
                 "aws_secret_access_key": config.secret_access_key,
                 "aws_session_token": config.session_token,
             }
+            found = Credentials(config.access_key_id, config.secret_access_key, config.session_token)
         else:
-            found = None
             if not config.disable_config_load:
                 found = await session.get_credentials()
             if found is None:
@@ -319,8 +327,26 @@ class S3Core:
         )
         self._client = await stack.enter_async_context(creator)
         self._stack = stack
+        if config.lean_http:
+            lean = LeanHttp(
+                endpoint=self._client.meta.endpoint_url,
+                bucket=self.bucket,
+                region=self._client.meta.region_name or "us-east-1",
+                virtual_host=config.enable_virtual_host_style,
+                credentials=None if signature is UNSIGNED else found,
+                pool=MAX_POOL_CONNECTIONS,
+            )
+            stack.push_async_callback(lean.close)
+            self._lean = lean
 
     # request parameters -----------------------------------------------------------------
+    def _sse(self, spec: SseSpec | None, kind: RequestKind) -> dict[str, Any]:
+        # the SSE-C key of a layer is first seen here: keep it out of the SDK's logs
+        if isinstance(spec, CustomerKey) and spec.key not in self._redacted:
+            install_redaction(REDACTED_LOGGERS, (spec.key_b64,))
+            self._redacted.add(spec.key)
+        return _sse_params(spec, kind)
+
     def _write_params(self, op: OpWrite) -> dict[str, Any]:
         params: dict[str, Any] = {}
         if op.content_type is not None:
@@ -373,12 +399,56 @@ class S3Core:
             return {"ContentMD5": base64.b64encode(digest).decode()}
         return {"ChecksumAlgorithm": algorithm.upper()}
 
+    # lean request headers ---------------------------------------------------------------
+    def _lean_sse(self, spec: SseSpec | None, kind: RequestKind) -> dict[str, str]:
+        if spec is None:
+            return {}
+        self._sse(spec, kind)  # keeps an SSE-C key out of the logs
+        return {name.lower(): str(value) for name, value in sse_headers(spec, kind).items()}
+
+    @staticmethod
+    def _lean_read(op: OpStat | OpRead) -> tuple[dict[str, str], dict[str, str] | None]:
+        headers: dict[str, str] = {}
+        if op.if_match is not None:
+            headers["if-match"] = op.if_match
+        if op.if_none_match is not None:
+            headers["if-none-match"] = op.if_none_match
+        if op.if_modified_since is not None:
+            headers["if-modified-since"] = _http_date(op.if_modified_since)
+        if op.if_unmodified_since is not None:
+            headers["if-unmodified-since"] = _http_date(op.if_unmodified_since)
+        return headers, None if op.version is None else {"versionId": op.version}
+
+    def _lean_write(self, op: OpWrite) -> dict[str, str]:
+        headers: dict[str, str] = {}
+        if op.content_type is not None:
+            headers["content-type"] = op.content_type
+        if op.cache_control is not None:
+            headers["cache-control"] = op.cache_control
+        if op.content_disposition is not None:
+            headers["content-disposition"] = op.content_disposition
+        if op.content_encoding is not None:
+            headers["content-encoding"] = op.content_encoding
+        for name, value in (op.user_metadata or {}).items():
+            headers[f"x-amz-meta-{name.lower()}"] = value
+        if self.config.default_storage_class is not None:
+            headers["x-amz-storage-class"] = self.config.default_storage_class
+        if op.if_not_exists:
+            headers["if-none-match"] = "*"
+        if op.if_match is not None:
+            headers["if-match"] = op.if_match
+        return headers
+
     # objects ------------------------------------------------------------------------------
     async def head_object(self, key: str, op: OpStat) -> dict[str, Any]:
         """HeadObject with ``op``'s version and conditions."""
         client = await self.client()
+        if self._lean is not None:
+            headers, query = self._lean_read(op)
+            headers.update(self._lean_sse(op.sse, "HeadObject"))
+            return await self._lean.head_object(key, headers, query)
         params = self._read_conditions(op)
-        params.update(sse_params(op.sse))
+        params.update(self._sse(op.sse, "HeadObject"))
         response: dict[str, Any] = await client.head_object(Bucket=self.bucket, Key=key, **params)
         return response
 
@@ -386,8 +456,14 @@ class S3Core:
         """GetObject with ``op``'s version and conditions; ``range_header``
         (``bytes=a-b``) when only part of the object is wanted."""
         client = await self.client()
+        if self._lean is not None:
+            headers, query = self._lean_read(op)
+            headers.update(self._lean_sse(op.sse, "GetObject"))
+            if range_header is not None:
+                headers["range"] = range_header
+            return await self._lean.get_object(key, headers, query)
         params = self._read_conditions(op)
-        params.update(sse_params(op.sse))
+        params.update(self._sse(op.sse, "GetObject"))
         if range_header is not None:
             params["Range"] = range_header
         response: dict[str, Any] = await client.get_object(Bucket=self.bucket, Key=key, **params)
@@ -396,18 +472,21 @@ class S3Core:
     async def put_object(self, key: str, body: bytes | ViewBody, op: OpWrite) -> dict[str, Any]:
         """PutObject of ``body`` with ``op``'s headers, metadata and conditions."""
         client = await self.client()
+        if self._lean is not None and self.config.checksum_algorithm is None:
+            headers = self._lean_write(op)
+            headers.update(self._lean_sse(op.sse, "PutObject"))
+            return await self._lean.put_object(key, _raw_body(body), headers)
         params = self._write_params(op)
         params.update(self._condition_params(op))
         params.update(self._checksum_params(body))
-        params.update(sse_params(op.sse))
+        params.update(self._sse(op.sse, "PutObject"))
         response: dict[str, Any] = await client.put_object(Bucket=self.bucket, Key=key, Body=body, **params)
         return response
 
     async def copy_object(self, src_key: str, dst_key: str, op: OpCopy) -> dict[str, Any]:
         """CopyObject (sources up to 5 GiB; metadata is copied with the object)."""
         client = await self.client()
-        params = sse_params(op.sse)
-        params.update(sse_params(op.sse, copy_source=True))
+        params = self._sse(op.sse, "CopyObject")
         response: dict[str, Any] = await client.copy_object(
             Bucket=self.bucket, Key=dst_key, CopySource={"Bucket": self.bucket, "Key": src_key}, **params
         )
@@ -416,6 +495,8 @@ class S3Core:
     async def delete_object(self, key: str, *, version: str | None = None) -> dict[str, Any]:
         """DeleteObject (of one version when ``version`` is given)."""
         client = await self.client()
+        if self._lean is not None:
+            return await self._lean.delete_object(key, None if version is None else {"versionId": version})
         params: dict[str, Any] = {} if version is None else {"VersionId": version}
         response: dict[str, Any] = await client.delete_object(Bucket=self.bucket, Key=key, **params)
         return response
@@ -441,6 +522,17 @@ class S3Core:
     ) -> dict[str, Any]:
         """One page of ListObjectsV2."""
         client = await self.client()
+        if self._lean is not None:
+            query = {"prefix": prefix}
+            if delimiter is not None:
+                query["delimiter"] = delimiter
+            if start_after is not None:
+                query["start-after"] = start_after
+            if continuation_token is not None:
+                query["continuation-token"] = continuation_token
+            if max_keys is not None:
+                query["max-keys"] = str(max_keys)
+            return await self._lean.list_objects_v2(query)
         params: dict[str, Any] = {"Prefix": prefix}
         if delimiter is not None:
             params["Delimiter"] = delimiter
@@ -482,7 +574,7 @@ class S3Core:
         client = await self.client()
         params = self._write_params(op)
         params.update(self._checksum_params(None))
-        params.update(sse_params(op.sse))
+        params.update(self._sse(op.sse, "CreateMultipartUpload"))
         response: dict[str, Any] = await client.create_multipart_upload(
             Bucket=self.bucket, Key=key, **params
         )
@@ -493,8 +585,11 @@ class S3Core:
     ) -> dict[str, Any]:
         """UploadPart ``number`` (1-based)."""
         client = await self.client()
+        if self._lean is not None and self.config.checksum_algorithm is None:
+            headers = self._lean_sse(op.sse, "UploadPart")
+            return await self._lean.upload_part(key, upload_id, number, _raw_body(body), headers)
         params = self._checksum_params(body)
-        params.update(sse_params(op.sse))
+        params.update(self._sse(op.sse, "UploadPart"))
         response: dict[str, Any] = await client.upload_part(
             Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=body, **params
         )
@@ -505,8 +600,7 @@ class S3Core:
     ) -> dict[str, Any]:
         """UploadPartCopy: bytes ``[first, last]`` of ``src_key`` as part ``number``."""
         client = await self.client()
-        params = sse_params(op.sse)
-        params.update(sse_params(op.sse, copy_source=True))
+        params = self._sse(op.sse, "UploadPartCopy")
         response: dict[str, Any] = await client.upload_part_copy(
             Bucket=self.bucket,
             Key=key,
@@ -541,7 +635,7 @@ class S3Core:
                 entry.update(checksums[part.number])
             entries.append(entry)
         params = self._condition_params(op)
-        params.update(sse_params(op.sse))
+        params.update(self._sse(op.sse, "CompleteMultipartUpload"))
         response: dict[str, Any] = await client.complete_multipart_upload(
             Bucket=self.bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": entries}, **params
         )
@@ -583,10 +677,20 @@ class S3Core:
 
     # presign ------------------------------------------------------------------------------
     async def presign(
-        self, method: str, key: str, expire: dt.timedelta, *, write: OpWrite | None = None
+        self,
+        method: str,
+        key: str,
+        expire: dt.timedelta,
+        *,
+        write: OpWrite | None = None,
+        sse: SseSpec | None = None,
     ) -> tuple[str, dict[str, str]]:
         """A presigned URL for ``method`` (``GET``, ``PUT``, ``HEAD``) and the
         headers the caller must send with it.
+
+        With ``sse``, its headers are signed into the URL and returned with
+        the others (for SSE-C that includes the key: the returned dict's
+        ``repr`` hides it, but whoever sends the request needs it).
 
         Raises:
             ConfigInvalid: ``expire`` outside 1 second .. 7 days (SigV4's limit).
@@ -613,6 +717,10 @@ class S3Core:
                 "ContentEncoding": "Content-Encoding",
             }
             headers = {names[k]: str(v) for k, v in extra.items() if k in names}
+        kind = _PRESIGN_KIND[method]
+        params.update(self._sse(sse, kind))
+        if sse is not None:
+            headers = RedactedHeaders({**headers, **sse_headers(sse, kind)})
         client = await self.client()
         url: str = await client.generate_presigned_url(
             client_method, Params=params, ExpiresIn=seconds, HttpMethod=method

@@ -21,8 +21,17 @@ import botocore.exceptions as bexc  # type: ignore[import-untyped]
 
 from ... import errors
 from ...raw.redact import redact
+from .sse import SSE_C_MISMATCH_MESSAGE, SSE_MISMATCH_CODES, SSE_MISMATCH_OPERATIONS
 
-__all__ = ["SCHEME", "classify", "error_for_code", "from_client_error", "map_errors"]
+__all__ = [
+    "SCHEME",
+    "S3ErrorAnswer",
+    "classify",
+    "error_for_code",
+    "from_answer",
+    "from_client_error",
+    "map_errors",
+]
 
 SCHEME = "s3"
 
@@ -155,6 +164,25 @@ def _retry_after(headers: Mapping[str, Any]) -> float | None:
     return max(0.0, (when - dt.datetime.now(dt.timezone.utc)).total_seconds())
 
 
+class S3ErrorAnswer(Exception):
+    """An S3 error answer met on the lean request path (see :mod:`.http`);
+    :func:`map_errors` translates it exactly like botocore's ``ClientError``.
+
+    Args:
+        status: the HTTP status.
+        code: the S3 error code (the status as text when the answer had no body, as botocore does).
+        message: the error message (may be empty).
+        headers: the answer's headers.
+    """
+
+    def __init__(self, status: int, code: str, message: str, headers: Mapping[str, Any]) -> None:
+        super().__init__(f"HTTP {status} {code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = headers
+
+
 def from_client_error(
     exc: bexc.ClientError,
     operation: str = "",
@@ -171,11 +199,37 @@ def from_client_error(
     meta: Mapping[str, Any] = response.get("ResponseMetadata") or {}
     error: Mapping[str, Any] = response.get("Error") or {}
     status = meta.get("HTTPStatusCode")
-    code = str(error.get("Code") or "")
-    cls, temporary = classify(status if isinstance(status, int) else None, code)
-    text = str(error.get("Message") or "")
+    return from_answer(
+        status if isinstance(status, int) else None,
+        str(error.get("Code") or ""),
+        str(error.get("Message") or ""),
+        meta.get("HTTPHeaders") or {},
+        operation,
+        path,
+        bucket,
+        conditional=conditional,
+    )
+
+
+def from_answer(
+    status: int | None,
+    code: str,
+    text: str,
+    headers: Mapping[str, Any],
+    operation: str = "",
+    path: str = "",
+    bucket: str = "",
+    *,
+    conditional: bool = False,
+) -> errors.Error:
+    """Translate an S3 error answer, whichever request path met it: by status,
+    then by code (see :func:`classify`). ``conditional``: see :func:`map_errors`."""
+    cls, temporary = classify(status, code)
     if conditional and code == "NoSuchKey":
         cls, text = errors.ConditionNotMatch, "if_match: the object does not exist"
+    if status == 400 and code in SSE_MISMATCH_CODES and operation in SSE_MISMATCH_OPERATIONS:
+        # S3 refuses a read whose SSE-C parameters do not fit the object (HEAD: a bare 400)
+        cls, text = errors.PermissionDenied, SSE_C_MISMATCH_MESSAGE
     if code == "NoSuchBucket":
         text = f"bucket {bucket!r} does not exist (check the 'bucket' config key)"
     elif status == 304:
@@ -184,7 +238,6 @@ def from_client_error(
         text = "the requested range is not satisfiable"
     detail = f"HTTP {status}" + (f" {code}" if code and code != str(status) else "")
     message = f"{text} ({detail})" if text and text != code else detail
-    headers: Mapping[str, Any] = meta.get("HTTPHeaders") or {}
     return cls(
         redact(message),
         operation=operation,
@@ -229,6 +282,10 @@ def map_errors(
         raise
     except bexc.ClientError as exc:
         raise from_client_error(exc, operation, path, bucket, conditional=conditional) from exc
+    except S3ErrorAnswer as exc:
+        raise from_answer(
+            exc.status, exc.code, exc.message, exc.headers, operation, path, bucket, conditional=conditional
+        ) from exc
     except (bexc.NoCredentialsError, bexc.PartialCredentialsError) as exc:
         raise errors.ConfigInvalid(
             "no usable credentials: set access_key_id and secret_access_key, or allow_anonymous",

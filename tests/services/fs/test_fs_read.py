@@ -112,10 +112,47 @@ async def test_large_range_is_read_in_blocks(
         blocks.append(block)
     assert [len(b) for b in blocks] == [1000, 1000, 1000, 500]
     assert b"".join(blocks) == DATA[10:3510]
-    # the open call delivers the first block, then one call per block; the last one closes the file
-    assert thread_calls == ["open_read", "read_block", "read_block", "read_block"]
+    # the open call opens the file, then one call per block; the last one closes the file
+    assert thread_calls == ["open_read", "read_block", "read_block", "read_block", "read_block"]
     await reader.aclose()
-    assert thread_calls == ["open_read", "read_block", "read_block", "read_block"]
+    assert thread_calls == ["open_read", "read_block", "read_block", "read_block", "read_block"]
+
+
+async def test_large_range_read_whole_is_one_more_hand_off(
+    fs, monkeypatch: pytest.MonkeyPatch, thread_calls: list[str]
+) -> None:
+    monkeypatch.setattr(core, "READ_BLOCK", 1000)
+    await fs.put("f", DATA)
+    thread_calls.clear()
+    reader = await fs.acc.read("f", OpRead(offset=10, size=3500))
+    handle = reader._handle
+    assert await reader.read_rest() == DATA[10:3510]
+    assert thread_calls == ["open_read", "read_rest"]
+    assert handle is not None and handle.done  # the file is closed
+    assert await reader.read_rest() == b""
+    assert await reader.read() == b""
+    await reader.aclose()
+    assert thread_calls == ["open_read", "read_rest"]
+
+
+async def test_read_rest_after_some_blocks(fs, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(core, "READ_BLOCK", 1000)
+    await fs.put("f", DATA)
+    reader = await fs.acc.read("f", OpRead())
+    first = await reader.read()
+    assert first == DATA[:1000]
+    assert await reader.read_rest() == DATA[1000:]
+    await reader.aclose()
+
+
+async def test_small_range_read_rest_is_the_open_call_only(fs, thread_calls: list[str]) -> None:
+    await fs.put("f", DATA)
+    thread_calls.clear()
+    reader = await fs.acc.read("f", OpRead(offset=5, size=100))
+    assert await reader.read_rest() == DATA[5:105]
+    assert await reader.read_rest() == b""
+    await reader.aclose()
+    assert thread_calls == ["open_read"]
 
 
 async def test_large_read_sees_one_version_of_the_file(fs, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -100,8 +100,9 @@ async def test_no_credentials_and_no_endpoint_is_config_invalid(build: Build) ->
 async def test_secrets_never_logged(
     rclone_s3: S3Server, root: str, build: Build, caplog: pytest.LogCaptureFixture
 ) -> None:
-    accessor = build(rclone_s3.config(root, session_token="session-token-secret-value"))
-    wrong = build(rclone_s3.config(root, secret_access_key="wrong-secret-access-key"))
+    # the botocore path: it logs request headers (the lean path sends these calls without logging them)
+    accessor = build(rclone_s3.config(root, session_token="session-token-secret-value", lean_http=False))
+    wrong = build(rclone_s3.config(root, secret_access_key="wrong-secret-access-key", lean_http=False))
     caplog.set_level(logging.DEBUG)
     for name in ("botocore", "aiobotocore"):
         logging.getLogger(name).setLevel(logging.DEBUG)

@@ -94,9 +94,9 @@ def test_default_capability_is_honest() -> None:
     assert cap.delete_max_size == 1000
     assert cap.presign and cap.presign_read and cap.presign_write and cap.presign_stat
     assert cap.write_with_if_not_exists and cap.write_with_if_match and not cap.write_with_if_none_match
-    # versions need a versioned bucket; SSE is a later issue
+    # versions need a versioned bucket
     assert not (cap.read_with_version or cap.stat_with_version or cap.list_with_versions)
-    assert not (cap.write_with_sse_s3 or cap.write_with_sse_kms or cap.write_with_sse_c)
+    assert cap.write_with_sse_s3 and cap.write_with_sse_kms and cap.write_with_sse_c
 
 
 def test_versioning_and_if_match_switches() -> None:
@@ -141,15 +141,6 @@ def test_capability_override_refuses_claims(value: object, match: str) -> None:
     if isinstance(value, (str, dict)):
         with pytest.raises(errors.ConfigInvalid, match="capability_override"):
             s3.build({"bucket": "b", "capability_override": value})
-
-
-def test_sse_is_refused_until_implemented() -> None:
-    from pystorage.services.s3.core import sse_params
-    from pystorage.sse import S3Managed
-
-    assert sse_params(None) == {}
-    with pytest.raises(errors.Unsupported):
-        sse_params(S3Managed())
 
 
 def test_crc32c_needs_the_crt_extension() -> None:

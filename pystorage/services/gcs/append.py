@@ -1,0 +1,183 @@
+"""Appends on gcs: upload the new bytes, then compose them onto the object.
+
+:class:`GcsAppendWriter` streams the appended bytes into a temporary object
+(a resumable upload, or one insert when small) kept at an upload-marker name
+of the hidden folder (see :mod:`pystorage.services.gcs.multipart`, upload id
+``append-<hex>``). On :meth:`~GcsAppendWriter.close` it composes
+``[object, temporary]`` onto the object with
+``ifGenerationMatch=<the object's generation>`` — or ``[temporary]`` with
+``ifGenerationMatch=0`` when the object does not exist. When another writer
+changed the object in between, GCS answers 412 and the compose is tried again
+on the fresh generation, so two concurrent appenders never lose bytes (each
+append lands exactly once, in some order). The temporary is deleted once its
+compose succeeded; until then (and after a crash) it is listed by
+``list_multipart_uploads`` and removed by ``abort_multipart_uploads``.
+
+An append with an explicit condition (``if_match``, ``if_none_match``,
+``if_not_exists``) is pinned to the generation that satisfied it and is not
+tried again: a 412 is ``ConditionNotMatch``.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+import anyio
+
+from ...errors import ConditionNotMatch
+from ...raw.accessor import Buffer, RawWriter
+from ...raw.ops import OpWrite
+from ...types import Metadata
+from .conditions import write_preconditions
+from .core import GcsCore, metadata_from_resource
+from .errors import SERVICE, GcsHttpError, map_errors
+from .multipart import CompositeUploads
+from .writer import GcsWriter
+
+__all__ = ["MAX_COMPOSE_ATTEMPTS", "GcsAppendWriter"]
+
+logger = logging.getLogger("pystorage")
+
+#: composes tried per append while other writers keep changing the object
+MAX_COMPOSE_ATTEMPTS = 64
+#: the object fields an append keeps from the existing object (unless the write gives them)
+_KEPT = ("contentType", "cacheControl", "contentDisposition", "contentEncoding", "metadata")
+
+
+class GcsAppendWriter(RawWriter):
+    """An append to one object (see the module docs).
+
+    Args:
+        core: the JSON API calls.
+        uploads: the driver's composite uploads (names of the temporary).
+        path: the target path.
+        op: the write options (``op.append`` is set).
+        resource: the object resource the write options give (for the target).
+        chunk: bytes per resumable chunk of the temporary, a multiple of 256 KiB.
+    """
+
+    def __init__(
+        self,
+        core: GcsCore,
+        uploads: CompositeUploads,
+        *,
+        path: str,
+        op: OpWrite,
+        resource: dict[str, Any],
+        chunk: int,
+    ) -> None:
+        self._core = core
+        self._path = path
+        self._op = op
+        self._key = core.key(path)
+        self._given = {k: v for k, v in resource.items() if k in _KEPT}
+        self._upload_id = f"append-{uuid.uuid4().hex}"
+        temp = uploads.marker_resource(path, self._upload_id, op, "append")
+        self._temp_key = str(temp["name"])
+        self._temp_generation: str | None = None
+        self._inner = GcsWriter(
+            core, path=path, key=self._temp_key, resource=temp, preconditions=_absent, chunk=chunk, sse=op.sse
+        )
+        self._done = False
+
+    def __repr__(self) -> str:
+        return f"<GcsAppendWriter path={self._path!r} temporary={self._temp_key!r}>"
+
+    async def write(self, data: Buffer) -> None:
+        """Add ``data`` to the bytes to append."""
+        await self._inner.write(data)
+
+    async def close(self) -> Metadata:
+        """Finish the temporary, compose it onto the object, delete it; return
+        the object's metadata."""
+        if self._done:
+            raise ValueError("the GCS append writer is already finished")
+        temp = await self._inner.close()
+        self._temp_generation = temp.version
+        with map_errors("write", self._path):
+            resource = await self._compose()
+        self._done = True
+        await self._delete_temp()
+        return metadata_from_resource(resource)
+
+    async def _compose(self) -> dict[str, Any]:
+        op = self._op
+        temp: dict[str, Any] = {"name": self._temp_key, "generation": self._temp_generation}
+        pinned: str | None = None
+        if op.if_not_exists or op.if_match is not None or op.if_none_match is not None:
+            pinned = (await write_preconditions(self._core, self._key, op, path=self._path))[
+                "ifGenerationMatch"
+            ]
+        for _ in range(MAX_COMPOSE_ATTEMPTS):
+            current: dict[str, Any] | None = None
+            if pinned != "0":
+                try:
+                    current = await self._core.objects_get(self._key, generation=None)
+                except GcsHttpError as exc:
+                    if exc.status != 404:
+                        raise
+            generation = str(current.get("generation")) if current is not None else "0"
+            if pinned is not None and generation != pinned:
+                raise ConditionNotMatch(
+                    "the object changed after its condition was checked",
+                    operation="write",
+                    path=self._path,
+                    service=SERVICE,
+                )
+            destination: dict[str, Any] = {"name": self._key}
+            if current is not None:
+                destination.update({k: current[k] for k in _KEPT if current.get(k) is not None})
+            destination.update(self._given)
+            sources: list[dict[str, Any]] = [temp]
+            if current is not None:
+                sources.insert(0, {"name": self._key, "generation": generation})
+            params = {
+                "ifGenerationMatch": generation,
+                "destinationPredefinedAcl": self._core.config.predefined_acl,
+            }
+            try:
+                return await self._core.objects_compose(
+                    self._key, sources, destination=destination, params=params, sse=op.sse
+                )
+            except GcsHttpError as exc:
+                # 412: another writer got there first; 404: the object went away in between
+                if pinned is not None or exc.status not in (404, 412) or (exc.status == 404 and not current):
+                    raise
+        raise ConditionNotMatch(
+            f"the object kept changing: {MAX_COMPOSE_ATTEMPTS} composes failed their precondition",
+            operation="write",
+            path=self._path,
+            service=SERVICE,
+            temporary=True,
+        )
+
+    async def abort(self) -> None:
+        """Discard the appended bytes: cancel the upload, delete the temporary."""
+        if self._done:
+            return
+        self._done = True
+        await self._inner.abort()
+        await self._delete_temp()
+
+    async def _delete_temp(self) -> None:
+        """Delete the temporary by generation (looked up when not known: its upload
+        may have completed on the server even though the answer was lost)."""
+        with anyio.CancelScope(shield=True):
+            try:
+                generation = self._temp_generation
+                if generation is None:
+                    found = await self._core.objects_get(self._temp_key)
+                    generation = str(found.get("generation") or "") or None
+                await self._core.objects_delete(self._temp_key, generation=generation)
+            except GcsHttpError as exc:
+                if exc.status != 404:
+                    logger.warning("could not delete the temporary object %r: %s", self._temp_key, exc)
+            except Exception:
+                logger.warning("could not delete the temporary object %r", self._temp_key, exc_info=True)
+
+
+async def _absent() -> dict[str, str | None]:
+    """The temporary is new: ``ifGenerationMatch=0``."""
+    return {"ifGenerationMatch": "0"}

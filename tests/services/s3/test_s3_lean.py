@@ -1,0 +1,131 @@
+"""The lean request path: the SigV4 signer (AWS's published examples) and the parsers."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from pystorage import errors
+from pystorage.services.s3.errors import S3ErrorAnswer, map_errors
+from pystorage.services.s3.http import parse_error, parse_http_date, parse_list_objects_v2
+from pystorage.services.s3.signer import EMPTY_SHA256, SigV4Signer, canonical_query, quote_path
+
+AK = "AKIAIOSFODNN7EXAMPLE"
+SK = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+WHEN = dt.datetime(2013, 5, 24, tzinfo=dt.timezone.utc)
+
+
+def _signature(headers: dict[str, str]) -> str:
+    return headers["authorization"].rpartition("Signature=")[2]
+
+
+def test_signer_matches_aws_get_object_example() -> None:
+    # "Example: GET Object" of the S3 SigV4 header-signing documentation
+    headers = {"host": "examplebucket.s3.amazonaws.com", "range": "bytes=0-9"}
+    SigV4Signer("us-east-1").sign(
+        "GET", "/test.txt", "", headers, access_key=AK, secret_key=SK, payload_hash=EMPTY_SHA256, now=WHEN
+    )
+    assert headers["x-amz-date"] == "20130524T000000Z"
+    assert "SignedHeaders=host;range;x-amz-content-sha256;x-amz-date," in headers["authorization"]
+    assert _signature(headers) == "f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41"
+
+
+def test_signer_matches_aws_list_objects_example() -> None:
+    # "Example: GET Bucket (List Objects)"
+    headers = {"host": "examplebucket.s3.amazonaws.com"}
+    query = canonical_query({"max-keys": "2", "prefix": "J"})
+    assert query == "max-keys=2&prefix=J"
+    SigV4Signer("us-east-1").sign(
+        "GET", "/", query, headers, access_key=AK, secret_key=SK, payload_hash=EMPTY_SHA256, now=WHEN
+    )
+    assert _signature(headers) == "34b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7"
+
+
+def test_signing_key_is_cached_per_day() -> None:
+    signer = SigV4Signer("eu-west-1")
+    first: dict[str, str] = {"host": "h"}
+    signer.sign("GET", "/k", "", first, access_key=AK, secret_key=SK, now=WHEN)
+    key = signer._key
+    again: dict[str, str] = {"host": "h"}
+    signer.sign("GET", "/k", "", again, access_key=AK, secret_key=SK, now=WHEN + dt.timedelta(hours=1))
+    assert signer._key is key
+    signer.sign("GET", "/k", "", {"host": "h"}, access_key=AK, secret_key=SK, now=WHEN + dt.timedelta(days=1))
+    assert signer._key != key
+    assert again["x-amz-content-sha256"] == "UNSIGNED-PAYLOAD"
+
+
+def test_session_token_is_signed() -> None:
+    headers = {"host": "h"}
+    SigV4Signer("us-east-1").sign("GET", "/", "", headers, access_key=AK, secret_key=SK, token="tok", now=WHEN)
+    assert headers["x-amz-security-token"] == "tok"
+    assert "x-amz-security-token" in headers["authorization"]
+
+
+def test_quoting() -> None:
+    assert quote_path("a b/ü+x~_.-") == "a%20b/%C3%BC%2Bx~_.-"
+    assert canonical_query({"prefix": "a/b c", "delimiter": "/"}) == "delimiter=%2F&prefix=a%2Fb%20c"
+
+
+def test_parse_http_date() -> None:
+    assert parse_http_date("Fri, 24 May 2013 00:00:01 GMT") == dt.datetime(
+        2013, 5, 24, 0, 0, 1, tzinfo=dt.timezone.utc
+    )
+    assert parse_http_date("Friday, 24-May-13 00:00:01 GMT") == dt.datetime(
+        2013, 5, 24, 0, 0, 1, tzinfo=dt.timezone.utc
+    )
+    assert parse_http_date("garbage") is None
+
+
+LISTING = b"""<?xml version="1.0" encoding="UTF-8"?>
+<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
+  <Name>b</Name><Prefix>d%2F</Prefix><KeyCount>2</KeyCount><MaxKeys>1000</MaxKeys>
+  <EncodingType>url</EncodingType><IsTruncated>true</IsTruncated>
+  <Contents><Key>d%2Fa+b%2B.txt</Key><LastModified>2026-11-23T07:31:10.000Z</LastModified>
+    <ETag>&quot;abc&quot;</ETag><Size>5</Size><StorageClass>STANDARD</StorageClass></Contents>
+  <CommonPrefixes><Prefix>d%2Fsub%2F</Prefix></CommonPrefixes>
+  <NextContinuationToken>tok/en=</NextContinuationToken>
+</ListBucketResult>"""
+
+
+def test_parse_list_objects_v2() -> None:
+    page = parse_list_objects_v2(LISTING)
+    assert page["IsTruncated"] is True
+    assert page["NextContinuationToken"] == "tok/en="
+    assert page["Contents"] == [
+        {
+            "Key": "d/a b+.txt",
+            "LastModified": dt.datetime(2026, 11, 23, 7, 31, 10, tzinfo=dt.timezone.utc),
+            "ETag": '"abc"',
+            "Size": 5,
+        }
+    ]
+    assert page["CommonPrefixes"] == [{"Prefix": "d/sub/"}]
+    empty = parse_list_objects_v2(b"<ListBucketResult><IsTruncated>false</IsTruncated></ListBucketResult>")
+    assert empty == {"IsTruncated": False}
+
+
+def test_parse_error() -> None:
+    body = b"<Error><Code>NoSuchKey</Code><Message>gone</Message><Key>k</Key></Error>"
+    assert parse_error(body) == ("NoSuchKey", "gone")
+    assert parse_error(b"") == ("", "")
+    assert parse_error(b"not xml") == ("", "")
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "expected"),
+    [
+        (404, "NoSuchKey", errors.NotFound),
+        (404, "404", errors.NotFound),
+        (412, "PreconditionFailed", errors.ConditionNotMatch),
+        (403, "AccessDenied", errors.PermissionDenied),
+        (503, "SlowDown", errors.RateLimited),
+    ],
+)
+def test_error_answers_map_like_botocore_errors(status: int, code: str, expected: type[errors.Error]) -> None:
+    with pytest.raises(expected) as info, map_errors("read", "k", bucket="b"):
+        raise S3ErrorAnswer(status, code, "", {"Retry-After": "3"})
+    assert (info.value.operation, info.value.path) == ("read", "k")
+    assert isinstance(info.value.__cause__, S3ErrorAnswer)
+    if expected is errors.RateLimited:
+        assert info.value.retry_after == 3.0
