@@ -114,7 +114,7 @@ class GcsAppendWriter(RawWriter):
             current: dict[str, Any] | None = None
             if pinned != "0":
                 try:
-                    current = await self._core.objects_get(self._key, generation=None)
+                    current = await self._core.objects_get(self._key, generation=None, sse=op.sse)
                 except GcsHttpError as exc:
                     if exc.status != 404:
                         raise
@@ -168,7 +168,7 @@ class GcsAppendWriter(RawWriter):
             try:
                 generation = self._temp_generation
                 if generation is None:
-                    found = await self._core.objects_get(self._temp_key)
+                    found = await self._core.objects_get(self._temp_key, sse=self._op.sse)
                     generation = str(found.get("generation") or "") or None
                 await self._core.objects_delete(self._temp_key, generation=generation)
             except GcsHttpError as exc:

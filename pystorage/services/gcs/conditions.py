@@ -69,7 +69,7 @@ async def write_preconditions(core: GcsCore, key: str, op: OpWrite, *, path: str
     if op.if_match is None and op.if_none_match is None:
         return {}
     try:
-        resource = await core.objects_get(key)
+        resource = await core.objects_get(key, sse=op.sse)
     except GcsHttpError as exc:
         if exc.status != 404:
             raise

@@ -160,13 +160,16 @@ class CompositeUploads:
                 b"",
                 self.marker_resource(path, upload_id, op, "multipart"),
                 {"ifGenerationMatch": "0", "predefinedAcl": self._core.config.predefined_acl},
+                sse=op.sse,
             )
         return upload_id
 
-    async def _marker(self, path: str, upload_id: str, operation: str) -> dict[str, Any]:
+    async def _marker(
+        self, path: str, upload_id: str, operation: str, sse: SseSpec | None = None
+    ) -> dict[str, Any]:
         self._check_id(path, upload_id, operation)
         try:
-            return await self._core.objects_get(self.marker_key(path, upload_id))
+            return await self._core.objects_get(self.marker_key(path, upload_id), sse=sse)
         except GcsHttpError as exc:
             if exc.status != 404:
                 raise
@@ -187,7 +190,7 @@ class CompositeUploads:
             raise ConfigInvalid(f"part number {number} is outside 1..{MAX_PARTS}", path=path)
         key = f"{self.parts_prefix(path, upload_id)}{number:05d}"
         with map_errors("write_part", path):
-            await self._marker(path, upload_id, "write_part")
+            await self._marker(path, upload_id, "write_part", op.sse)
             resource: dict[str, Any] = {"name": key}
             if self._core.config.default_storage_class:
                 resource["storageClass"] = self._core.config.default_storage_class
@@ -203,7 +206,7 @@ class CompositeUploads:
         target = self._core.key(path)
         prefix = self.parts_prefix(path, upload_id)
         with map_errors("complete_multipart", path):
-            marker = await self._marker(path, upload_id, "complete_multipart")
+            marker = await self._marker(path, upload_id, "complete_multipart", op.sse)
             sources: list[dict[str, Any]] = [_source(f"{prefix}{p.number:05d}", p.etag) for p in ordered]
             round_ = 0
             while len(sources) > MAX_COMPOSE_SOURCES:

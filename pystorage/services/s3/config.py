@@ -97,9 +97,9 @@ class S3Config:
         lean_http: send the hot calls (GetObject, HeadObject, PutObject,
             DeleteObject, UploadPart, ListObjectsV2) straight on a shared
             aiohttp session with a small SigV4 signer (``UNSIGNED-PAYLOAD``)
-            instead of through botocore (default ``False``: experimental).
-            Credentials still come from botocore's chain; every other call
-            still goes through aiobotocore.
+            instead of through botocore (default ``True``; ``False`` sends
+            every call through aiobotocore). Credentials still come from
+            botocore's chain; every other call still goes through aiobotocore.
 
     A ``server_side_encryption*`` setting makes the accessor behave exactly
     as if wrapped in :class:`~pystorage.layers.ServerSideEncryptionLayer`

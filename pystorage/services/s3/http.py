@@ -185,8 +185,9 @@ class LeanBody:
     def __init__(self, response: aiohttp.ClientResponse) -> None:
         self._response = response
 
-    async def read(self, n: int) -> bytes:
-        """Up to ``n`` bytes of the body (what has arrived, waiting for at least one)."""
+    async def read(self, n: int = -1) -> bytes:
+        """Up to ``n`` bytes of the body (what has arrived, waiting for at least one);
+        the whole rest of it when ``n`` is negative (the default)."""
         return await self._response.content.read(n)
 
     def close(self) -> None:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 import pytest
 
-from pystorage import errors
+from pystorage import Operator, errors
 from pystorage.services.s3.errors import S3ErrorAnswer, map_errors
 from pystorage.services.s3.http import parse_error, parse_http_date, parse_list_objects_v2
 from pystorage.services.s3.signer import EMPTY_SHA256, SigV4Signer, canonical_query, quote_path
+from tests.fixtures.s3 import S3Server
 
 AK = "AKIAIOSFODNN7EXAMPLE"
 SK = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
@@ -57,7 +59,8 @@ def test_signing_key_is_cached_per_day() -> None:
 
 def test_session_token_is_signed() -> None:
     headers = {"host": "h"}
-    SigV4Signer("us-east-1").sign("GET", "/", "", headers, access_key=AK, secret_key=SK, token="tok", now=WHEN)
+    signer = SigV4Signer("us-east-1")
+    signer.sign("GET", "/", "", headers, access_key=AK, secret_key=SK, token="tok", now=WHEN)
     assert headers["x-amz-security-token"] == "tok"
     assert "x-amz-security-token" in headers["authorization"]
 
@@ -129,3 +132,56 @@ def test_error_answers_map_like_botocore_errors(status: int, code: str, expected
     assert isinstance(info.value.__cause__, S3ErrorAnswer)
     if expected is errors.RateLimited:
         assert info.value.retry_after == 3.0
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("lean", [True, False])
+async def test_both_request_paths_round_trip(server: S3Server, root: str, lean: bool) -> None:
+    """The hot calls give the same answers on the lean path and through botocore."""
+    async with Operator("s3", **server.config(root, lean_http=lean)) as op:
+        assert (op.accessor.core._lean is not None) is lean  # type: ignore[attr-defined]
+        name = "a b/ü+x~.txt"
+        await op.write(name, b"hello", content_type="text/plain", user_metadata={"k": "v"})
+        meta = await op.stat(name)
+        assert (meta.content_length, meta.content_type, meta.user_metadata) == (5, "text/plain", {"k": "v"})
+        assert meta.etag and meta.last_modified is not None
+        assert await op.read(name) == b"hello"
+        assert await op.read(name, offset=1, size=3) == b"ell"
+        big = os.urandom((5 << 20) + 123)
+        await op.write("big", big, chunk=5 << 20, concurrent=2)  # two UploadParts
+        assert await op.read("big") == big
+        assert [e.path async for e in op.list("/")] == ["a b/", "big"]
+        listed = {e.path: e.metadata async for e in op.list("/", recursive=True)}
+        assert listed[name].content_length == 5 and listed["big"].content_length == len(big)
+        with pytest.raises(errors.NotFound):
+            await op.read("missing")
+        with pytest.raises(errors.NotFound):
+            await op.stat("missing")
+        if op.capability().read_with_if_match:
+            with pytest.raises(errors.ConditionNotMatch):
+                await op.read(name, if_match='"not-the-etag"')
+        await op.delete(name)
+        await op.delete("big")
+        await op.delete("never-existed")
+        assert [e.path async for e in op.list("/", recursive=True)] == []
+
+
+@pytest.mark.anyio
+async def test_lean_put_of_a_large_buffer_holds_no_copy(rclone_s3: S3Server, root: str) -> None:
+    """A buffer goes out as zero-copy slices: peak traced memory stays far below its size
+    (rclone runs in another process; moto's in-process server would be traced too)."""
+    import tracemalloc
+
+    data = os.urandom(4 << 20)
+    async with Operator("s3", **rclone_s3.config(root)) as op:
+        await op.write("warm", b"x")
+        tracemalloc.start()
+        try:
+            await op.write("f", data)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert peak < len(data) // 4
+        assert await op.read("f") == data
+        await op.delete("f")
+        await op.delete("warm")

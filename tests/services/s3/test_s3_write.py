@@ -168,19 +168,22 @@ async def test_copy_and_rename(accessor: S3Accessor) -> None:
 
 
 @pytest.mark.anyio
-async def test_sse_is_refused_before_any_request(
+async def test_sse_turned_off_is_refused_before_any_request(
     s3_proxy: tuple[S3Proxy, S3Server], root: str, build: Build
 ) -> None:
-    from pystorage.sse import S3Managed
-
+    # an S3-compatible without SSE-S3: the configured spec is refused, never ignored
+    # (the encryption headers themselves: tests/services/s3/test_s3_sse.py)
     proxy, server = s3_proxy
-    accessor = build(server.config(root))
+    config = server.config(
+        root, server_side_encryption="AES256", capability_override="write_with_sse_s3=false"
+    )
+    accessor = build(config)
     with pytest.raises(errors.Unsupported):
-        await accessor.write_once("f", b"x", OpWrite(sse=S3Managed()))
+        await accessor.write_once("f", b"x", OpWrite())
     with pytest.raises(errors.Unsupported):
-        await accessor.initiate_multipart("f", OpWrite(sse=S3Managed()))
+        await accessor.initiate_multipart("f", OpWrite())
     with pytest.raises(errors.Unsupported):
-        await accessor.read("f", OpRead(sse=S3Managed()))
+        await accessor.read("f", OpRead())
     with pytest.raises(errors.Unsupported):
-        await accessor.copy("f", "g", OpCopy(sse=S3Managed()))
+        await accessor.copy("f", "g", OpCopy())
     assert [r for r in proxy.recorded() if r.key] == []
