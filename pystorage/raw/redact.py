@@ -14,7 +14,7 @@ import re
 import threading
 from collections.abc import Iterable
 
-__all__ = ["REDACTED", "RedactingFilter", "install_redaction", "redact"]
+__all__ = ["REDACTED", "RedactedHeaders", "RedactingFilter", "install_redaction", "redact"]
 
 REDACTED = "<redacted>"
 
@@ -35,6 +35,22 @@ _PATTERN = re.compile(
     (?P<value>"[^"]*"|'[^']*'|[^\s,&}}\]]+)      # the value, quoted or bare
     """
 )
+
+
+_SECRET_HEADER = re.compile(rf"(?:{_SECRET_NAMES})", re.IGNORECASE)
+
+
+class RedactedHeaders(dict[str, str]):
+    """A header dict whose ``repr`` hides secret values (SSE customer keys,
+    authorization, tokens). The values themselves are the real ones: the
+    caller must send them; only ``repr`` (so any log or traceback showing the
+    dict) hides them."""
+
+    def __repr__(self) -> str:
+        shown = {k: (REDACTED if _SECRET_HEADER.fullmatch(k) else v) for k, v in self.items()}
+        return repr(shown)
+
+    __str__ = __repr__
 
 
 def _mask(match: re.Match[str]) -> str:

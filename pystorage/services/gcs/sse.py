@@ -40,6 +40,7 @@ import hmac
 from typing import Literal
 
 from ...errors import ConfigInvalid, Unsupported
+from ...raw.redact import RedactedHeaders
 from ...sse import CustomerKey, Kms, SseSpec
 
 __all__ = [
@@ -83,18 +84,8 @@ _KMS_PARAM: dict[str, str] = {
     "rewrite": "destinationKmsKeyName",
 }
 
-_SECRET_HEADERS = frozenset({"x-goog-encryption-key", "x-goog-copy-source-encryption-key"})
 
 
-class RedactedHeaders(dict[str, str]):
-    """A header dict whose ``repr`` hides the CSEK key values (the values
-    themselves are the real ones: the caller must send them)."""
-
-    def __repr__(self) -> str:
-        shown = {k: ("<redacted>" if k.lower() in _SECRET_HEADERS else v) for k, v in self.items()}
-        return repr(shown)
-
-    __str__ = __repr__
 
 
 def check_spec(spec: SseSpec | None, *, operation: str = "", path: str = "") -> None:

@@ -34,6 +34,7 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from ...errors import ConfigInvalid
+from ...raw.redact import RedactedHeaders
 from ...sse import CustomerKey, Kms, S3Managed, SseSpec
 
 __all__ = [
@@ -93,12 +94,6 @@ PARAM_HEADERS: Mapping[str, str] = {
     "CopySourceSSECustomerKeyMD5": "x-amz-copy-source-server-side-encryption-customer-key-MD5",
 }
 
-_SECRET_HEADERS = frozenset(
-    {
-        "x-amz-server-side-encryption-customer-key",
-        "x-amz-copy-source-server-side-encryption-customer-key",
-    }
-)
 
 #: the message of the error raised when S3 refuses a read's encryption parameters
 SSE_C_MISMATCH_MESSAGE = (
@@ -173,18 +168,6 @@ def sse_headers(spec: SseSpec | None, kind: RequestKind) -> RedactedHeaders:
     return headers
 
 
-class RedactedHeaders(dict[str, str]):
-    """A header dict whose ``repr`` hides the SSE-C key values.
-
-    The values are the real ones (the caller must send them); only ``repr``
-    (and so any log or traceback showing the dict) hides them.
-    """
-
-    def __repr__(self) -> str:
-        shown = {k: ("<redacted>" if k.lower() in _SECRET_HEADERS else v) for k, v in self.items()}
-        return repr(shown)
-
-    __str__ = __repr__
 
 
 # config ---------------------------------------------------------------------------------------------

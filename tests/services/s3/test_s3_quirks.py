@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from pystorage import Operator, errors
+from pystorage import Operator, errors, sse
 from pystorage.raw.ops import OpList, OpRead, OpStat, OpWrite
 from pystorage.services.s3 import S3Accessor
 from pystorage.types import EntryMode
@@ -83,3 +83,17 @@ def test_override_matches_the_capability(rclone_s3: S3Server) -> None:
         assert getattr(cap, name.split("=")[0]) is False
     assert cap.read_with_if_none_match and cap.stat_with_if_none_match
     assert cap.multipart and cap.presign and cap.copy
+
+
+@pytest.mark.anyio
+async def test_rclone_does_not_enforce_sse_c(rclone_s3: S3Server, root: str, build: Build) -> None:
+    """An SSE-C object reads back without its key on rclone: hence write_with_sse_*=false."""
+    accessor = _raw(rclone_s3, root, build)
+    key = sse.CustomerKey(b"k" * 32)
+    await accessor.write_once("enc", b"secret-bytes", OpWrite(sse=key))
+    reader = await accessor.read("enc", OpRead())  # no key at all
+    data = b""
+    while piece := await reader.read():
+        data += piece
+    await reader.aclose()
+    assert data == b"secret-bytes"
