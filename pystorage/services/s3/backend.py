@@ -17,7 +17,7 @@ from ...raw.config import config_repr
 from ...raw.ops import OpCopy, OpCreateDir, OpDelete, OpList, OpPresign, OpRead, OpRename, OpStat, OpWrite
 from ...raw.redact import install_redaction
 from ...types import Capability, Entry, EntryMode, Metadata, Part, PresignedRequest, UploadInfo
-from . import lister
+from . import copier, lister
 from .config import S3Config, parse_capability_override
 from .core import REDACTED_LOGGERS, S3Core, as_body, metadata_from_response, quote_etag
 from .errors import SCHEME, error_for_code, map_errors
@@ -331,7 +331,11 @@ class S3Accessor(Accessor):
 
     # server-side -------------------------------------------------------------------------
     async def copy(self, src: str, dst: str, op: OpCopy) -> None:
-        # TODO: sources above 5 GiB need UploadPartCopy (S3 refuses CopyObject for them)
+        # one HEAD decides: CopyObject refuses sources above 5 GiB
+        source = await self.stat(src, OpStat(sse=op.sse))
+        if (source.content_length or 0) > self._config.copy_multipart_threshold:
+            await copier.copy_in_parts(self, self._core, src, dst, source, op)
+            return
         with self._errors("copy", src):
             await self._core.copy_object(self._core.key(src), self._core.key(dst), op)
 

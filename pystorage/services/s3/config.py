@@ -100,6 +100,10 @@ class S3Config:
             instead of through botocore (default ``True``; ``False`` sends
             every call through aiobotocore). Credentials still come from
             botocore's chain; every other call still goes through aiobotocore.
+        copy_multipart_threshold: sources larger than this are copied with
+            UploadPartCopy instead of CopyObject (default 5 GiB, S3's
+            CopyObject limit).
+        copy_part_size: the part size of such copies (default 512 MiB).
 
     A ``server_side_encryption*`` setting makes the accessor behave exactly
     as if wrapped in :class:`~pystorage.layers.ServerSideEncryptionLayer`
@@ -128,6 +132,8 @@ class S3Config:
     server_side_encryption_customer_key: str | None = secret_field()
     server_side_encryption_customer_key_md5: str | None = None
     lean_http: bool = True
+    copy_multipart_threshold: int = 5 * 1024**3
+    copy_part_size: int = 512 * 1024**2
 
     def sse_spec(self) -> SseSpec | None:
         """The encryption spec of the ``server_side_encryption*`` keys (``None`` when unset).
