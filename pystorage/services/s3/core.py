@@ -71,6 +71,8 @@ def parse_time(value: Any) -> dt.datetime | None:
     """An aware UTC datetime from what botocore parsed (``None`` stays ``None``)."""
     if not isinstance(value, dt.datetime):
         return None
+    if value.tzinfo is dt.timezone.utc:  # the lean path's answers: already in UTC
+        return value
     if value.tzinfo is None:
         return value.replace(tzinfo=dt.timezone.utc)
     return value.astimezone(dt.timezone.utc)

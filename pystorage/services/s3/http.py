@@ -109,38 +109,51 @@ def parse_list_objects_v2(body: bytes) -> dict[str, Any]:
     """A ListObjectsV2 answer in botocore's shape, only the fields the lister uses:
     ``Contents`` (``Key``, ``Size``, ``ETag``, ``LastModified``),
     ``CommonPrefixes`` (``Prefix``), ``IsTruncated``, ``NextContinuationToken``.
-    Keys sent URL-encoded (``encoding-type=url``) are decoded."""
+    Keys sent URL-encoded (``encoding-type=url``) are decoded.
+
+    Per key this is the C parser's work plus a few comparisons: tags are
+    compared with their namespaced names, and each distinct ``LastModified``
+    text is parsed once per page (objects written together share it)."""
     root = ET.fromstring(body)
+    ns = root.tag[: root.tag.index("}") + 1] if root.tag.startswith("{") else ""
+    t_contents, t_prefixes, t_key, t_size = ns + "Contents", ns + "CommonPrefixes", ns + "Key", ns + "Size"
+    t_etag, t_modified, t_prefix = ns + "ETag", ns + "LastModified", ns + "Prefix"
     contents: list[dict[str, Any]] = []
     prefixes: list[dict[str, Any]] = []
     out: dict[str, Any] = {"IsTruncated": False}
+    dates: dict[str, dt.datetime | None] = {}
     encoded = False
     for child in root:
-        tag = _local(child.tag)
-        if tag == "Contents":
+        tag = child.tag
+        if tag == t_contents:
             item: dict[str, Any] = {}
             for field in child:
-                name = _local(field.tag)
-                text = field.text or ""
-                if name == "Key":
-                    item["Key"] = text
-                elif name == "Size":
-                    item["Size"] = int(text)
-                elif name == "ETag":
-                    item["ETag"] = text
-                elif name == "LastModified":
-                    item["LastModified"] = _parse_iso(text)
+                name = field.tag
+                if name == t_key:
+                    item["Key"] = field.text or ""
+                elif name == t_size:
+                    item["Size"] = int(field.text or 0)
+                elif name == t_etag:
+                    item["ETag"] = field.text or ""
+                elif name == t_modified:
+                    text = field.text or ""
+                    when = dates.get(text)
+                    if when is None:
+                        when = dates[text] = _parse_iso(text)
+                    item["LastModified"] = when
             contents.append(item)
-        elif tag == "CommonPrefixes":
+        elif tag == t_prefixes:
             for field in child:
-                if _local(field.tag) == "Prefix":
+                if field.tag == t_prefix:
                     prefixes.append({"Prefix": field.text or ""})
-        elif tag == "IsTruncated":
-            out["IsTruncated"] = (child.text or "").strip().lower() == "true"
-        elif tag == "NextContinuationToken":
-            out["NextContinuationToken"] = child.text or ""
-        elif tag == "EncodingType":
-            encoded = (child.text or "").strip().lower() == "url"
+        else:
+            local = _local(tag)
+            if local == "IsTruncated":
+                out["IsTruncated"] = (child.text or "").strip().lower() == "true"
+            elif local == "NextContinuationToken":
+                out["NextContinuationToken"] = child.text or ""
+            elif local == "EncodingType":
+                encoded = (child.text or "").strip().lower() == "url"
     if encoded:
         for item in contents:
             if "Key" in item:

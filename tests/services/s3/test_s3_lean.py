@@ -185,3 +185,18 @@ async def test_lean_put_of_a_large_buffer_holds_no_copy(rclone_s3: S3Server, roo
         assert await op.read("f") == data
         await op.delete("f")
         await op.delete("warm")
+
+
+@pytest.mark.anyio
+async def test_lean_anonymous_requests_are_unsigned(moto_s3: S3Server, root: str) -> None:
+    """No credential configured or found: the lean path sends unsigned requests
+    (moto takes an anonymous PUT, and refuses an anonymous GET like S3 does)."""
+    config = moto_s3.config(root, disable_config_load=True)
+    for key in ("access_key_id", "secret_access_key"):
+        config.pop(key, None)
+    async with Operator("s3", **config) as op:
+        await op.write("f", b"anonymous")
+        lean = op.accessor.core._lean  # type: ignore[attr-defined]
+        assert lean is not None and lean._credentials is None
+        with pytest.raises(errors.PermissionDenied):  # moto: the object is private to its (anonymous) writer
+            await op.read("f")
