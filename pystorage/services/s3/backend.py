@@ -332,7 +332,11 @@ class S3Accessor(Accessor):
     # server-side -------------------------------------------------------------------------
     async def copy(self, src: str, dst: str, op: OpCopy) -> None:
         # one HEAD decides: CopyObject refuses sources above 5 GiB
-        source = await self.stat(src, OpStat(sse=op.sse))
+        try:
+            source = await self.stat(src, OpStat(sse=op.sse))
+        except Error as exc:
+            exc.operation = "copy"
+            raise
         if (source.content_length or 0) > self._config.copy_multipart_threshold:
             await copier.copy_in_parts(self, self._core, src, dst, source, op)
             return
