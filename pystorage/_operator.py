@@ -22,7 +22,7 @@ from . import errors
 from ._multipart import MultipartUpload
 from ._reader import AsyncReader
 from ._writer import AsyncWriter, check_bytes, open_raw_writer
-from .raw.accessor import Accessor, Buffer
+from .raw.accessor import Accessor, AccessorInfo, Buffer
 from .raw.buffered import as_view
 from .raw.layer import Layer
 from .raw.multipart import DEFAULT_PART_SIZE
@@ -125,15 +125,18 @@ class Operator:
     """
 
     _accessor: Accessor
+    _info: AccessorInfo
 
     def __init__(self, scheme: str, /, **config: Any) -> None:
         self._accessor = build_accessor(scheme, config)
+        self._info = self._accessor.info()  # static: read once, not per call
 
     @classmethod
     def from_accessor(cls, accessor: Accessor) -> Operator:
         """Wrap an already built accessor (for driver and layer authors)."""
         op = cls.__new__(cls)
         op._accessor = accessor
+        op._info = accessor.info()
         return op
 
     @classmethod
@@ -178,7 +181,7 @@ class Operator:
         return self._accessor
 
     def __repr__(self) -> str:
-        info = self._accessor.info()
+        info = self._info
         return f"Operator({info.scheme!r}, name={info.name!r}, root={info.root!r})"
 
     # lifecycle ---------------------------------------------------------------
@@ -198,12 +201,12 @@ class Operator:
     # facts -------------------------------------------------------------------
     def capability(self) -> Capability:
         """What this service, as configured, can do (frozen)."""
-        return self._accessor.info().capability
+        return self._info.capability
 
     @property
     def info(self) -> OperatorInfo:
         """Scheme, root and name of the service."""
-        info = self._accessor.info()
+        info = self._info
         return OperatorInfo(info.scheme, info.root, info.name)
 
     def blocking(self) -> BlockingOperator:
@@ -218,11 +221,11 @@ class Operator:
         try:
             yield
         except errors.Error as exc:
-            exc.with_context(operation=operation, path=path, service=self._accessor.info().scheme)
+            exc.with_context(operation=operation, path=path, service=self._info.scheme)
             raise
 
     def _unsupported(self, operation: str, path: str, what: str) -> errors.Unsupported:
-        scheme = self._accessor.info().scheme
+        scheme = self._info.scheme
         return errors.Unsupported(
             f"{what} is not supported by service {scheme!r}",
             operation=operation,
@@ -241,7 +244,7 @@ class Operator:
                 "a path ending with '/' names a directory",
                 operation=operation,
                 path=p,
-                service=self._accessor.info().scheme,
+                service=self._info.scheme,
             )
         return p
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import abc
 import dataclasses
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 from ..errors import Unsupported
 from ..types import Capability, Entry, Metadata, Part, PresignedRequest, UploadInfo
@@ -56,6 +56,12 @@ class RawReader(abc.ABC):
 
     size: int | None = None
     metadata: Metadata | None = None
+    #: optional fast path: a coroutine function returning the whole rest of
+    #: the range as one ``bytes`` (``b""`` if nothing is left), for callers
+    #: that want it all at once (``Operator.read``). ``None`` (the default)
+    #: means callers drain :meth:`read`. A reader wrapping another (a layer)
+    #: leaves it ``None`` unless it can forward it faithfully.
+    read_rest: Callable[[], Awaitable[bytes]] | None = None
 
     @abc.abstractmethod
     async def read(self) -> bytes:

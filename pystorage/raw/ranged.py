@@ -38,7 +38,7 @@ async def read_all(raw: RawReader, on_piece: Callable[[int], object] | None = No
 
     Peak memory stays at the body size plus one piece:
 
-    * a reader with a ``read_rest()`` coroutine (see :func:`_read_rest_of`)
+    * a reader with a ``read_rest`` fast path (see :class:`~pystorage.raw.accessor.RawReader`)
       hands over the whole rest of its range as one ``bytes`` (the fs
       driver: one ``pread`` into one buffer, in one worker-thread call);
     * a one-piece body is returned as is;
@@ -85,16 +85,8 @@ async def read_all(raw: RawReader, on_piece: Callable[[int], object] | None = No
 
 
 def _read_rest_of(raw: RawReader) -> Callable[[], Awaitable[bytes]] | None:
-    """The reader's optional ``read_rest()`` coroutine, if it has one.
-
-    A :class:`~pystorage.raw.accessor.RawReader` may define ``async def
-    read_rest(self) -> bytes``: the rest of its range as one ``bytes`` object
-    (``b""`` if nothing is left), for callers that want it all at once. It is
-    an optional fast path; readers wrapping another reader (layers) need not
-    forward it, :func:`read_all` then drains ``read()`` instead.
-    """
-    method = getattr(raw, "read_rest", None)
-    return method if callable(method) else None
+    """The reader's optional ``read_rest`` fast path (see :class:`RawReader`)."""
+    return raw.read_rest
 
 
 class RangeReader:
