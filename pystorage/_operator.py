@@ -39,7 +39,7 @@ from .raw.ops import (
 )
 from .raw.path import normalize_path
 from .raw.ranged import RangeReader, read_all
-from .raw.tasks import call_progress, run_concurrently
+from .raw.tasks import aclose_iterator, call_progress, run_concurrently
 from .services import build_accessor, service_module
 from .types import Capability, Entry, Metadata, OperatorInfo, PresignedRequest, UploadInfo
 
@@ -757,9 +757,7 @@ class Operator:
                     if limit is not None and count >= limit:
                         return
             finally:
-                aclose = getattr(lister, "aclose", None)
-                if aclose is not None:
-                    await aclose()
+                await aclose_iterator(lister)
 
     # deletes -----------------------------------------------------------------------
     async def delete(self, path: str, *, version: str | None = None) -> None:

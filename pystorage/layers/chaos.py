@@ -46,6 +46,7 @@ from ..errors import ConfigInvalid, Unexpected
 from ..raw.accessor import Accessor, Buffer, RawReader, RawWriter
 from ..raw.layer import Layer, LayeredAccessor
 from ..raw.ops import OpCopy, OpCreateDir, OpDelete, OpList, OpPresign, OpRead, OpRename, OpStat, OpWrite
+from ..raw.tasks import aclose_iterator
 from ..types import Entry, Metadata, Part, PresignedRequest, UploadInfo
 
 __all__ = ["ChaosLayer"]
@@ -185,9 +186,7 @@ async def _fail_first(
     accessor: _ChaosAccessor, operation: str, path: str, it: AsyncIterator[T]
 ) -> AsyncIterator[T]:
     """An iterator failing on its first step (the listing request); closes ``it``."""
-    aclose = getattr(it, "aclose", None)
-    if aclose is not None:
-        await aclose()
+    await aclose_iterator(it)
     raise accessor.failure(operation, path)
     yield  # pragma: no cover - makes this an async generator
 

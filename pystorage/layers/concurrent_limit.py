@@ -39,7 +39,7 @@ import dataclasses
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import anyio
 from anyio.lowlevel import RunVar
@@ -48,6 +48,7 @@ from ..errors import ConfigInvalid
 from ..raw.accessor import Accessor, Buffer, RawReader, RawWriter
 from ..raw.layer import Layer, LayeredAccessor
 from ..raw.ops import OpCopy, OpCreateDir, OpDelete, OpList, OpPresign, OpRead, OpRename, OpStat, OpWrite
+from ..raw.tasks import aclose_iterator
 from ..types import Entry, Metadata, Part, PresignedRequest, UploadInfo
 
 __all__ = ["ConcurrentLimitLayer"]
@@ -210,13 +211,7 @@ class _ConcurrentLimitAccessor(LayeredAccessor):
                         return
                 yield item
         finally:
-            await _aclose(it)
-
-
-async def _aclose(it: Any) -> None:
-    aclose = getattr(it, "aclose", None)
-    if aclose is not None:
-        await aclose()
+            await aclose_iterator(it)
 
 
 class _LimitedReader(RawReader):

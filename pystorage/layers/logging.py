@@ -43,12 +43,13 @@ import dataclasses
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from ..errors import ConditionNotMatch, ConfigInvalid, Error, NotFound
 from ..raw.accessor import Accessor, Buffer, RawReader, RawWriter
 from ..raw.layer import Layer, LayeredAccessor
 from ..raw.ops import OpCopy, OpCreateDir, OpDelete, OpList, OpPresign, OpRead, OpRename, OpStat, OpWrite
+from ..raw.tasks import aclose_iterator
 from ..types import Entry, Metadata, Part, PresignedRequest, UploadInfo
 
 __all__ = ["LoggingLayer"]
@@ -275,15 +276,9 @@ class _LoggingAccessor(LayeredAccessor):
             raise
         finally:
             try:
-                await _aclose(it)
+                await aclose_iterator(it)
             finally:
                 self.emit(operation, path, started, failure, entries=count)
-
-
-async def _aclose(it: Any) -> None:
-    aclose = getattr(it, "aclose", None)
-    if aclose is not None:
-        await aclose()
 
 
 class _LoggingReader(RawReader):

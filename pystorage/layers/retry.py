@@ -74,7 +74,7 @@ import dataclasses
 import logging
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import anyio
 
@@ -82,6 +82,7 @@ from ..errors import ConditionNotMatch, ConfigInvalid, Error, Unexpected
 from ..raw.accessor import Accessor, Buffer, RawReader, RawWriter
 from ..raw.layer import Layer, LayeredAccessor
 from ..raw.ops import OpCopy, OpCreateDir, OpDelete, OpList, OpPresign, OpRead, OpRename, OpStat, OpWrite
+from ..raw.tasks import aclose_iterator
 from ..types import Entry, Metadata, Part, PresignedRequest, UploadInfo
 
 __all__ = ["RetryLayer"]
@@ -280,7 +281,7 @@ class _RetryAccessor(LayeredAccessor):
                         last = entry.path
                         yield entry
                 finally:
-                    await _aclose(it)
+                    await aclose_iterator(it)
                 return
             except Error as err:
                 if not err.temporary:
@@ -301,19 +302,13 @@ class _RetryAccessor(LayeredAccessor):
                         started = True
                         yield item
                 finally:
-                    await _aclose(it)
+                    await aclose_iterator(it)
                 return
             except Error as err:
                 if started or not err.temporary:
                     raise
                 await self.backoff(retry, err, operation, path)
                 retry += 1
-
-
-async def _aclose(it: Any) -> None:
-    aclose = getattr(it, "aclose", None)
-    if aclose is not None:
-        await aclose()
 
 
 class _RetryReader(RawReader):

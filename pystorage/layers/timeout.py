@@ -33,7 +33,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 from collections.abc import AsyncIterator, Iterator, Sequence
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import anyio
 
@@ -41,6 +41,7 @@ from ..errors import ConfigInvalid, Unexpected
 from ..raw.accessor import Accessor, Buffer, RawReader, RawWriter
 from ..raw.layer import Layer, LayeredAccessor
 from ..raw.ops import OpCopy, OpCreateDir, OpDelete, OpList, OpPresign, OpRead, OpRename, OpStat, OpWrite
+from ..raw.tasks import aclose_iterator
 from ..types import Entry, Metadata, Part, PresignedRequest, UploadInfo
 
 __all__ = ["TimeoutLayer"]
@@ -182,13 +183,7 @@ class _TimeoutAccessor(LayeredAccessor):
                         return
                 yield item
         finally:
-            await _aclose(it)
-
-
-async def _aclose(it: Any) -> None:
-    aclose = getattr(it, "aclose", None)
-    if aclose is not None:
-        await aclose()
+            await aclose_iterator(it)
 
 
 class _TimeoutReader(RawReader):

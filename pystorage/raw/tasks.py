@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 import anyio
 
-__all__ = ["call_progress", "run_concurrently"]
+__all__ = ["aclose_iterator", "call_progress", "run_concurrently"]
 
 T = TypeVar("T")
 
@@ -52,3 +52,10 @@ async def call_progress(
     result = callback(done, total)
     if inspect.isawaitable(result):
         await result
+
+
+async def aclose_iterator(it: object) -> None:
+    """Close an async iterator if it can be closed (async generators can)."""
+    aclose = getattr(it, "aclose", None)
+    if aclose is not None:
+        await aclose()
