@@ -459,12 +459,14 @@ class Operator:
                     return await read_all(raw)
                 total = raw.size
                 done = 0
-                pending: list[int] = []
-                data = await read_all(raw, pending.append)
-                for n in pending:
+
+                async def arrived(n: int) -> None:  # reported as the bytes arrive
+                    nonlocal done
                     done += n
                     await call_progress(progress, done, total)
-                if not pending:
+
+                data = await read_all(raw, arrived)
+                if not done:
                     await call_progress(progress, 0, total)
                 return data
             reader = self._open_reader(

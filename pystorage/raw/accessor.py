@@ -30,7 +30,7 @@ from .ops import (
     OpWrite,
 )
 
-__all__ = ["Accessor", "AccessorInfo", "Buffer", "RawReader", "RawWriter"]
+__all__ = ["Accessor", "AccessorInfo", "Buffer", "EmptyReader", "RawReader", "RawWriter"]
 
 #: what write primitives take: ``bytes`` or a ``memoryview`` of bytes
 Buffer = bytes | memoryview
@@ -69,6 +69,18 @@ class RawReader(abc.ABC):
 
     async def aclose(self) -> None:  # noqa: B027 - optional hook
         """Release the connection or file handle; safe to call twice."""
+
+
+class EmptyReader(RawReader):
+    """A stream of no bytes: a read at ``offset == length``, or of size 0."""
+
+    def __init__(self, metadata: Metadata | None = None) -> None:
+        self.size = 0
+        self.metadata = metadata
+
+    async def read(self) -> bytes:
+        """Always ``b""``."""
+        return b""
 
 
 class RawWriter(abc.ABC):

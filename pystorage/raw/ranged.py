@@ -25,7 +25,7 @@ from collections.abc import Awaitable, Callable
 from ..errors import Unexpected
 from .accessor import Accessor, RawReader
 from .ops import OpRead
-from .tasks import run_concurrently
+from .tasks import call_maybe_async, run_concurrently
 
 __all__ = ["RangeReader", "read_all"]
 
@@ -47,20 +47,21 @@ async def read_all(raw: RawReader, on_piece: Callable[[int], object] | None = No
       its buffer without a copy (without a known size the buffer grows, up to
       1/8 above the body size).
 
-    ``on_piece(n)`` is called with each piece's length.
+    ``on_piece(n)`` (sync, or async and then awaited) is called with each
+    piece's length as it arrives.
     """
     try:
         read_rest = _read_rest_of(raw)
         if read_rest is not None:
             data = await read_rest()
             if data and on_piece is not None:
-                on_piece(len(data))
+                await call_maybe_async(on_piece, len(data))
             return data
         first = await raw.read()
         if not first:
             return b""
         if on_piece is not None:
-            on_piece(len(first))
+            await call_maybe_async(on_piece, len(first))
         piece = await raw.read()
         if not piece:
             return first
@@ -75,7 +76,7 @@ async def read_all(raw: RawReader, on_piece: Callable[[int], object] | None = No
         del first
         while piece:
             if on_piece is not None:
-                on_piece(len(piece))
+                await call_maybe_async(on_piece, len(piece))
             out.write(piece)
             piece = await raw.read()
         out.truncate()  # a body shorter than announced keeps no zero padding

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 import anyio
 
-__all__ = ["aclose_iterator", "call_progress", "run_concurrently"]
+__all__ = ["aclose_iterator", "call_maybe_async", "call_progress", "run_concurrently"]
 
 T = TypeVar("T")
 
@@ -47,9 +47,13 @@ async def call_progress(
     callback: Callable[[int, int | None], Any] | None, done: int, total: int | None
 ) -> None:
     """Call a sync or async ``progress(done, total)`` callback, if any."""
-    if callback is None:
-        return
-    result = callback(done, total)
+    if callback is not None:
+        await call_maybe_async(callback, done, total)
+
+
+async def call_maybe_async(func: Callable[..., Any], *args: Any) -> None:
+    """Call ``func(*args)`` and await the result if it is awaitable."""
+    result = func(*args)
     if inspect.isawaitable(result):
         await result
 

@@ -51,6 +51,7 @@ class FakeMultipart(Accessor):
     fail_reads: set[int] = dataclasses.field(default_factory=set)
     piece: int = 1000
     part_started: anyio.Event | None = None
+    last_reader: ChunkReader | None = None
 
     def info(self) -> AccessorInfo:
         cap = Capability(
@@ -73,7 +74,8 @@ class FakeMultipart(Accessor):
         fail_after = 1 if op.offset in self.fail_reads else None
         if fail_after is not None:
             self.fail_reads.discard(op.offset)
-        return ChunkReader(data[op.offset : end], self.piece, fail_after)
+        self.last_reader = ChunkReader(data[op.offset : end], self.piece, fail_after)
+        return self.last_reader
 
     async def write_once(self, path: str, data: Buffer, op: OpWrite) -> Metadata:
         self.calls.append(("write_once", len(data)))

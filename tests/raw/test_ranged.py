@@ -7,7 +7,7 @@ import tracemalloc
 
 import pytest
 
-from pystorage import errors
+from pystorage import Operator, errors
 from pystorage.raw.accessor import RawReader
 from pystorage.raw.ops import OpRead
 from pystorage.raw.ranged import RangeReader, read_all
@@ -174,3 +174,18 @@ async def test_read_all_uses_read_rest_when_offered() -> None:
     empty = _Whole(b"", 100, 0)
     assert await read_all(empty, seen.append) == b""
     assert seen == [len(DATA)]
+
+
+async def test_read_progress_is_reported_as_bytes_arrive() -> None:
+    fake = fake_with_data()
+    seen: list[tuple[int, int]] = []
+
+    def progress(done: int, total: int | None) -> None:
+        assert total == len(DATA)
+        assert fake.last_reader is not None
+        seen.append((done, fake.last_reader._pos))
+
+    assert await Operator.from_accessor(fake).read("k", progress=progress) == DATA
+    assert [d for d, _ in seen] == list(range(1000, len(DATA) + 1, 1000))
+    # each call came right after its piece, not after the whole body was read
+    assert all(done == delivered for done, delivered in seen)

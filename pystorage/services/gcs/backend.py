@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from ...errors import IsADirectory, NotFound, RangeNotSatisfied
-from ...raw.accessor import Accessor, AccessorInfo, Buffer, RawReader, RawWriter
+from ...raw.accessor import Accessor, AccessorInfo, Buffer, EmptyReader, RawReader, RawWriter
 from ...raw.ops import OpCopy, OpCreateDir, OpDelete, OpList, OpPresign, OpRead, OpRename, OpStat, OpWrite
 from ...raw.redact import install_redaction
 from ...sse import SseSpec
@@ -24,7 +24,7 @@ from .errors import SERVICE, GcsHttpError, map_errors
 from .lister import list_entries
 from .multipart import MAX_PARTS, CompositeUploads
 from .presign import UrlSigner
-from .reader import EmptyReader, GcsReader
+from .reader import GcsReader
 from .sse import RedactedHeaders, check_spec, sse_headers
 from .writer import GcsWriter, chunk_size
 

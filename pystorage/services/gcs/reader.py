@@ -10,22 +10,10 @@ from ...types import Metadata
 from .core import metadata_from_headers
 from .errors import SERVICE, map_errors
 
-__all__ = ["PIECE", "EmptyReader", "GcsReader"]
+__all__ = ["PIECE", "GcsReader"]
 
 #: the most bytes one ``read()`` returns
 PIECE = 1 << 20
-
-
-class EmptyReader(RawReader):
-    """A stream of no bytes (``offset == length``, or ``size == 0``)."""
-
-    def __init__(self, metadata: Metadata | None) -> None:
-        self.size = 0
-        self.metadata = metadata
-
-    async def read(self) -> bytes:
-        """Always ``b""``."""
-        return b""
 
 
 class GcsReader(RawReader):

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from ...errors import Error, NotFound, RangeNotSatisfied, Unexpected
-from ...raw.accessor import Accessor, AccessorInfo, Buffer, RawReader
+from ...raw.accessor import Accessor, AccessorInfo, Buffer, EmptyReader, RawReader
 from ...raw.config import config_repr
 from ...raw.ops import OpCopy, OpCreateDir, OpDelete, OpList, OpPresign, OpRead, OpRename, OpStat, OpWrite
 from ...raw.redact import install_redaction
@@ -21,7 +21,7 @@ from . import copier, lister
 from .config import S3Config, parse_capability_override
 from .core import REDACTED_LOGGERS, S3Core, as_body, metadata_from_response, quote_etag
 from .errors import SCHEME, error_for_code, map_errors
-from .reader import EmptyReader, S3Reader, parse_content_range
+from .reader import S3Reader, parse_content_range
 
 __all__ = ["CAPABILITY", "S3Accessor", "capability_for"]
 

@@ -524,26 +524,18 @@ class S3Core:
     ) -> dict[str, Any]:
         """One page of ListObjectsV2."""
         client = await self.client()
+        given = {
+            ("delimiter", "Delimiter"): delimiter,
+            ("start-after", "StartAfter"): start_after,
+            ("continuation-token", "ContinuationToken"): continuation_token,
+            ("max-keys", "MaxKeys"): max_keys,
+        }
         if self._lean is not None:
             query = {"prefix": prefix}
-            if delimiter is not None:
-                query["delimiter"] = delimiter
-            if start_after is not None:
-                query["start-after"] = start_after
-            if continuation_token is not None:
-                query["continuation-token"] = continuation_token
-            if max_keys is not None:
-                query["max-keys"] = str(max_keys)
+            query.update({wire: str(value) for (wire, _), value in given.items() if value is not None})
             return await self._lean.list_objects_v2(query)
         params: dict[str, Any] = {"Prefix": prefix}
-        if delimiter is not None:
-            params["Delimiter"] = delimiter
-        if start_after is not None:
-            params["StartAfter"] = start_after
-        if continuation_token is not None:
-            params["ContinuationToken"] = continuation_token
-        if max_keys is not None:
-            params["MaxKeys"] = max_keys
+        params.update({name: value for (_, name), value in given.items() if value is not None})
         response: dict[str, Any] = await client.list_objects_v2(Bucket=self.bucket, **params)
         return response
 
@@ -559,14 +551,13 @@ class S3Core:
         """One page of ListObjectVersions."""
         client = await self.client()
         params: dict[str, Any] = {"Prefix": prefix}
-        if delimiter is not None:
-            params["Delimiter"] = delimiter
-        if key_marker is not None:
-            params["KeyMarker"] = key_marker
-        if version_id_marker is not None:
-            params["VersionIdMarker"] = version_id_marker
-        if max_keys is not None:
-            params["MaxKeys"] = max_keys
+        given = {
+            "Delimiter": delimiter,
+            "KeyMarker": key_marker,
+            "VersionIdMarker": version_id_marker,
+            "MaxKeys": max_keys,
+        }
+        params.update({name: value for name, value in given.items() if value is not None})
         response: dict[str, Any] = await client.list_object_versions(Bucket=self.bucket, **params)
         return response
 

@@ -17,7 +17,7 @@ from ...raw.accessor import RawReader
 from ...types import Metadata
 from .errors import SCHEME, map_errors
 
-__all__ = ["PIECE", "EmptyReader", "S3Reader", "parse_content_range"]
+__all__ = ["PIECE", "S3Reader", "parse_content_range"]
 
 #: the most bytes one ``read()`` returns
 PIECE = 1024 * 1024
@@ -35,17 +35,6 @@ def parse_content_range(value: Any) -> tuple[int, int, int | None] | None:
         return None
     total = None if match.group(3) == "*" else int(match.group(3))
     return int(match.group(1)), int(match.group(2)), total
-
-
-class EmptyReader(RawReader):
-    """A stream of no bytes (a read at ``offset == length``, or of size 0)."""
-
-    def __init__(self, metadata: Metadata | None) -> None:
-        self.size = 0
-        self.metadata = metadata
-
-    async def read(self) -> bytes:
-        return b""
 
 
 class S3Reader(RawReader):
