@@ -591,8 +591,7 @@ class Operator:
                 total = len(view)
                 part = chunk or DEFAULT_PART_SIZE
                 cap = self.capability()
-                parts = cap.multipart and not cap.write_multi_prefer_stream
-                if not append and (not parts or total <= part):
+                if not append and (not cap.write_can_multi or total <= part):
                     meta = await self._accessor.write_once(p, data if isinstance(data, bytes) else view, op)
                     if meta.content_length is None:
                         meta.content_length = total

@@ -30,11 +30,10 @@ def check_bytes(data: object) -> Buffer | bytearray:
 
 async def open_raw_writer(accessor: Accessor, path: str, op: OpWrite) -> RawWriter:
     """The write engine for ``op`` on ``accessor``: the core multipart engine
-    for services declaring ``multipart`` (unless appending, or the service
-    declares ``write_multi_prefer_stream``), else the
+    for services declaring ``write_can_multi`` (unless appending), else the
     driver's streamed writer behind a coalescing buffer."""
     cap = accessor.info().capability
-    if cap.multipart and not cap.write_multi_prefer_stream and not op.append:
+    if cap.write_can_multi and not op.append:
         return MultipartWriter(accessor, path, op)
     raw = await accessor.write(path, op)
     return BufferedWriter(raw, op.chunk or STREAM_PIECE)

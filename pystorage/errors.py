@@ -23,8 +23,10 @@ from typing import Any
 
 __all__ = [
     "AlreadyExists",
+    "ChecksumMismatch",
     "ConditionNotMatch",
     "ConfigInvalid",
+    "DecryptionFailed",
     "Error",
     "ErrorKind",
     "InvalidPath",
@@ -57,6 +59,8 @@ class ErrorKind(enum.Enum):
     CONFIG_INVALID = "ConfigInvalid"
     INVALID_PATH = "InvalidPath"
     UNEXPECTED = "Unexpected"
+    CHECKSUM_MISMATCH = "ChecksumMismatch"
+    DECRYPTION_FAILED = "DecryptionFailed"
 
 
 class Error(Exception):
@@ -230,6 +234,23 @@ class Unexpected(Error):
     kind = ErrorKind.UNEXPECTED
 
 
+class ChecksumMismatch(Error):
+    """Bytes did not match the checksum the service (or the upload) carried.
+
+    Temporary by default: on a read, a retry re-reads the object.
+    """
+
+    kind = ErrorKind.CHECKSUM_MISMATCH
+    default_temporary = True
+
+
+class DecryptionFailed(Error):
+    """Client-side encryption: wrong key, tampered, truncated or extended
+    ciphertext, or an object that was never encrypted. Persistent."""
+
+    kind = ErrorKind.DECRYPTION_FAILED
+
+
 _BY_KIND: dict[ErrorKind, type[Error]] = {
     cls.kind: cls
     for cls in (
@@ -246,6 +267,8 @@ _BY_KIND: dict[ErrorKind, type[Error]] = {
         ConfigInvalid,
         InvalidPath,
         Unexpected,
+        ChecksumMismatch,
+        DecryptionFailed,
     )
 }
 

@@ -162,6 +162,9 @@ class Capability:
 
     write: bool = False
     write_can_empty: bool = False
+    #: automatic writes above one chunk go through the core multipart engine
+    #: (``initiate / write_part / complete / abort``); services without it
+    #: stream through their own writer (fs files, GCS resumable uploads)
     write_can_multi: bool = False
     write_can_append: bool = False
     write_with_content_type: bool = False
@@ -180,10 +183,10 @@ class Capability:
     write_multi_max_parts: int | None = None
     write_total_max_size: int | None = None
 
+    #: the explicit, resumable, listable multipart API (``create_multipart`` ...);
+    #: separate from ``write_can_multi``, which only says that automatic writes
+    #: (``write``, ``open("wb")``) are driven through the core multipart engine
     multipart: bool = False
-    #: ``write`` / ``open("wb")`` stream through the driver's own writer although
-    #: ``multipart`` is declared (the explicit multipart API still uses the parts)
-    write_multi_prefer_stream: bool = False
 
     create_dir: bool = False
 

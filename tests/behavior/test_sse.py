@@ -61,7 +61,7 @@ async def test_declared_spec_round_trips(op: Operator, capability: str, spec: ss
 
 @pytest.mark.parametrize(("capability", "spec"), SPECS, ids=IDS)
 async def test_declared_spec_multipart_write(op: Operator, capability: str, spec: sse.SseSpec) -> None:
-    need(op, capability, "write_can_multi")
+    need(op, capability)
     part = max(op.capability().write_multi_min_size or 0, 256 * 1024)
     data = payload(2 * part + 1000, seed=5)
     enc = op.layer(ServerSideEncryptionLayer(spec))

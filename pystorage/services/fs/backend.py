@@ -25,7 +25,6 @@ CAPABILITY = Capability(
     read=True,
     write=True,
     write_can_empty=True,
-    write_can_multi=True,
     write_can_append=True,
     write_with_if_not_exists=True,
     create_dir=True,

@@ -30,7 +30,6 @@ CAPABILITY = Capability(
     read_with_if_unmodified_since=True,
     write=True,
     write_can_empty=True,
-    write_can_multi=True,
     write_with_content_type=True,
     write_with_cache_control=True,
     write_with_content_disposition=True,

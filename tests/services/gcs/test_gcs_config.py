@@ -44,9 +44,9 @@ def test_build_anonymous_with_endpoint() -> None:
 def test_capability_is_honest_about_what_is_missing() -> None:
     cap = build({"bucket": "b1", "endpoint": ENDPOINT, "disable_config_load": True}).info().capability
     # appends and multipart uploads are composed; SSE is CMEK / CSEK (S3Managed: Google-managed keys)
-    assert cap.write_can_append and cap.multipart and cap.write_multi_prefer_stream
+    assert cap.write_can_append and cap.multipart and not cap.write_can_multi
     assert cap.write_with_sse_c and cap.write_with_sse_kms and cap.write_with_sse_s3
-    assert cap.write_can_multi and cap.write_with_if_not_exists and cap.write_with_if_match
+    assert cap.write_with_if_not_exists and cap.write_with_if_match
     assert cap.read_with_version and cap.stat_with_version and cap.delete_with_version
     assert not cap.list_with_versions and cap.delete_max_size is None
 

@@ -48,7 +48,7 @@ async def live_names(op: Operator, proxy: GcsProxy, root: str) -> list[str]:
 
 async def test_capability_declares_composite_multipart(make_op: Callable[..., Operator]) -> None:
     cap = make_op().capability()
-    assert cap.multipart and cap.write_can_multi and cap.write_can_append
+    assert cap.multipart and not cap.write_can_multi and cap.write_can_append
     assert cap.write_multi_min_size is None
     assert cap.write_multi_max_parts == 10_000
     assert cap.write_multi_max_size == 5 * 1024**4
@@ -221,7 +221,7 @@ async def test_automatic_writer_leaves_no_temporaries(
     assert meta.content_length == len(data)
     assert (await op.stat("auto")).content_type == "text/plain"
     assert await op.read("auto") == data
-    if getattr(op.capability(), "write_multi_prefer_stream", False):
+    if not op.capability().write_can_multi:
         # automatic writes stay on resumable uploads: composite parts are for the explicit API
         assert composes(proxy) == []
     else:
