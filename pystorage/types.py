@@ -121,11 +121,17 @@ class OperatorInfo:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Part:
-    """One uploaded part of a multipart upload."""
+    """One uploaded part of a multipart upload.
+
+    ``checksum`` is the part's checksum as the service keeps it (S3:
+    base64 CRC32C when the upload carries checksums), ``None`` otherwise;
+    ``complete`` repeats it where the service requires that.
+    """
 
     number: int
     etag: str
     size: int
+    checksum: str | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -70,7 +70,9 @@ Warning:
 
 from __future__ import annotations
 
+import base64
 import dataclasses
+import hashlib
 import logging
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -200,7 +202,40 @@ class _RetryAccessor(LayeredAccessor):
         return await self.call("write", path, lambda: self.inner.write(path, op))
 
     async def write_once(self, path: str, data: Buffer, op: OpWrite) -> Metadata:
-        return await self.call("write", path, lambda: self.inner.write_once(path, data, op))
+        attempts = 0
+
+        async def attempt() -> Metadata:
+            nonlocal attempts
+            attempts += 1
+            try:
+                return await self.inner.write_once(path, data, op)
+            except ConditionNotMatch:
+                # a conditional PUT re-sent after a lost answer finds its own
+                # first attempt in place: success, if the object is our bytes
+                if attempts == 1 or not (op.if_not_exists or op.if_match or op.if_none_match):
+                    raise
+                meta = await self._written(path, data, op)
+                if meta is None:
+                    raise
+                return meta
+
+        return await self.call("write", path, attempt)
+
+    async def _written(self, path: str, data: Buffer, op: OpWrite) -> Metadata | None:
+        """The object's metadata if what is at ``path`` now is ``data``
+        (compared by MD5: the ``content_md5`` or single-part ETag the service reports)."""
+        try:
+            meta = await self.inner.stat(path, OpStat(sse=op.sse))
+        except Error:
+            return None
+        if meta.content_length != len(memoryview(data).cast("B")):
+            return None
+        digest = hashlib.md5(data, usedforsecurity=False).digest()
+        if meta.content_md5 is not None:
+            return meta if meta.content_md5 == base64.b64encode(digest).decode() else None
+        if meta.etag is not None and meta.etag.strip('"').lower() == digest.hex():
+            return meta
+        return None
 
     async def initiate_multipart(self, path: str, op: OpWrite) -> str:
         return await self.call("create_multipart", path, lambda: self.inner.initiate_multipart(path, op))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,17 +14,14 @@ from .sse import spec_from_config
 
 __all__ = ["CHECKSUM_ALGORITHMS", "MAX_BATCH_OPERATIONS", "S3Config", "parse_capability_override"]
 
-#: values of ``checksum_algorithm`` (lower case; ``None`` sends checksums only where the API requires one)
-CHECKSUM_ALGORITHMS = frozenset({"crc32", "crc32c", "sha1", "sha256", "md5"})
+#: values of ``checksum_algorithm`` (lower case; ``"none"`` or ``None``: checksums only where the
+#: S3 API requires one, and no verification of downloads)
+CHECKSUM_ALGORITHMS = frozenset({"crc32", "crc32c", "sha1", "sha256", "md5", "none"})
 
 #: the most keys one DeleteObjects request may carry
 MAX_BATCH_OPERATIONS = 1000
 
 _SCHEME = "s3"
-
-
-def _has_crt() -> bool:
-    return importlib.util.find_spec("awscrt") is not None
 
 
 def _invalid(message: str) -> ConfigInvalid:
@@ -56,12 +52,21 @@ class S3Config:
             used when no key is configured).
         allow_anonymous: send unsigned requests when no credential is
             configured or found (default ``False``; implied by ``endpoint``).
-        checksum_algorithm: ``crc32``, ``crc32c`` (needs ``botocore[crt]``),
-            ``sha1``, ``sha256`` or ``md5`` (``Content-MD5``) sent with every
-            object or part uploaded
-            (default ``None``: checksums only where the S3 API requires one,
-            because botocore's newer default trailing checksums break several
-            S3-compatibles).
+        checksum_algorithm: the checksum sent with every object and part
+            uploaded, as a header the server verifies (default ``crc32c``:
+            ``x-amz-checksum-crc32c``, computed by pystorage with a
+            C-accelerated CRC32C, never botocore's trailing checksums that
+            break several S3-compatibles); ``md5`` sends ``Content-MD5``
+            (the one most S3-compatibles verify, e.g. rclone); ``crc32``,
+            ``sha1``, ``sha256`` go through botocore; ``none`` sends
+            checksums only where the S3 API requires one. Unless ``none``,
+            whole-object downloads are verified against the checksum the
+            service reports (``x-amz-checksum-crc32c``, else a single-part
+            MD5 ETag) and a mismatch raises ``ChecksumMismatch``.
+        max_range_skip: when a server answers a ranged GET with the whole
+            object (``200``), up to this many bytes before the offset are
+            read and discarded; more raises ``Unexpected`` instead of
+            downloading gigabytes to throw away (default 8 MiB).
         default_storage_class: ``StorageClass`` of every object written
             (``STANDARD``, ``STANDARD_IA``, ``GLACIER_IR`` ...; default
             ``None``: the bucket's default).
@@ -120,7 +125,8 @@ class S3Config:
     enable_virtual_host_style: bool = False
     disable_config_load: bool = False
     allow_anonymous: bool = False
-    checksum_algorithm: str | None = None
+    checksum_algorithm: str | None = "crc32c"
+    max_range_skip: int = 8 * 1024 * 1024
     default_storage_class: str | None = None
     batch_max_operations: int = MAX_BATCH_OPERATIONS
     enable_versioning: bool = False
@@ -171,12 +177,14 @@ class S3Config:
                     f"config key 'checksum_algorithm' of service 's3' must be one of {known}, "
                     f"got {self.checksum_algorithm!r}"
                 )
-            if algorithm == "crc32c" and not _has_crt():
-                raise _invalid(
-                    "config key 'checksum_algorithm' of service 's3': crc32c needs botocore's CRT "
-                    "extension (pip install 'botocore[crt]')"
-                )
-            object.__setattr__(self, "checksum_algorithm", algorithm)
+            object.__setattr__(self, "checksum_algorithm", None if algorithm == "none" else algorithm)
+        if isinstance(self.max_range_skip, bool) or not isinstance(self.max_range_skip, int) or (
+            self.max_range_skip < 0
+        ):
+            raise _invalid(
+                f"config key 'max_range_skip' of service 's3' must be an int >= 0, "
+                f"got {self.max_range_skip!r}"
+            )
         if not 1 <= self.batch_max_operations <= MAX_BATCH_OPERATIONS:
             raise _invalid(
                 f"config key 'batch_max_operations' of service 's3' must be between 1 and "

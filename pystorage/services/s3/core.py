@@ -15,11 +15,9 @@ retrier) and checksums only where the API requires one, unless
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import datetime as dt
 import email.utils
-import hashlib
 import io
 import os
 from collections.abc import Mapping, Sequence
@@ -33,6 +31,7 @@ from botocore.credentials import Credentials  # type: ignore[import-untyped]
 
 from ...errors import ConfigInvalid
 from ...raw.accessor import Buffer
+from ...raw.checksum import crc32c_b64, md5_b64
 from ...raw.ops import OpCopy, OpRead, OpStat, OpWrite
 from ...raw.path import normalize_root
 from ...raw.redact import install_redaction
@@ -63,6 +62,9 @@ MAX_POOL_CONNECTIONS = 128
 #: the longest a SigV4 presigned URL may live (7 days)
 MAX_PRESIGN_SECONDS = 7 * 24 * 3600
 
+#: checksums pystorage computes itself (sent as headers, on the lean path too)
+_OWN_CHECKSUMS = frozenset({"crc32c", "md5"})
+_LEAN_CHECKSUMS = frozenset({None, "crc32c", "md5"})
 _CLIENT_METHOD = {"GET": "get_object", "PUT": "put_object", "HEAD": "head_object"}
 _PRESIGN_KIND: dict[str, RequestKind] = {"GET": "GetObject", "PUT": "PutObject", "HEAD": "HeadObject"}
 
@@ -393,13 +395,25 @@ class S3Core:
         algorithm = self.config.checksum_algorithm
         if algorithm is None:
             return {}
-        if algorithm == "md5":
+        if algorithm in _OWN_CHECKSUMS:
             if body is None:
-                return {}
+                return {"ChecksumAlgorithm": "CRC32C"} if algorithm == "crc32c" else {}
             data = body.getbuffer() if isinstance(body, ViewBody) else body
-            digest = hashlib.md5(data, usedforsecurity=False).digest()
-            return {"ContentMD5": base64.b64encode(digest).decode()}
+            if algorithm == "md5":
+                return {"ContentMD5": md5_b64(data)}
+            return {"ChecksumCRC32C": crc32c_b64(data)}
         return {"ChecksumAlgorithm": algorithm.upper()}
+
+    def _lean_checksum(self, body: Buffer) -> dict[str, str]:
+        algorithm = self.config.checksum_algorithm
+        if algorithm == "crc32c":
+            return {"x-amz-checksum-crc32c": crc32c_b64(body)}
+        if algorithm == "md5":
+            return {"content-md5": md5_b64(body)}
+        return {}
+
+    def _use_lean(self) -> bool:
+        return self._lean is not None and self.config.checksum_algorithm in _LEAN_CHECKSUMS
 
     # lean request headers ---------------------------------------------------------------
     def _lean_sse(self, spec: SseSpec | None, kind: RequestKind) -> dict[str, str]:
@@ -463,6 +477,8 @@ class S3Core:
             headers.update(self._lean_sse(op.sse, "GetObject"))
             if range_header is not None:
                 headers["range"] = range_header
+            elif self.config.checksum_algorithm is not None:
+                headers["x-amz-checksum-mode"] = "ENABLED"  # the stored checksum, to verify the body
             return await self._lean.get_object(key, headers, query)
         params = self._read_conditions(op)
         params.update(self._sse(op.sse, "GetObject"))
@@ -474,10 +490,12 @@ class S3Core:
     async def put_object(self, key: str, body: bytes | ViewBody, op: OpWrite) -> dict[str, Any]:
         """PutObject of ``body`` with ``op``'s headers, metadata and conditions."""
         client = await self.client()
-        if self._lean is not None and self.config.checksum_algorithm is None:
+        if self._lean is not None and self._use_lean():
+            raw = _raw_body(body)
             headers = self._lean_write(op)
             headers.update(self._lean_sse(op.sse, "PutObject"))
-            return await self._lean.put_object(key, _raw_body(body), headers)
+            headers.update(self._lean_checksum(raw))
+            return await self._lean.put_object(key, raw, headers)
         params = self._write_params(op)
         params.update(self._condition_params(op))
         params.update(self._checksum_params(body))
@@ -576,17 +594,27 @@ class S3Core:
     async def upload_part(
         self, key: str, upload_id: str, number: int, body: bytes | ViewBody, op: OpWrite
     ) -> dict[str, Any]:
-        """UploadPart ``number`` (1-based)."""
+        """UploadPart ``number`` (1-based). The answer's ``ChecksumCRC32C`` is
+        the checksum sent (CompleteMultipartUpload repeats it)."""
         client = await self.client()
-        if self._lean is not None and self.config.checksum_algorithm is None:
+        if self._lean is not None and self._use_lean():
+            raw = _raw_body(body)
             headers = self._lean_sse(op.sse, "UploadPart")
-            return await self._lean.upload_part(key, upload_id, number, _raw_body(body), headers)
+            checksum = self._lean_checksum(raw)
+            headers.update(checksum)
+            response = await self._lean.upload_part(key, upload_id, number, raw, headers)
+            if "x-amz-checksum-crc32c" in checksum:
+                response.setdefault("ChecksumCRC32C", checksum["x-amz-checksum-crc32c"])
+            return response
         params = self._checksum_params(body)
         params.update(self._sse(op.sse, "UploadPart"))
-        response: dict[str, Any] = await client.upload_part(
+        response = await client.upload_part(
             Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=body, **params
         )
-        return response
+        if "ChecksumCRC32C" in params:
+            response.setdefault("ChecksumCRC32C", params["ChecksumCRC32C"])
+        result: dict[str, Any] = response
+        return result
 
     async def upload_part_copy(
         self, src_key: str, key: str, upload_id: str, number: int, *, first: int, last: int, op: OpCopy

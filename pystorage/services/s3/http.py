@@ -54,6 +54,7 @@ _FIELDS = (
     ("x-amz-server-side-encryption-aws-kms-key-id", "SSEKMSKeyId"),
     ("x-amz-server-side-encryption-customer-algorithm", "SSECustomerAlgorithm"),
     ("x-amz-server-side-encryption-customer-key-md5", "SSECustomerKeyMD5"),
+    ("x-amz-checksum-crc32c", "ChecksumCRC32C"),
 )
 _META = "x-amz-meta-"
 
@@ -191,6 +192,13 @@ def object_fields(response: aiohttp.ClientResponse) -> dict[str, Any]:
     return out
 
 
+def disable_silent_resend(session: aiohttp.ClientSession) -> None:
+    """Switch off aiohttp's own re-send of idempotent requests on a dropped
+    keep-alive connection (a private switch; a no-op where it does not exist)."""
+    if hasattr(session, "_retry_connection"):
+        session._retry_connection = False
+
+
 class LeanBody:
     """A GetObject body as the reader wants it: ``await read(n)`` (at most
     ``n`` bytes, ``b""`` at the end) and ``close()``."""
@@ -266,6 +274,10 @@ class LeanHttp:
                 skip_auto_headers=("Accept-Encoding", "Content-Type"),
                 timeout=aiohttp.ClientTimeout(total=None, sock_connect=60),
             )
+            # aiohttp silently re-sends an idempotent request (PUT, DELETE)
+            # when a reused connection drops; the RetryLayer is the only
+            # retrier, and it must know, to reconcile a lost answer
+            disable_silent_resend(session)
             self._session = session
         return session
 

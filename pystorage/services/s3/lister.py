@@ -115,7 +115,7 @@ async def list_parts(core: S3Core, path: str, upload_id: str) -> AsyncIterator[P
             page = await core.list_parts(key, upload_id, part_number_marker=marker)
         for item in page.get("Parts") or ():
             number, size = int(item["PartNumber"]), int(item.get("Size") or 0)
-            yield Part(number, quote_etag(item.get("ETag")) or "", size)
+            yield Part(number, quote_etag(item.get("ETag")) or "", size, item.get("ChecksumCRC32C"))
         next_marker = page.get("NextPartNumberMarker")
         if not page.get("IsTruncated") or not next_marker:
             return
