@@ -43,6 +43,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from ...errors import ConfigInvalid
 from ...raw.accessor import Buffer
 from ...raw.buffered import as_view
+from ...raw.http import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, HttpLimits, new_session
 from ...raw.path import join_root, normalize_root
 from ...raw.redact import install_redaction
 from ...sse import CustomerKey, SseSpec
@@ -69,10 +70,10 @@ REDACTED_LOGGERS = ("aiohttp", "gcloud")
 #: the public JSON API endpoint
 DEFAULT_ENDPOINT = "https://storage.googleapis.com"
 
-#: seconds to open a TCP (+TLS) connection
-CONNECT_TIMEOUT = 30.0
-#: seconds without a byte from the server before a request fails (temporary)
-READ_TIMEOUT = 300.0
+#: seconds to open a TCP (+TLS) connection (the ``connect_timeout`` default)
+CONNECT_TIMEOUT = DEFAULT_CONNECT_TIMEOUT
+#: seconds without a byte from the server before a request fails (the ``read_timeout`` default)
+READ_TIMEOUT = DEFAULT_READ_TIMEOUT
 #: seconds allowed for one OAuth token request
 TOKEN_TIMEOUT = 30
 #: bytes aiohttp buffers per connection before pausing the socket (x2)
@@ -499,12 +500,7 @@ class GcsCore:
                     session.detach()
                 self._session = session = None
             if session is None:
-                session = aiohttp.ClientSession(
-                    timeout=aiohttp.ClientTimeout(
-                        total=None, sock_connect=CONNECT_TIMEOUT, sock_read=READ_TIMEOUT
-                    ),
-                    read_bufsize=READ_BUFSIZE,
-                )
+                session = new_session(HttpLimits.of(self.config), read_bufsize=READ_BUFSIZE)
                 self._session, self._loop = session, loop
             return session
 
