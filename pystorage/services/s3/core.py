@@ -37,7 +37,7 @@ from ...raw.accessor import Buffer
 from ...raw.http import DEFAULT_POOL_SIZE, HttpLimits, no_silent_resend
 from ...raw.ops import OpCopy, OpRead, OpStat, OpWrite
 from ...raw.path import normalize_root
-from ...raw.redact import install_redaction
+from ...raw.redact import install_redaction, register_secrets
 from ...sse import CustomerKey, SseSpec
 from ...types import EncryptionInfo, EntryMode, Metadata, Part
 from .config import S3Config
@@ -55,10 +55,11 @@ __all__ = [
     "metadata_from_response",
     "parse_time",
     "quote_etag",
+    "register_credentials",
 ]
 
-#: the loggers of the SDK below this driver (secrets are redacted from their records)
-REDACTED_LOGGERS = ("botocore", "aiobotocore", "aiohttp")
+#: the loggers of the SDK below this driver, and pystorage's own (secrets are redacted from their records)
+REDACTED_LOGGERS = ("botocore", "aiobotocore", "aiohttp", "pystorage")
 
 #: connections the client keeps open to the endpoint (the ``pool_size`` default)
 MAX_POOL_CONNECTIONS = DEFAULT_POOL_SIZE
@@ -205,6 +206,17 @@ def _raw_body(body: bytes | ViewBody) -> Buffer:
     return body.getbuffer() if isinstance(body, ViewBody) else body
 
 
+async def register_credentials(credentials: Any) -> Any:
+    """Register the secret parts of credentials found by botocore's default chain
+    (environment, config files, web identity, instance metadata) with the redacting
+    filter, so no log record shows them; returns the frozen credentials."""
+    frozen = credentials.get_frozen_credentials()
+    if hasattr(frozen, "__await__"):
+        frozen = await frozen
+    register_secrets((frozen.access_key, frozen.secret_key, frozen.token))
+    return frozen
+
+
 def bounded_http_session(limits: HttpLimits) -> type[AIOHTTPSession]:
     """aiobotocore's HTTP session class with ``limits``' bounded wait for a pooled
     connection (aiobotocore sets only ``sock_connect`` and ``sock_read``, so a
@@ -318,6 +330,8 @@ class S3Core:
         else:
             if not config.disable_config_load:
                 found = await session.get_credentials()
+                if found is not None:
+                    await register_credentials(found)
             if found is None:
                 if not (config.allow_anonymous or config.endpoint):
                     raise ConfigInvalid(

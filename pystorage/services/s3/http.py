@@ -31,6 +31,7 @@ import yarl
 
 from ...raw.accessor import Buffer
 from ...raw.http import HttpLimits, new_session
+from ...raw.redact import register_secrets
 from .errors import S3ErrorAnswer
 from .signer import EMPTY_SHA256, UNSIGNED_PAYLOAD, SigV4Signer, canonical_query, quote_path
 
@@ -255,6 +256,7 @@ class LeanHttp:
         self._signer = SigV4Signer(region)
         self._credentials = credentials
         self._limits = limits
+        self._registered: str | None = None
         self._session: aiohttp.ClientSession | None = None
 
     def _client(self) -> aiohttp.ClientSession:
@@ -279,6 +281,10 @@ class LeanHttp:
         frozen = credentials.get_frozen_credentials()
         if hasattr(frozen, "__await__"):
             frozen = await frozen
+        if frozen.secret_key != self._registered:
+            # refreshed credentials (web identity, instance roles): keep them out of the logs too
+            register_secrets((frozen.access_key, frozen.secret_key, frozen.token))
+            self._registered = frozen.secret_key
         return frozen
 
     async def request(
