@@ -6,6 +6,13 @@ import dataclasses
 
 from ...errors import ConfigInvalid
 from ...raw.config import secret_field
+from ...raw.http import (
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_POOL_SIZE,
+    DEFAULT_POOL_TIMEOUT,
+    DEFAULT_READ_TIMEOUT,
+    check_http_limits,
+)
 from ...sse import SseSpec
 from .sse import spec_from_config
 
@@ -68,6 +75,16 @@ class GcsConfig:
             CSEK algorithm (default ``None``: implied by a key).
         server_side_encryption_customer_key_sha256: the base64 SHA-256 of the
             customer key, checked against it (default ``None``).
+        connect_timeout: seconds to open a connection (default 10).
+        read_timeout: seconds without a byte from the server (status line,
+            headers or body) before a request fails with a temporary
+            :class:`~pystorage.errors.Unexpected`, which ``RetryLayer`` retries
+            (default 60; aiohttp's ``sock_read``). A slow transfer that keeps
+            moving never trips it.
+        pool_timeout: seconds a request waits for a free pooled connection
+            when ``pool_size`` are in use, before failing with a temporary
+            error (default 60).
+        pool_size: connections kept to the endpoint (default 128).
 
     An encryption setting makes the accessor behave exactly as if wrapped in
     :class:`~pystorage.layers.ServerSideEncryptionLayer` with the matching
@@ -90,6 +107,10 @@ class GcsConfig:
     server_side_encryption_customer_key: str | None = secret_field()
     server_side_encryption_customer_algorithm: str | None = None
     server_side_encryption_customer_key_sha256: str | None = None
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+    read_timeout: float = DEFAULT_READ_TIMEOUT
+    pool_timeout: float = DEFAULT_POOL_TIMEOUT
+    pool_size: int = DEFAULT_POOL_SIZE
 
     def sse_spec(self) -> SseSpec | None:
         """The encryption spec of the config keys (``None`` when unset).
@@ -129,4 +150,5 @@ class GcsConfig:
                 "are exclusive: give one",
                 service="gcs",
             )
+        check_http_limits("gcs", self)
         self.sse_spec()

@@ -43,8 +43,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from ...errors import ConfigInvalid
 from ...raw.accessor import Buffer
 from ...raw.buffered import as_view
+from ...raw.http import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, HttpLimits, new_session
 from ...raw.path import join_root, normalize_root
-from ...raw.redact import install_redaction
+from ...raw.redact import install_redaction, register_secrets
 from ...sse import CustomerKey, SseSpec
 from ...types import EncryptionInfo, EntryMode, Metadata
 from .config import GcsConfig
@@ -63,16 +64,16 @@ __all__ = [
     "strip_etag",
 ]
 
-#: the loggers of the libraries below this driver (secrets are redacted from their records)
-REDACTED_LOGGERS = ("aiohttp", "gcloud")
+#: the loggers of the libraries below this driver and pystorage's own (secrets are redacted from them)
+REDACTED_LOGGERS = ("aiohttp", "gcloud", "pystorage")
 
 #: the public JSON API endpoint
 DEFAULT_ENDPOINT = "https://storage.googleapis.com"
 
-#: seconds to open a TCP (+TLS) connection
-CONNECT_TIMEOUT = 30.0
-#: seconds without a byte from the server before a request fails (temporary)
-READ_TIMEOUT = 300.0
+#: seconds to open a TCP (+TLS) connection (the ``connect_timeout`` default)
+CONNECT_TIMEOUT = DEFAULT_CONNECT_TIMEOUT
+#: seconds without a byte from the server before a request fails (the ``read_timeout`` default)
+READ_TIMEOUT = DEFAULT_READ_TIMEOUT
 #: seconds allowed for one OAuth token request
 TOKEN_TIMEOUT = 30
 #: bytes aiohttp buffers per connection before pausing the socket (x2)
@@ -401,6 +402,7 @@ class _Auth:
         response = await token.refresh(timeout=TOKEN_TIMEOUT)
         lifetime = max(60, int(response.expires_in))
         self._value = response.value
+        register_secrets((response.value,))  # a fresh OAuth token: keep it out of the logs
         # refresh when 90% of the lifetime has passed and at least a minute early
         # (but never before half of it, for very short-lived tokens)
         self._refresh_at = started + max(lifetime * 0.5, min(lifetime * 0.9, lifetime - 60))
@@ -416,6 +418,10 @@ def _resolve_auth(config: GcsConfig, endpoint_given: bool) -> tuple[_Auth, Servi
         return _Auth("static", static=config.token), None
     data = _load_credential(config) or _default_credential(config)
     if data is not None:
+        # the credential's secrets, whether configured or found by the default chain
+        register_secrets(
+            str(data[k]) for k in ("private_key", "client_secret", "refresh_token") if data.get(k)
+        )
         account = _service_account(data)
         return _Auth("oauth", data=data, scope=config.scope, account=account), account
     if config.allow_anonymous or endpoint_given:
@@ -499,12 +505,7 @@ class GcsCore:
                     session.detach()
                 self._session = session = None
             if session is None:
-                session = aiohttp.ClientSession(
-                    timeout=aiohttp.ClientTimeout(
-                        total=None, sock_connect=CONNECT_TIMEOUT, sock_read=READ_TIMEOUT
-                    ),
-                    read_bufsize=READ_BUFSIZE,
-                )
+                session = new_session(HttpLimits.of(self.config), read_bufsize=READ_BUFSIZE)
                 self._session, self._loop = session, loop
             return session
 

@@ -10,21 +10,24 @@ succeeds; :meth:`GcsWriter.abort` cancels the session.
 
 from __future__ import annotations
 
-import contextlib
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import anyio
 
 from ...errors import Unexpected
+from ...raw import multipart as _engine
 from ...raw.accessor import Buffer, RawWriter
 from ...raw.buffered import as_view
 from ...sse import SseSpec
 from ...types import Metadata
 from .core import GcsCore, metadata_from_resource
-from .errors import SERVICE, map_errors
+from .errors import SERVICE, from_native, map_errors
 
 __all__ = ["CHUNK_ALIGN", "DEFAULT_CHUNK", "GcsWriter", "chunk_size"]
+
+_log = logging.getLogger("pystorage")
 
 #: every chunk of a resumable upload but the last is a multiple of this
 CHUNK_ALIGN = 256 * 1024
@@ -136,15 +139,35 @@ class GcsWriter(RawWriter):
 
     async def abort(self) -> None:
         """Cancel the resumable session, if one was started (best effort: an
-        unfinished session is never visible and expires within a week)."""
+        unfinished session is never visible and expires within a week).
+
+        Shielded from cancellation and bounded by
+        :data:`~pystorage.raw.multipart.ABORT_TIMEOUT`; a failure is logged at
+        WARNING with the path (not the session URI: it is a credential of its
+        own) and never raised."""
         self._buf = bytearray()
         uri, self._session_uri = self._session_uri, None
         if self._finished:
             return
         self._finished = True
-        if uri is not None:
-            with anyio.CancelScope(shield=True), contextlib.suppress(Exception):
-                await self._core.resumable_cancel(uri)
+        if uri is None:
+            return
+        seconds = _engine.ABORT_TIMEOUT
+        failure: str | None = None
+        with anyio.CancelScope(shield=True):
+            try:
+                with anyio.move_on_after(seconds) as deadline:
+                    await self._core.resumable_cancel(uri)
+                if deadline.cancelled_caught:
+                    failure = f"timed out after {seconds}s"
+            except Exception as exc:
+                failure = str(from_native(exc, operation="abort", path=self._path) or exc)
+        if failure is not None:
+            _log.warning(
+                "could not cancel the resumable upload of %r (it expires within a week): %s",
+                self._path,
+                failure,
+            )
 
     def _core_params(self) -> dict[str, str | None]:
         return {"predefinedAcl": self._core.config.predefined_acl}

@@ -8,6 +8,13 @@ from typing import Any
 
 from ...errors import ConfigInvalid
 from ...raw.config import secret_field
+from ...raw.http import (
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_POOL_SIZE,
+    DEFAULT_POOL_TIMEOUT,
+    DEFAULT_READ_TIMEOUT,
+    check_http_limits,
+)
 from ...sse import SseSpec
 from ...types import Capability
 from .sse import spec_from_config
@@ -109,6 +116,17 @@ class S3Config:
             UploadPartCopy instead of CopyObject (default 5 GiB, S3's
             CopyObject limit).
         copy_part_size: the part size of such copies (default 512 MiB).
+        connect_timeout: seconds to open a connection (default 10).
+        read_timeout: seconds without a byte from the server (status line,
+            headers or body) before a request fails with a temporary
+            :class:`~pystorage.errors.Unexpected`, which ``RetryLayer`` retries
+            (default 60); botocore's ``read_timeout``, aiohttp's ``sock_read``.
+            A slow transfer that keeps moving never trips it.
+        pool_timeout: seconds a request waits for a free pooled connection
+            when ``pool_size`` are in use, before failing with a temporary
+            error (default 60).
+        pool_size: connections kept to the endpoint (default 128;
+            botocore's ``max_pool_connections``).
 
     A ``server_side_encryption*`` setting makes the accessor behave exactly
     as if wrapped in :class:`~pystorage.layers.ServerSideEncryptionLayer`
@@ -140,6 +158,10 @@ class S3Config:
     lean_http: bool = True
     copy_multipart_threshold: int = 5 * 1024**3
     copy_part_size: int = 512 * 1024**2
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+    read_timeout: float = DEFAULT_READ_TIMEOUT
+    pool_timeout: float = DEFAULT_POOL_TIMEOUT
+    pool_size: int = DEFAULT_POOL_SIZE
 
     def sse_spec(self) -> SseSpec | None:
         """The encryption spec of the ``server_side_encryption*`` keys (``None`` when unset).
@@ -190,6 +212,7 @@ class S3Config:
                 f"config key 'batch_max_operations' of service 's3' must be between 1 and "
                 f"{MAX_BATCH_OPERATIONS}, got {self.batch_max_operations!r}"
             )
+        check_http_limits(_SCHEME, self)
         parse_capability_override(self.capability_override)
         self.sse_spec()
 

@@ -25,6 +25,7 @@ from typing import Any
 
 import anyio
 from aiobotocore.config import AioConfig  # type: ignore[import-untyped]
+from aiobotocore.httpsession import AIOHTTPSession  # type: ignore[import-untyped]
 from aiobotocore.session import AioSession  # type: ignore[import-untyped]
 from botocore import UNSIGNED  # type: ignore[import-untyped]
 from botocore.credentials import Credentials  # type: ignore[import-untyped]
@@ -32,9 +33,10 @@ from botocore.credentials import Credentials  # type: ignore[import-untyped]
 from ...errors import ConfigInvalid
 from ...raw.accessor import Buffer
 from ...raw.checksum import crc32c_b64, md5_b64
+from ...raw.http import DEFAULT_POOL_SIZE, HttpLimits, no_silent_resend
 from ...raw.ops import OpCopy, OpRead, OpStat, OpWrite
 from ...raw.path import normalize_root
-from ...raw.redact import install_redaction
+from ...raw.redact import install_redaction, register_secrets
 from ...sse import CustomerKey, SseSpec
 from ...types import EncryptionInfo, EntryMode, Metadata, Part
 from .config import S3Config
@@ -48,16 +50,18 @@ __all__ = [
     "S3Core",
     "ViewBody",
     "as_body",
+    "bounded_http_session",
     "metadata_from_response",
     "parse_time",
     "quote_etag",
+    "register_credentials",
 ]
 
-#: the loggers of the SDK below this driver (secrets are redacted from their records)
-REDACTED_LOGGERS = ("botocore", "aiobotocore", "aiohttp")
+#: the loggers of the SDK below this driver, and pystorage's own (secrets are redacted from their records)
+REDACTED_LOGGERS = ("botocore", "aiobotocore", "aiohttp", "pystorage")
 
-#: connections the client keeps open to the endpoint
-MAX_POOL_CONNECTIONS = 128
+#: connections the client keeps open to the endpoint (the ``pool_size`` default)
+MAX_POOL_CONNECTIONS = DEFAULT_POOL_SIZE
 
 #: the longest a SigV4 presigned URL may live (7 days)
 MAX_PRESIGN_SECONDS = 7 * 24 * 3600
@@ -204,6 +208,34 @@ def _raw_body(body: bytes | ViewBody) -> Buffer:
     return body.getbuffer() if isinstance(body, ViewBody) else body
 
 
+async def register_credentials(credentials: Any) -> Any:
+    """Register the secret parts of credentials found by botocore's default chain
+    (environment, config files, web identity, instance metadata) with the redacting
+    filter, so no log record shows them; returns the frozen credentials."""
+    frozen = credentials.get_frozen_credentials()
+    if hasattr(frozen, "__await__"):
+        frozen = await frozen
+    register_secrets((frozen.access_key, frozen.secret_key, frozen.token))
+    return frozen
+
+
+def bounded_http_session(limits: HttpLimits) -> type[AIOHTTPSession]:
+    """aiobotocore's HTTP session class with ``limits``' bounded wait for a pooled
+    connection (aiobotocore sets only ``sock_connect`` and ``sock_read``, so a
+    request waits for a free connection forever) and without aiohttp's silent
+    resend of idempotent requests (the retry layer is the only retrier)."""
+
+    class BoundedAIOHTTPSession(AIOHTTPSession):  # type: ignore[misc]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._timeout = limits.client_timeout()
+
+        async def _get_session(self, proxy_url: Any) -> Any:
+            return no_silent_resend(await super()._get_session(proxy_url))
+
+    return BoundedAIOHTTPSession
+
+
 def _http_date(value: dt.datetime) -> str:
     return email.utils.format_datetime(value.astimezone(dt.timezone.utc), usegmt=True)
 
@@ -300,6 +332,8 @@ class S3Core:
         else:
             if not config.disable_config_load:
                 found = await session.get_credentials()
+                if found is not None:
+                    await register_credentials(found)
             if found is None:
                 if not (config.allow_anonymous or config.endpoint):
                     raise ConfigInvalid(
@@ -308,6 +342,7 @@ class S3Core:
                         service="s3",
                     )
                 signature = UNSIGNED
+        limits = HttpLimits.of(config)
         region = config.region
         if region is None and not config.disable_config_load:
             region = session.get_config_variable("region")
@@ -318,7 +353,10 @@ class S3Core:
             request_checksum_calculation="when_required",
             response_checksum_validation="when_required",
             s3={"addressing_style": "virtual" if config.enable_virtual_host_style else "path"},
-            max_pool_connections=MAX_POOL_CONNECTIONS,
+            max_pool_connections=config.pool_size,
+            connect_timeout=config.connect_timeout,
+            read_timeout=config.read_timeout,
+            http_session_cls=bounded_http_session(limits),
             signature_version=signature,
         )
         stack = contextlib.AsyncExitStack()
@@ -338,7 +376,7 @@ class S3Core:
                 region=self._client.meta.region_name or "us-east-1",
                 virtual_host=config.enable_virtual_host_style,
                 credentials=None if signature is UNSIGNED else found,
-                pool=MAX_POOL_CONNECTIONS,
+                limits=limits,
             )
             stack.push_async_callback(lean.close)
             self._lean = lean
