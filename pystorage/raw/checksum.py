@@ -124,6 +124,7 @@ class VerifyingReader(RawReader):
         self._path = path
         self._service = service
         self._done = False
+        self._seen = 0
         self.size = inner.size
         self.metadata = inner.metadata
         if inner.read_rest is not None:
@@ -141,10 +142,14 @@ class VerifyingReader(RawReader):
             )
 
     async def read(self) -> bytes:
-        """The next piece; raises ``ChecksumMismatch`` instead of the final ``b""`` on a mismatch."""
+        """The next piece. On a mismatch, raises ``ChecksumMismatch`` instead of
+        the piece that completes the announced size (or of the final ``b""``)."""
         data = await self._inner.read()
         if data:
             self._hasher.update(data)
+            self._seen += len(data)
+            if self.size is not None and self._seen >= self.size and not self._done:
+                self._check()
         elif not self._done:
             self._check()
         return data

@@ -85,6 +85,15 @@ class GcsConfig:
             when ``pool_size`` are in use, before failing with a temporary
             error (default 60).
         pool_size: connections kept to the endpoint (default 128).
+        checksum_algorithm: ``crc32c`` (default) sends the CRC32C of every
+            upload for GCS to verify (``crc32c`` in the insert's metadata;
+            ``X-Goog-Hash`` on a resumable upload's last chunk, and the
+            committed object's CRC32C compared) and verifies whole-object
+            downloads against ``X-Goog-Hash``, raising ``ChecksumMismatch``;
+            ``none`` turns both off.
+        max_range_skip: bytes before the offset read and discarded when a
+            server answers a ranged download with the whole object; more
+            raises ``Unexpected`` (default 8 MiB).
 
     An encryption setting makes the accessor behave exactly as if wrapped in
     :class:`~pystorage.layers.ServerSideEncryptionLayer` with the matching
@@ -111,6 +120,8 @@ class GcsConfig:
     read_timeout: float = DEFAULT_READ_TIMEOUT
     pool_timeout: float = DEFAULT_POOL_TIMEOUT
     pool_size: int = DEFAULT_POOL_SIZE
+    checksum_algorithm: str | None = "crc32c"
+    max_range_skip: int = 8 * 1024 * 1024
 
     def sse_spec(self) -> SseSpec | None:
         """The encryption spec of the config keys (``None`` when unset).
@@ -151,4 +162,20 @@ class GcsConfig:
                 service="gcs",
             )
         check_http_limits("gcs", self)
+        algorithm = None if self.checksum_algorithm is None else self.checksum_algorithm.lower()
+        if algorithm not in (None, "crc32c", "none"):
+            raise ConfigInvalid(
+                f"config key 'checksum_algorithm' of service 'gcs' must be crc32c or none, "
+                f"got {self.checksum_algorithm!r}",
+                service="gcs",
+            )
+        object.__setattr__(self, "checksum_algorithm", None if algorithm == "none" else algorithm)
+        if isinstance(self.max_range_skip, bool) or not isinstance(self.max_range_skip, int) or (
+            self.max_range_skip < 0
+        ):
+            raise ConfigInvalid(
+                f"config key 'max_range_skip' of service 'gcs' must be an int >= 0, "
+                f"got {self.max_range_skip!r}",
+                service="gcs",
+            )
         self.sse_spec()

@@ -229,7 +229,17 @@ def metadata_from_resource(resource: Mapping[str, Any]) -> Metadata:
     )
 
 
-_CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
+CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
+
+
+def goog_hash(value: str | None, algorithm: str) -> str | None:
+    """The base64 digest of ``algorithm`` (``crc32c``, ``md5``) in an
+    ``X-Goog-Hash: crc32c=...,md5=...`` header value, or ``None``."""
+    for item in (value or "").split(","):
+        name, sep, digest = item.strip().partition("=")
+        if sep and name.lower() == algorithm and digest:
+            return digest
+    return None
 
 
 def metadata_from_headers(headers: Mapping[str, str]) -> Metadata:
@@ -238,7 +248,7 @@ def metadata_from_headers(headers: Mapping[str, str]) -> Metadata:
     length: int | None = None
     content_range = headers.get("Content-Range")
     if content_range:
-        m = _CONTENT_RANGE.match(content_range)
+        m = CONTENT_RANGE.match(content_range)
         if m and m.group(3) != "*":
             length = int(m.group(3))
     elif headers.get("Content-Length") is not None:
