@@ -685,8 +685,11 @@ class GcsCore:
         total: int | None,
         content_type: str,
         sse: SseSpec | None = None,
+        goog_hash: str | None = None,
     ) -> tuple[int, dict[str, Any] | None]:
-        """Upload ``data`` at ``offset`` of a resumable session; ``total`` finalises it.
+        """Upload ``data`` at ``offset`` of a resumable session; ``total`` finalises it
+        (with ``goog_hash``, ``X-Goog-Hash`` for GCS to verify the whole object).
+        Empty ``data`` with ``total=None`` asks how many bytes the session holds.
 
         Returns:
             ``(persisted, resource)``: how many bytes the session holds, and the
@@ -698,6 +701,8 @@ class GcsCore:
         else:
             content_range = f"bytes */{'*' if total is None else total}"
         _, headers = self.sse(sse, "resumable_chunk")
+        if goog_hash is not None:
+            headers["X-Goog-Hash"] = goog_hash
         response = await self.send(
             "PUT",
             session_uri,
