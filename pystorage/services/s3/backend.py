@@ -303,7 +303,7 @@ class S3Accessor(Accessor):
             if algorithm == "crc32c" and all(part.checksum for part in parts):
                 checksums = {part.number: {field: part.checksum or ""} for part in parts}
             else:
-                checksums = await self._part_checksums(path, upload_id, field)
+                checksums = await self._part_checksums(path, upload_id, field, op)
         size = sum(part.size for part in parts)
         try:
             with self._errors("complete_multipart", path, conditional=op.if_match is not None):
@@ -325,7 +325,9 @@ class S3Accessor(Accessor):
             response = await self._core.head_object(self._core.key(path), OpStat(sse=op.sse))
         return metadata_from_response(response)
 
-    async def _part_checksums(self, path: str, upload_id: str, field: str) -> dict[int, dict[str, str]]:
+    async def _part_checksums(
+        self, path: str, upload_id: str, field: str, op: OpWrite
+    ) -> dict[int, dict[str, str]]:
         # CompleteMultipartUpload must repeat each part's checksum when the
         # upload was created with a checksum algorithm; Part does not carry it
         key = self._core.key(path)
@@ -333,7 +335,7 @@ class S3Accessor(Accessor):
         marker: int | None = None
         while True:
             with self._errors("complete_multipart", path):
-                page = await self._core.list_parts(key, upload_id, part_number_marker=marker)
+                page = await self._core.list_parts(key, upload_id, part_number_marker=marker, sse=op.sse)
             for item in page.get("Parts") or ():
                 if item.get(field):
                     checksums[int(item["PartNumber"])] = {field: item[field]}
@@ -350,7 +352,7 @@ class S3Accessor(Accessor):
             pass  # already aborted (or completed): nothing is left to free
 
     def list_parts(self, path: str, upload_id: str) -> AsyncIterator[Part]:
-        return lister.list_parts(self._core, path, upload_id)
+        return lister.list_parts(self._core, path, upload_id, sse=self._config.sse_spec())
 
     def list_multipart_uploads(self, prefix: str) -> AsyncIterator[UploadInfo]:
         return lister.list_uploads(self._core, prefix)

@@ -655,11 +655,23 @@ class S3Core:
         return result
 
     async def upload_part_copy(
-        self, src_key: str, key: str, upload_id: str, number: int, *, first: int, last: int, op: OpCopy
+        self,
+        src_key: str,
+        key: str,
+        upload_id: str,
+        number: int,
+        *,
+        first: int,
+        last: int,
+        op: OpCopy,
+        if_match: str | None = None,
     ) -> dict[str, Any]:
-        """UploadPartCopy: bytes ``[first, last]`` of ``src_key`` as part ``number``."""
+        """UploadPartCopy: bytes ``[first, last]`` of ``src_key`` as part ``number``,
+        of the source version whose etag is ``if_match`` (``CopySourceIfMatch``)."""
         client = await self.client()
         params = self._sse(op.sse, "UploadPartCopy")
+        if if_match is not None:
+            params["CopySourceIfMatch"] = if_match
         response: dict[str, Any] = await client.upload_part_copy(
             Bucket=self.bucket,
             Key=key,
@@ -709,11 +721,16 @@ class S3Core:
         return response
 
     async def list_parts(
-        self, key: str, upload_id: str, *, part_number_marker: int | None = None
+        self,
+        key: str,
+        upload_id: str,
+        *,
+        part_number_marker: int | None = None,
+        sse: SseSpec | None = None,
     ) -> dict[str, Any]:
-        """One page of ListParts."""
+        """One page of ListParts (with the SSE-C key of an SSE-C upload)."""
         client = await self.client()
-        params: dict[str, Any] = {}
+        params: dict[str, Any] = self._sse(sse, "ListParts")
         if part_number_marker:
             params["PartNumberMarker"] = part_number_marker
         response: dict[str, Any] = await client.list_parts(
