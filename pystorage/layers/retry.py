@@ -61,11 +61,19 @@ Ordering caveats:
 * :class:`~pystorage.layers.ChaosLayer` belongs inside this layer (that is
   what it is for).
 
+* **lost answers are reconciled**: a conditional ``write_once``
+  (``if_not_exists``, ``if_match``, ``if_none_match``) that fails with
+  ``ConditionNotMatch`` on a retry, after an attempt whose answer was lost,
+  succeeds if the object at the path is now exactly the bytes sent
+  (compared by MD5 with the service's ``content_md5`` or single-part ETag);
+  on the first attempt a ``ConditionNotMatch`` is always a conflict. (The
+  s3 driver reconciles a Complete answered ``NoSuchUpload`` itself.)
+
 Warning:
-    Retrying ``complete_multipart``, ``rename`` or ``initiate_multipart`` is
-    not idempotent everywhere: a retry after a lost response may report
-    ``NotFound`` (the first attempt succeeded) or leave an extra pending
-    upload (billed until aborted; see ``abort_multipart_uploads``).
+    Retrying ``rename`` or ``initiate_multipart`` is not idempotent
+    everywhere: a retry after a lost response may report ``NotFound`` (the
+    first attempt succeeded) or leave an extra pending upload (billed until
+    aborted; see ``abort_multipart_uploads``).
 """
 
 from __future__ import annotations
