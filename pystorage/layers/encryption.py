@@ -17,9 +17,10 @@ Every object written through the layer is ``AES256_GCM_HKDF_1MB`` (or
 
 * **Reads** map a plaintext range to the ciphertext segments covering it
   (plus one byte, to tell whether the last of them is the final segment) and
-  decrypt only those; the header (salt and nonce prefix, 40 bytes) comes
-  with segment 0 or from a small per-path cache, else one extra 40-byte
-  request. No byte is returned before its segment authenticates: a wrong key,
+  decrypt only those. The header (salt and nonce prefix, 40 bytes) comes
+  with segment 0, or from a per-path cache of the headers already seen,
+  used only when the service reports the same etag/version as when the
+  header was read; else it costs one extra 40-byte request. No byte is returned before its segment authenticates: a wrong key,
   a tampered, truncated, extended or spliced object, or one that was never
   encrypted raises :class:`~pystorage.errors.DecryptionFailed`.
 * **Writes** encrypt segment by segment into the inner service's own engine
@@ -137,6 +138,15 @@ class EncryptionLayer(Layer):
 class _Header:
     header: bytes
     cipher: SegmentCipher
+    #: (etag, version) of the object the header was read from
+    token: tuple[str | None, str | None]
+
+
+def _token(meta: Metadata | None) -> tuple[str | None, str | None] | None:
+    """What identifies one version of an object, if the service said."""
+    if meta is None or (meta.etag is None and meta.version is None):
+        return None
+    return (meta.etag, meta.version)
 
 
 class _EncryptionAccessor(LayeredAccessor):
@@ -176,14 +186,20 @@ class _EncryptionAccessor(LayeredAccessor):
     def associated_data(self, path: str) -> bytes:
         return path.encode() if self._config.bind_path else b""
 
-    def cached(self, path: str) -> _Header | None:
+    def cached(self, path: str, token: tuple[str | None, str | None] | None) -> _Header | None:
+        """The header seen for this version of the object (same etag/version), if any."""
         entry = self._cache.get(path)
-        if entry is not None:
-            self._cache.move_to_end(path)
+        if entry is None or token is None or entry.token != token:
+            return None
+        self._cache.move_to_end(path)
         return entry
 
-    def remember(self, path: str, header: bytes, cipher: SegmentCipher) -> None:
-        self._cache[path] = _Header(header, cipher)
+    def remember(
+        self, path: str, header: bytes, cipher: SegmentCipher, token: tuple[str | None, str | None] | None
+    ) -> None:
+        if token is None:
+            return
+        self._cache[path] = _Header(header, cipher, token)
         self._cache.move_to_end(path)
         while len(self._cache) > HEADER_CACHE_SIZE:
             self._cache.popitem(last=False)
@@ -293,7 +309,6 @@ class _EncryptionAccessor(LayeredAccessor):
             ciphertext = b"".join([*enc.push(view), *enc.finish()])
             self.forget(path)
             meta = await self.inner.write_once(path, ciphertext, op)
-            self.remember(path, enc.header, enc.cipher)
             meta = dataclasses.replace(meta, content_length=len(view), content_md5=None)
             return meta
         # larger: stream through the inner engine, one chunk of ciphertext at a time
@@ -373,7 +388,6 @@ class _EncryptingWriter(RawWriter):
             await self._inner.write(piece)
         self._accessor.forget(self._path)
         meta = await self._inner.close()
-        self._accessor.remember(self._path, self._enc.header, self._enc.cipher)
         return dataclasses.replace(meta, content_length=self._enc.plaintext_size, content_md5=None)
 
     async def abort(self) -> None:
@@ -411,6 +425,7 @@ class _DecryptingReader(RawReader):
         self._ready: bytes | None = None
         self.size = self._expected_size(stream.size, cstart, csize)
         meta = stream.metadata
+        self._token = _token(meta)
         self.metadata = None if meta is None else accessor.plain_metadata(meta, path, strict=False)
 
     def _expected_size(self, inner_size: int | None, cstart: int, csize: int | None) -> int | None:
@@ -465,7 +480,7 @@ class _DecryptingReader(RawReader):
             del self._buf[:HEADER_SIZE]
             candidates = self._acc.candidates(self._path, header)
         else:
-            cached = self._acc.cached(self._path)
+            cached = self._acc.cached(self._path, self._token)
             if cached is not None:
                 header, candidates, fresh = cached.header, [cached.cipher], False
             else:
@@ -473,6 +488,8 @@ class _DecryptingReader(RawReader):
                 candidates = self._acc.candidates(self._path, header)
         segment = await self._segment(first)
         if segment is None:
+            if first == 0:
+                raise self._failed("the object ends after the ciphertext header")
             # the object ends exactly where segment `first` would start: the
             # previous segment must be an authentic final segment
             previous = first - 1
@@ -519,7 +536,7 @@ class _DecryptingReader(RawReader):
             except DecryptionFailed:
                 continue
             self._cipher = cipher
-            self._acc.remember(self._path, header, cipher)
+            self._acc.remember(self._path, header, cipher, self._token)
             return plaintext
         if not fresh:  # the cached header may be of an older object at this path
             self._acc.forget(self._path)
