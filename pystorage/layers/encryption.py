@@ -20,9 +20,10 @@ Every object written through the layer is ``AES256_GCM_HKDF_1MB`` (or
   decrypt only those. The header (salt and nonce prefix, 40 bytes) comes
   with segment 0, or from a per-path cache of the headers already seen,
   used only when the service reports the same etag/version as when the
-  header was read; else it costs one extra 40-byte request. No byte is returned before its segment authenticates: a wrong key,
-  a tampered, truncated, extended or spliced object, or one that was never
-  encrypted raises :class:`~pystorage.errors.DecryptionFailed`.
+  header was read; else it costs one extra 40-byte request. No byte is
+  returned before its segment authenticates: a wrong key, a tampered,
+  truncated, extended or spliced object, or one that was never encrypted
+  raises :class:`~pystorage.errors.DecryptionFailed`.
 * **Writes** encrypt segment by segment into the inner service's own engine
   (the multipart engine on S3, the streamed writer on fs, memory and GCS), so
   memory stays within the usual bound plus two segments.
