@@ -419,7 +419,9 @@ class _DecryptingReader(RawReader):
         self._last = last
         self._start = op.offset
         self._end = None if op.size is None else op.offset + op.size
-        self._buf = bytearray()
+        # ciphertext received and not yet decrypted: zero-copy views of the pieces
+        self._pieces: collections.deque[memoryview] = collections.deque()
+        self._buffered = 0
         self._eof = False
         self._done = False
         self._cipher: SegmentCipher | None = None
@@ -445,28 +447,47 @@ class _DecryptingReader(RawReader):
 
     async def _fill(self, need: int) -> None:
         """Buffer more than ``need`` bytes, or all that is left."""
-        while len(self._buf) <= need and not self._eof:
+        while self._buffered <= need and not self._eof:
             assert self._stream is not None
             piece = await self._stream.read()
             if piece:
-                self._buf += piece
+                self._pieces.append(memoryview(piece))
+                self._buffered += len(piece)
             else:
                 self._eof = True
                 await self._close_stream()
 
-    async def _segment(self, index: int) -> tuple[bytes, bool] | None:
+    def _take(self, size: int) -> bytes | memoryview:
+        """The next ``size`` buffered bytes (at most what is buffered); a view
+        when they lie in one piece, else one copy."""
+        size = min(size, self._buffered)
+        self._buffered -= size
+        first = self._pieces[0] if self._pieces else memoryview(b"")
+        if len(first) >= size:
+            if len(first) == size:
+                self._pieces.popleft()
+            else:
+                self._pieces[0] = first[size:]
+            return first[:size]
+        parts = []
+        while size:
+            piece = self._pieces.popleft()
+            if len(piece) > size:
+                self._pieces.appendleft(piece[size:])
+                piece = piece[:size]
+            parts.append(piece)
+            size -= len(piece)
+        return b"".join(parts)
+
+    async def _segment(self, index: int) -> tuple[bytes | memoryview, bool] | None:
         """The ciphertext of segment ``index`` and whether it is the final one;
         ``None`` if the stream has no byte of it."""
         need = self._lay.cipher_full(index)
         await self._fill(need)
-        if not self._buf:
+        if not self._buffered:
             return None
-        if len(self._buf) > need:
-            ciphertext = bytes(self._buf[:need])
-            del self._buf[:need]
-            return ciphertext, False
-        ciphertext, self._buf = bytes(self._buf), bytearray()
-        return ciphertext, True
+        final = self._buffered <= need
+        return self._take(need), final
 
     async def start(self) -> None:
         """Read the header and authenticate the first segment before any byte is served."""
@@ -475,10 +496,9 @@ class _DecryptingReader(RawReader):
         fresh = True
         if first == 0:
             await self._fill(HEADER_SIZE - 1)
-            if len(self._buf) < HEADER_SIZE:
+            if self._buffered < HEADER_SIZE:
                 raise self._failed("the object is shorter than a ciphertext header")
-            header = bytes(self._buf[:HEADER_SIZE])
-            del self._buf[:HEADER_SIZE]
+            header = bytes(self._take(HEADER_SIZE))
             candidates = self._acc.candidates(self._path, header)
         else:
             cached = self._acc.cached(self._path, self._token)
@@ -524,7 +544,7 @@ class _DecryptingReader(RawReader):
     async def _open(
         self,
         index: int,
-        ciphertext: bytes,
+        ciphertext: bytes | memoryview,
         final: bool,
         header: bytes,
         candidates: list[SegmentCipher],
@@ -590,5 +610,6 @@ class _DecryptingReader(RawReader):
 
     async def aclose(self) -> None:
         self._ready = None
-        self._buf = bytearray()
+        self._pieces.clear()
+        self._buffered = 0
         await self._close_stream()
