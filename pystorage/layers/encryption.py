@@ -57,6 +57,7 @@ from ..raw.layer import Layer, LayeredAccessor
 from ..raw.multipart import DEFAULT_PART_SIZE
 from ..raw.ops import OpCopy, OpDelete, OpList, OpPresign, OpRead, OpRename, OpStat, OpWrite
 from ..raw.ranged import read_all
+from ..raw.tasks import aclose_iterator
 from ..types import Entry, EntryMode, Metadata, Part, PresignedRequest, UploadInfo
 
 try:
@@ -183,6 +184,14 @@ class _EncryptionAccessor(LayeredAccessor):
     def info(self) -> AccessorInfo:
         return self._info
 
+    def __getstate__(self) -> dict[str, object]:
+        state = dict(self.__dict__)
+        state["_cache"] = collections.OrderedDict()  # derived keys stay in this process
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+
     # helpers ------------------------------------------------------------------
     def associated_data(self, path: str) -> bytes:
         return path.encode() if self._config.bind_path else b""
@@ -245,9 +254,7 @@ class _EncryptionAccessor(LayeredAccessor):
             async for entry in lister:
                 yield Entry(entry.path, self.plain_metadata(entry.metadata, entry.path, strict=False))
         finally:
-            aclose = getattr(lister, "aclose", None)
-            if aclose is not None:
-                await aclose()
+            await aclose_iterator(lister)
 
     # reads ------------------------------------------------------------------------
     async def read(self, path: str, op: OpRead) -> RawReader:

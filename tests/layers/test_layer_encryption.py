@@ -7,6 +7,7 @@ import base64
 import datetime as dt
 import logging
 import os
+import pickle
 
 import pytest
 
@@ -278,3 +279,13 @@ async def test_survives_injected_failures(retry_outside: bool) -> None:
     async with enc.open("obj", "rb") as reader:
         await reader.seek(SEG * 5)
         assert await reader.read(SEG) == data[SEG * 5 : SEG * 6]
+
+
+@pytest.mark.anyio
+async def test_operator_pickles_after_use() -> None:
+    enc = Operator("memory").layer(EncryptionLayer(KEYSET, segment_size=SEG))
+    await enc.write("p", os.urandom(3 * SEG))
+    await enc.read("p", offset=SEG * 2, size=10)  # fills the header cache (derived keys)
+    copy = pickle.loads(pickle.dumps(enc))
+    await copy.write("q", b"written by the copy")
+    assert await copy.read("q") == b"written by the copy"
