@@ -175,6 +175,27 @@ class SegmentCipher:
         except InvalidTag:
             raise DecryptionFailed(f"segment {index} failed authentication") from None
 
+    #: whether :meth:`decrypt_into` decrypts in place (``cryptography`` >= 45);
+    #: without it, it decrypts and copies
+    in_place = hasattr(AESGCM, "decrypt_into")
+
+    def decrypt_into(self, index: int, ciphertext: bytes | memoryview, last: bool, out: memoryview) -> None:
+        """Decrypt segment ``index`` into ``out`` (exactly ``len(ciphertext) - 16`` bytes).
+        On failure ``out`` holds garbage: the caller must drop it.
+
+        Raises:
+            DecryptionFailed: as :meth:`decrypt`.
+        """
+        if not self.in_place:
+            out[:] = self.decrypt(index, ciphertext, last)
+            return
+        if len(ciphertext) < TAG_SIZE:
+            raise DecryptionFailed(f"segment {index} is shorter than its tag")
+        try:
+            self._aead.decrypt_into(self._nonce(index, last), ciphertext, None, out)
+        except InvalidTag:
+            raise DecryptionFailed(f"segment {index} failed authentication") from None
+
 
 def new_header() -> tuple[bytes, bytes, bytes]:
     """A fresh ``(header, salt, nonce_prefix)`` from the OS random generator."""

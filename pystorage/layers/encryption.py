@@ -47,10 +47,11 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import io
 from collections.abc import AsyncIterator, Sequence
 
 from .._writer import open_raw_writer
-from ..errors import ConfigInvalid, DecryptionFailed, RangeNotSatisfied, Unsupported
+from ..errors import ConfigInvalid, DecryptionFailed, RangeNotSatisfied, Unexpected, Unsupported
 from ..raw.accessor import Accessor, AccessorInfo, Buffer, EmptyReader, RawReader, RawWriter
 from ..raw.buffered import as_view
 from ..raw.layer import Layer, LayeredAccessor
@@ -65,6 +66,7 @@ try:
     from ..crypto.streaming import (
         HEADER_SIZE,
         SEGMENT_SIZE_1MB,
+        TAG_SIZE,
         Encrypter,
         Layout,
         SegmentCipher,
@@ -77,6 +79,8 @@ __all__ = ["EncryptionLayer"]
 
 #: headers (salt, nonce prefix, derived key) kept per path, least recently used dropped
 HEADER_CACHE_SIZE = 1024
+#: small segments are decrypted and handed over in batches of about this many bytes
+BATCH = 256 * 1024
 
 
 @dataclasses.dataclass(frozen=True)
@@ -434,6 +438,8 @@ class _DecryptingReader(RawReader):
         self._cipher: SegmentCipher | None = None
         self._ready: bytes | None = None
         self.size = self._expected_size(stream.size, cstart, csize)
+        if self.size is not None:
+            self.read_rest = self._read_rest
         meta = stream.metadata
         self._token = _token(meta)
         self.metadata = None if meta is None else accessor.plain_metadata(meta, path, strict=False)
@@ -588,27 +594,84 @@ class _DecryptingReader(RawReader):
         if final or (self._last is not None and index >= self._last):
             self._done = True
 
+    async def _next(self, into: memoryview | None = None) -> int:
+        """Decrypt the next segment: straight into ``into`` (returns the bytes
+        written) when it lies wholly inside the range and fits, else into
+        ``self._ready`` (returns 0)."""
+        index = self._index
+        segment = await self._segment(index)
+        if segment is None:  # cannot happen after a segment known not to be final
+            raise self._failed(f"the ciphertext ends before segment {index}")
+        assert self._cipher is not None
+        ciphertext, final = segment
+        self._index = index + 1
+        base = self._lay.plain_start(index)
+        size = len(ciphertext) - TAG_SIZE
+        whole = self._start <= base and (self._end is None or base + size <= self._end)
+        try:
+            if into is not None and whole and 0 <= size <= len(into):
+                self._cipher.decrypt_into(index, ciphertext, final, into[:size])
+                if final or (self._last is not None and index >= self._last):
+                    self._done = True
+                return size
+            plaintext = self._cipher.decrypt(index, ciphertext, final)
+        except DecryptionFailed as exc:
+            self._acc.forget(self._path)
+            raise self._failed(exc.message) from None
+        self._serve(index, plaintext, final)
+        return 0
+
     async def read(self) -> bytes:
+        pieces: list[bytes] = []
+        held = 0
         while True:
             if self._ready is not None:
                 piece, self._ready = self._ready, None
-                return piece
+                pieces.append(piece)
+                held += len(piece)
+            # small segments: decrypt on while the next one is already buffered
+            more = not self._done and (self._eof or self._buffered > self._lay.cipher_full(self._index))
+            if pieces and not (more and held < BATCH):
+                return pieces[0] if len(pieces) == 1 else b"".join(pieces)
             if self._done:
                 await self._close_stream()
                 return b""
-            index = self._index
-            segment = await self._segment(index)
-            if segment is None:  # cannot happen after a segment known not to be final
-                raise self._failed(f"the ciphertext ends before segment {index}")
-            assert self._cipher is not None
-            ciphertext, final = segment
-            try:
-                plaintext = self._cipher.decrypt(index, ciphertext, final)
-            except DecryptionFailed as exc:
-                self._acc.forget(self._path)
-                raise self._failed(str(exc.message)) from None
-            self._serve(index, plaintext, final)
-            self._index = index + 1
+            await self._next()
+
+    async def _read_rest(self) -> bytes:
+        """The rest of the range as one ``bytes``: whole segments are decrypted
+        in place into one buffer of the announced size (no other copy)."""
+        assert self.size is not None
+        out = io.BytesIO()
+        if self.size:
+            out.seek(self.size - 1)
+            out.write(b"\0")  # allocates exactly `size` bytes, once
+            out.seek(0)
+        pos = 0
+        view = out.getbuffer()
+        try:
+            while True:
+                if self._ready is not None:
+                    piece, self._ready = self._ready, None
+                    if pos + len(piece) > len(view):
+                        raise self._overflow()
+                    view[pos : pos + len(piece)] = piece
+                    pos += len(piece)
+                    continue
+                if self._done:
+                    break
+                pos += await self._next(view[pos:])
+        finally:
+            view.release()
+        await self._close_stream()
+        if pos < self.size:  # the final segment came earlier than announced: it is authentic
+            out.truncate(pos)
+        return out.getvalue()
+
+    def _overflow(self) -> Unexpected:
+        return Unexpected(
+            "the service sent more bytes than it announced", operation="read", path=self._path, temporary=True
+        )
 
     async def _close_stream(self) -> None:
         stream, self._stream = self._stream, None
