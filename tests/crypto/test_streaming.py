@@ -132,3 +132,27 @@ def test_any_flipped_byte_fails(where: int) -> None:
 def test_layout_rejects_tiny_segments() -> None:
     with pytest.raises(ValueError):
         Layout(HEADER_SIZE + TAG_SIZE)
+
+
+def test_truncation_at_a_segment_boundary_fails() -> None:
+    """The segment that becomes the last was sealed as not final."""
+    ct = encrypt(KEY, os.urandom(3 * SEGMENT_SIZE_4KB), layout=SMALL)
+    for blocks in (1, 2, 3):
+        with pytest.raises(DecryptionFailed):
+            decrypt([KEY], ct[: blocks * SEGMENT_SIZE_4KB], layout=SMALL)
+
+
+def test_reordered_segments_fail() -> None:
+    ct = encrypt(KEY, os.urandom(4 * SEGMENT_SIZE_4KB), layout=SMALL)
+    s = SEGMENT_SIZE_4KB
+    swapped = ct[:s] + ct[2 * s : 3 * s] + ct[s : 2 * s] + ct[3 * s :]
+    with pytest.raises(DecryptionFailed):
+        decrypt([KEY], swapped, layout=SMALL)
+
+
+def test_segments_of_another_object_fail() -> None:
+    a = encrypt(KEY, os.urandom(3 * SEGMENT_SIZE_4KB), layout=SMALL)
+    b = encrypt(KEY, os.urandom(3 * SEGMENT_SIZE_4KB), layout=SMALL)
+    s = SEGMENT_SIZE_4KB
+    with pytest.raises(DecryptionFailed):
+        decrypt([KEY], a[: 2 * s] + b[2 * s :], layout=SMALL)
