@@ -48,6 +48,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import io
+import threading
 from collections.abc import AsyncIterator, Sequence
 
 from .._writer import open_raw_writer
@@ -162,6 +163,7 @@ class _EncryptionAccessor(LayeredAccessor):
         self._keyset = config.keyset
         self.layout = config.layout
         self._cache: collections.OrderedDict[str, _Header] = collections.OrderedDict()
+        self._lock = threading.Lock()  # an operator may be used from several threads
         info = inner.info()
         cap = info.capability
         self._info = dataclasses.replace(
@@ -190,11 +192,13 @@ class _EncryptionAccessor(LayeredAccessor):
 
     def __getstate__(self) -> dict[str, object]:
         state = dict(self.__dict__)
-        state["_cache"] = collections.OrderedDict()  # derived keys stay in this process
+        del state["_cache"], state["_lock"]  # derived keys stay in this process
         return state
 
     def __setstate__(self, state: dict[str, object]) -> None:
         self.__dict__.update(state)
+        self._cache = collections.OrderedDict()
+        self._lock = threading.Lock()
 
     # helpers ------------------------------------------------------------------
     def associated_data(self, path: str) -> bytes:
@@ -202,25 +206,30 @@ class _EncryptionAccessor(LayeredAccessor):
 
     def cached(self, path: str, token: tuple[str | None, str | None] | None) -> _Header | None:
         """The header seen for this version of the object (same etag/version), if any."""
-        entry = self._cache.get(path)
-        if entry is None or token is None or entry.token != token:
+        if token is None:
             return None
-        self._cache.move_to_end(path)
-        return entry
+        with self._lock:
+            entry = self._cache.get(path)
+            if entry is None or entry.token != token:
+                return None
+            self._cache.move_to_end(path)
+            return entry
 
     def remember(
         self, path: str, header: bytes, cipher: SegmentCipher, token: tuple[str | None, str | None] | None
     ) -> None:
         if token is None:
             return
-        self._cache[path] = _Header(header, cipher, token)
-        self._cache.move_to_end(path)
-        while len(self._cache) > HEADER_CACHE_SIZE:
-            self._cache.popitem(last=False)
+        with self._lock:
+            self._cache[path] = _Header(header, cipher, token)
+            self._cache.move_to_end(path)
+            while len(self._cache) > HEADER_CACHE_SIZE:
+                self._cache.popitem(last=False)
 
     def forget(self, *paths: str) -> None:
-        for path in paths:
-            self._cache.pop(path, None)
+        with self._lock:
+            for path in paths:
+                self._cache.pop(path, None)
 
     def candidates(self, path: str, header: bytes) -> list[SegmentCipher]:
         return open_header(header, self._keyset.keys(), self.associated_data(path))

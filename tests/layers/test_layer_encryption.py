@@ -289,3 +289,25 @@ async def test_operator_pickles_after_use() -> None:
     copy = pickle.loads(pickle.dumps(enc))
     await copy.write("q", b"written by the copy")
     assert await copy.read("q") == b"written by the copy"
+
+
+def test_blocking_operator() -> None:
+    with Operator("memory").layer(EncryptionLayer(KEYSET, segment_size=SEG)).blocking() as op:
+        op.write("b", b"sync code too" * 1000)
+        assert op.read("b", offset=SEG, size=13) == (b"sync code too" * 1000)[SEG : SEG + 13]
+        assert op.stat("b").content_length == 13_000
+
+
+@pytest.mark.anyio
+async def test_header_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pystorage.layers import encryption
+
+    monkeypatch.setattr(encryption, "HEADER_CACHE_SIZE", 2)
+    _, enc, rec = _ops()
+    for name in "abc":
+        await enc.write(name, os.urandom(3 * SEG))
+        await enc.read(name, offset=SEG * 2, size=1)
+    assert len(enc.accessor._cache) == 2  # type: ignore[attr-defined]
+    rec.reads.clear()
+    await enc.read("a", offset=SEG * 2, size=1)  # evicted: its header is fetched again
+    assert (0, HEADER_SIZE) in rec.reads
