@@ -82,6 +82,8 @@ __all__ = ["EncryptionLayer"]
 HEADER_CACHE_SIZE = 1024
 #: small segments are decrypted and handed over in batches of about this many bytes
 BATCH = 256 * 1024
+#: a large write is encrypted this many bytes at a time (its ciphertext is never held whole)
+WRITE_STEP = 1024 * 1024
 
 
 @dataclasses.dataclass(frozen=True)
@@ -399,10 +401,16 @@ class _EncryptingWriter(RawWriter):
         self._path = path
         self._enc = encrypter
         self._inner = inner
+        lay = encrypter.layout
+        self._step = lay.plain_segment * max(1, WRITE_STEP // lay.plain_segment)
 
     async def write(self, data: Buffer) -> None:
-        for piece in self._enc.push(data):
-            await self._inner.write(piece)
+        # a step at a time, so that a huge write never holds its whole ciphertext
+        view = as_view(data)
+        step = self._step
+        for start in range(0, len(view), step):
+            for piece in self._enc.push(view[start : start + step]):
+                await self._inner.write(piece)
 
     async def close(self) -> Metadata:
         for piece in self._enc.finish():

@@ -8,6 +8,7 @@ import datetime as dt
 import logging
 import os
 import pickle
+import tracemalloc
 
 import pytest
 
@@ -311,3 +312,41 @@ async def test_header_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     rec.reads.clear()
     await enc.read("a", offset=SEG * 2, size=1)  # evicted: its header is fetched again
     assert (0, HEADER_SIZE) in rec.reads
+
+
+class _Sink(Layer):
+    """A service whose writer drops what it gets (to measure the layer alone)."""
+
+    def layer(self, inner: Accessor) -> Accessor:
+        class _Writer(RawWriter):
+            size = 0
+
+            async def write(self, data: Buffer) -> None:
+                self.size += len(data)
+
+            async def close(self) -> Metadata:
+                return Metadata(content_length=self.size)
+
+            async def abort(self) -> None:
+                pass
+
+        class _Accessor(LayeredAccessor):
+            async def write(self, path: str, op: OpWrite) -> RawWriter:
+                return _Writer()
+
+        return _Accessor(inner)
+
+
+@pytest.mark.anyio
+async def test_one_huge_write_holds_little_ciphertext() -> None:
+    enc = Operator("memory").layer(EncryptionLayer(KEYSET), _Sink())
+    data = os.urandom(32 * 1024 * 1024)
+    async with enc.open("huge", "wb", chunk=1024 * 1024) as writer:
+        tracemalloc.start()
+        try:
+            await writer.write(data)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    # one step of ciphertext, one pending segment, the driver's coalescing buffer
+    assert peak < 5 * 1024 * 1024, peak
