@@ -181,8 +181,16 @@ class _EncryptionAccessor(LayeredAccessor):
                 presign_read=cap.presign_read and config.presign_ciphertext,
                 presign_stat=cap.presign_stat and config.presign_ciphertext,
                 presign_write=False,
+                write_total_max_size=self._plain_max(cap.write_total_max_size),
             ),
         )
+
+    def _plain_max(self, ciphertext_max: int | None) -> int | None:
+        """The largest plaintext whose ciphertext fits in ``ciphertext_max`` bytes."""
+        if ciphertext_max is None:
+            return None
+        segments = -(-ciphertext_max // self.layout.segment_size)
+        return max(0, ciphertext_max - HEADER_SIZE - TAG_SIZE * segments)
 
     def __repr__(self) -> str:
         return (
