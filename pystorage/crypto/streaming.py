@@ -245,6 +245,7 @@ class Encrypter:
         self._index = 0
         self._size = layout.plain_first
         self._header_out = False
+        self._finished = False
         self.plaintext_size = 0
 
     @property
@@ -254,6 +255,8 @@ class Encrypter:
 
     def push(self, data: bytes | bytearray | memoryview) -> list[bytes]:
         """Add plaintext; return the ciphertext it completed (the header first)."""
+        if self._finished:
+            raise ValueError("the stream is finished")
         view = memoryview(data).cast("B") if not isinstance(data, memoryview) else data.cast("B")
         self.plaintext_size += len(view)
         out: list[bytes] = []
@@ -278,6 +281,9 @@ class Encrypter:
 
     def finish(self) -> list[bytes]:
         """Seal the final segment; return the remaining ciphertext."""
+        if self._finished:
+            raise ValueError("the stream is finished")
+        self._finished = True
         out = [] if self._header_out else [self.header]
         self._header_out = True
         out.append(self._seal(self._pending, last=True))

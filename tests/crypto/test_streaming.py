@@ -156,3 +156,13 @@ def test_segments_of_another_object_fail() -> None:
     s = SEGMENT_SIZE_4KB
     with pytest.raises(DecryptionFailed):
         decrypt([KEY], a[: 2 * s] + b[2 * s :], layout=SMALL)
+
+
+def test_encrypter_refuses_data_after_finish() -> None:
+    enc = Encrypter(KEY, b"", SMALL)
+    enc.push(b"abc")
+    enc.finish()
+    with pytest.raises(ValueError):
+        enc.push(b"more")
+    with pytest.raises(ValueError):
+        enc.finish()
