@@ -12,15 +12,13 @@ import io
 import random
 
 import pytest
+import tink  # a test dependency (pyproject.toml): a missing tink fails here, it is not skipped
+from tink import cleartext_keyset_handle, streaming_aead
 
-tink = pytest.importorskip("tink")
-
-from tink import cleartext_keyset_handle, streaming_aead  # noqa: E402
-
-from pystorage import Operator, errors  # noqa: E402
-from pystorage.crypto import Keyset  # noqa: E402
-from pystorage.crypto.streaming import Layout  # noqa: E402
-from pystorage.layers import EncryptionLayer  # noqa: E402
+from pystorage import Operator, errors
+from pystorage.crypto import Keyset
+from pystorage.crypto.streaming import Layout
+from pystorage.layers import EncryptionLayer
 
 streaming_aead.register()
 TEMPLATES = streaming_aead.streaming_aead_key_templates
