@@ -51,6 +51,8 @@ import io
 import threading
 from collections.abc import AsyncIterator, Sequence
 
+import anyio
+
 from .._writer import open_raw_writer
 from ..errors import ConfigInvalid, DecryptionFailed, RangeNotSatisfied, Unexpected, Unsupported
 from ..raw.accessor import Accessor, AccessorInfo, Buffer, EmptyReader, RawReader, RawWriter
@@ -59,7 +61,7 @@ from ..raw.layer import Layer, LayeredAccessor
 from ..raw.multipart import DEFAULT_PART_SIZE
 from ..raw.ops import OpCopy, OpDelete, OpList, OpPresign, OpRead, OpRename, OpStat, OpWrite
 from ..raw.ranged import read_all
-from ..raw.tasks import aclose_iterator
+from ..raw.tasks import aclose_iterator, run_concurrently
 from ..types import Entry, EntryMode, Metadata, Part, PresignedRequest, UploadInfo
 
 try:
@@ -236,6 +238,10 @@ class _EncryptionAccessor(LayeredAccessor):
             while len(self._cache) > HEADER_CACHE_SIZE:
                 self._cache.popitem(last=False)
 
+    def has_header(self, path: str) -> bool:
+        """Whether a header is cached for ``path`` (of whichever version)."""
+        return path in self._cache
+
     def forget(self, *paths: str) -> None:
         with self._lock:
             for path in paths:
@@ -306,17 +312,43 @@ class _EncryptionAccessor(LayeredAccessor):
         cstart = 0 if first == 0 else lay.cipher_start(first)
         # one byte past the last segment wanted tells whether it is the final one
         csize = None if last is None else (last + 1) * lay.segment_size + 1 - cstart
+        segments = dataclasses.replace(op, offset=cstart, size=csize)
+        header: bytes | None = None
         try:
-            stream = await self.inner.read(path, dataclasses.replace(op, offset=cstart, size=csize))
+            if first > 0 and not self.has_header(path):
+                # first read of this path: fetch the header alongside, not after
+                stream, header = await self._read_with_header(path, op, segments)
+            else:
+                stream = await self.inner.read(path, segments)
         except RangeNotSatisfied as exc:
             raise RangeNotSatisfied(f"offset {offset} is past the end of the object", path=path) from exc
-        reader = _DecryptingReader(self, path, op, stream, first, last, cstart, csize)
+        reader = _DecryptingReader(self, path, op, stream, first, last, cstart, csize, header)
         try:
             await reader.start()
         except BaseException:
             await reader.aclose()
             raise
         return reader
+
+    async def _read_with_header(self, path: str, op: OpRead, segments: OpRead) -> tuple[RawReader, bytes]:
+        """Open the segments' stream and fetch the 40-byte header concurrently."""
+        opened: list[RawReader] = []
+
+        async def open_stream() -> bytes:
+            opened.append(await self.inner.read(path, segments))
+            return b""
+
+        async def fetch_header() -> bytes:
+            return await self.fetch(path, op, 0, HEADER_SIZE)
+
+        try:
+            _, header = await run_concurrently([open_stream, fetch_header], 2)
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                for stream in opened:
+                    await stream.aclose()
+            raise
+        return opened[0], header
 
     async def fetch(self, path: str, op: OpRead, offset: int, size: int) -> bytes:
         """Ciphertext bytes ``[offset, offset + size)`` (clamped at the end)."""
@@ -445,8 +477,10 @@ class _DecryptingReader(RawReader):
         last: int | None,
         cstart: int,
         csize: int | None,
+        header: bytes | None = None,
     ) -> None:
         self._acc = accessor
+        self._prefetched = header
         self._lay = accessor.layout
         self._path = path
         self._op = op
@@ -543,7 +577,9 @@ class _DecryptingReader(RawReader):
             if cached is not None:
                 header, candidates, fresh = cached.header, [cached.cipher], False
             else:
-                header = await self._header()
+                header = self._prefetched if self._prefetched is not None else await self._header()
+                if len(header) < HEADER_SIZE:
+                    raise self._failed("the object is shorter than a ciphertext header")
                 candidates = self._acc.candidates(self._path, header)
         segment = await self._segment(first)
         if segment is None:

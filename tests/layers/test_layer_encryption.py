@@ -10,6 +10,7 @@ import os
 import pickle
 import tracemalloc
 
+import anyio
 import pytest
 
 from pystorage import Operator, errors
@@ -353,3 +354,35 @@ async def test_one_huge_write_holds_little_ciphertext() -> None:
             tracemalloc.stop()
     # one step of ciphertext, one pending segment, the driver's coalescing buffer
     assert peak < 5 * 1024 * 1024, peak
+
+
+class _Slow(Layer):
+    """Records when each read starts and ends; each takes 10 ms."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, int]] = []
+
+    def layer(self, inner: Accessor) -> Accessor:
+        events = self.events
+
+        class _Accessor(LayeredAccessor):
+            async def read(self, path: str, op: OpRead) -> RawReader:
+                events.append(("start", op.offset))
+                await anyio.sleep(0.01)
+                events.append(("end", op.offset))
+                return await self.inner.read(path, op)
+
+        return _Accessor(inner)
+
+
+@pytest.mark.anyio
+async def test_first_ranged_read_fetches_the_header_alongside() -> None:
+    slow = _Slow()
+    raw = Operator("memory")
+    enc = raw.layer(EncryptionLayer(KEYSET, segment_size=SEG), slow)
+    data = os.urandom(6 * SEG)
+    await raw.layer(EncryptionLayer(KEYSET, segment_size=SEG)).write("obj", data)
+    assert await enc.read("obj", offset=4 * SEG, size=10) == data[4 * SEG : 4 * SEG + 10]
+    starts = [i for i, (kind, _) in enumerate(slow.events) if kind == "start"]
+    assert {offset for _, offset in slow.events} == {0, 4 * SEG}
+    assert starts == [0, 1], slow.events  # both requests were in flight at once
