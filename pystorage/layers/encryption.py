@@ -20,7 +20,8 @@ Every object written through the layer is ``AES256_GCM_HKDF_1MB`` (or
   decrypt only those. The header (salt and nonce prefix, 40 bytes) comes
   with segment 0, or from a per-path cache of the headers already seen,
   used only when the service reports the same etag/version as when the
-  header was read; else it costs one extra 40-byte request. No byte is
+  header was read; else it costs one extra 40-byte request (sent alongside
+  the segments' request on the first read of a path). No byte is
   returned before its segment authenticates: a wrong key, a tampered,
   truncated, extended or spliced object, or one that was never encrypted
   raises :class:`~pystorage.errors.DecryptionFailed`.
