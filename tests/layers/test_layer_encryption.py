@@ -7,7 +7,11 @@ import base64
 import datetime as dt
 import logging
 import os
+import pathlib
 import pickle
+import subprocess
+import sys
+import textwrap
 import tracemalloc
 
 import anyio
@@ -386,3 +390,53 @@ async def test_first_ranged_read_fetches_the_header_alongside() -> None:
     starts = [i for i, (kind, _) in enumerate(slow.events) if kind == "start"]
     assert {offset for _, offset in slow.events} == {0, 4 * SEG}
     assert starts == [0, 1], slow.events  # both requests were in flight at once
+
+
+_RSS_CHILD = textwrap.dedent(
+    """
+    import resource, sys
+    import anyio
+    from pystorage import Operator
+    from pystorage.crypto import Keyset
+    from pystorage.layers import EncryptionLayer
+
+    MiB = 1024 * 1024
+    BLOCK = bytes(range(256)) * (MiB // 256)
+
+    async def source(count):
+        for _ in range(count):
+            yield BLOCK
+
+    async def main(root):
+        op = Operator("fs", root=root).layer(EncryptionLayer(Keyset.from_keys({"1": bytes(32)}, primary="1")))
+        await op.write("warm", source(20), chunk=8 * MiB, concurrent=2)
+        async with op.open("warm", "rb") as reader:
+            async for _ in reader:
+                pass
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        await op.write("big", source(512), chunk=8 * MiB, concurrent=2)
+        n = 0
+        async with op.open("big", "rb", chunk=8 * MiB, concurrent=2) as reader:
+            async for piece in reader:
+                n += len(piece)
+        after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        print(before, after, n, (await op.stat("big")).content_length)
+
+    anyio.run(main, sys.argv[1])
+    """
+)
+
+
+@pytest.mark.slow
+def test_streamed_512mib_write_and_read_memory_bound(tmp_path: pathlib.Path) -> None:
+    """Writer and reader through the layer keep DESIGN's bound (chunk × (concurrent + 2)
+    plus 32 MiB) plus a couple of segments, whatever the object size."""
+    result = subprocess.run(
+        [sys.executable, "-c", _RSS_CHILD, str(tmp_path)],
+        capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    before_kib, after_kib, delivered, length = (int(x) for x in result.stdout.split())
+    assert delivered == length == 512 * 1024 * 1024
+    growth_mib = (after_kib - before_kib) / 1024
+    assert growth_mib < 8 * (2 + 2) + 32 + 2, f"peak RSS grew by {growth_mib:.1f} MiB"
