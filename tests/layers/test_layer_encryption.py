@@ -440,3 +440,21 @@ def test_streamed_512mib_write_and_read_memory_bound(tmp_path: pathlib.Path) -> 
     assert delivered == length == 512 * 1024 * 1024
     growth_mib = (after_kib - before_kib) / 1024
     assert growth_mib < 8 * (2 + 2) + 32 + 2, f"peak RSS grew by {growth_mib:.1f} MiB"
+
+
+@pytest.mark.anyio
+async def test_fresh_reads_past_the_end() -> None:
+    """Without a cached header (the concurrent path): past the end is RangeNotSatisfied,
+    the end itself is empty, whichever segment it falls in."""
+    raw = Operator("memory")
+    size = SMALL.plain_first + 2 * SMALL.plain_segment  # ends on a segment boundary
+    await raw.layer(EncryptionLayer(KEYSET, segment_size=SEG)).write("obj", os.urandom(size))
+    for offset, expected in [(size, b""), (size + 1, None), (size + 5 * SEG, None), (size - 100, 100)]:
+        fresh = raw.layer(EncryptionLayer(KEYSET, segment_size=SEG))
+        if expected is None:
+            with pytest.raises(errors.RangeNotSatisfied):
+                await fresh.read("obj", offset=offset, size=10)
+        elif expected == b"":
+            assert await fresh.read("obj", offset=offset, size=10) == b""
+        else:
+            assert len(await fresh.read("obj", offset=offset)) == expected
