@@ -1,5 +1,5 @@
-"""``python -m benchmarks [--quick] [--only W] [--contenders a,b] [--reps N] [--out FILE]``
-and ``python -m benchmarks compare A.json B.json``."""
+"""``python -m benchmarks [--quick] [--only W] [--contenders a,b] [--reps N] [--out FILE]``,
+``python -m benchmarks compare A.json B.json`` and ``python -m benchmarks crypto``."""
 
 from __future__ import annotations
 
@@ -33,6 +33,13 @@ def main(argv: list[str] | None = None) -> int:
         a = json.loads(ns.a.read_text(encoding="utf-8"))
         b = json.loads(ns.b.read_text(encoding="utf-8"))
         sys.stdout.write(compare(a, b))
+        return 0
+    if argv[:1] == ["crypto"]:
+        from .crypto import crypto_lines
+
+        cry = argparse.ArgumentParser(prog="python -m benchmarks crypto", description="raw encryption speed")
+        cry.add_argument("--size", type=int, default=64, help="MiB of data (default 64)")
+        print("\n".join(crypto_lines(cry.parse_args(argv[1:]).size)))
         return 0
     if argv[:1] == ["list"]:
         for w in workloads(quick="--quick" in argv):
@@ -90,6 +97,10 @@ def main(argv: list[str] | None = None) -> int:
         print("\ninterrupted: servers stopped", file=sys.stderr)
         return 130
     sys.stdout.write("\n" + render(doc))
+    if ns.only is None:
+        from .crypto import crypto_lines
+
+        sys.stdout.write("\n" + "\n".join(crypto_lines(16 if ns.quick else 64)) + "\n")
     return 0
 
 

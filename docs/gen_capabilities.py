@@ -137,6 +137,10 @@ def render(capabilities: Mapping[str, Capability]) -> str:
         "An operation or option marked ✗ raises `errors.Unsupported` before any request is sent;",
         "— means no limit. Field names follow OpenDAL's; see [Concepts](guide/concepts.md#capabilities).",
         "",
+        "[Client-side encryption](guide/client-side-encryption.md) (`EncryptionLayer`) works on every",
+        "service below; through it `write_can_append`, `write_can_multi`, `multipart` and `presign_*`",
+        "are ✗ (and `copy`/`rename` too with `bind_path=True`), the rest is the service's.",
+        "",
         "| capability | " + " | ".join(f"`{s}`" for s in schemes) + " |",
         "|---|" + "".join(":-:|" for _ in schemes),
     ]
