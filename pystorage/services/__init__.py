@@ -21,6 +21,7 @@ __all__ = ["SERVICES", "build_accessor", "service_module"]
 #: scheme -> module implementing it; a new service adds one line here
 SERVICES: dict[str, str] = {
     "memory": "pystorage.services.memory",
+    "azblob": "pystorage.services.azblob",
     "fs": "pystorage.services.fs",
     "gcs": "pystorage.services.gcs",
     "s3": "pystorage.services.s3",
