@@ -16,7 +16,7 @@ import uuid
 import pytest
 
 #: session-scoped server fixtures (S3 servers, fake-gcs-server, proxies)
-pytest_plugins = ["tests.fixtures.s3", "tests.fixtures.gcs"]
+pytest_plugins = ["tests.fixtures.s3", "tests.fixtures.gcs", "tests.fixtures.azurite"]
 
 #: the async backends every anyio-only component must run on
 ANYIO_BACKENDS = ("asyncio", "trio")
