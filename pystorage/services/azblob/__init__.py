@@ -14,7 +14,6 @@ azblob service names them (``container``, ``root``, ``endpoint``,
 
 from __future__ import annotations
 
-
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,7 +24,15 @@ from ...sse import CustomerKey, Kms, SseSpec
 from .backend import CAPABILITY, AzblobAccessor, capability_for
 from .config import AzblobConfig
 
-__all__ = ["CAPABILITY", "SCHEME", "URI_NAME_KEY", "AzblobAccessor", "AzblobConfig", "build", "capability_for"]
+__all__ = [
+    "CAPABILITY",
+    "SCHEME",
+    "URI_NAME_KEY",
+    "AzblobAccessor",
+    "AzblobConfig",
+    "build",
+    "capability_for",
+]
 
 SCHEME = "azblob"
 URI_NAME_KEY: str | None = "container"
@@ -64,6 +71,3 @@ def build(config: Mapping[str, Any]) -> Accessor:
     spec = _spec(parsed)
     accessor = AzblobAccessor(parsed)
     return accessor if spec is None else ServerSideEncryptionLayer(spec).layer(accessor)
-
-
-

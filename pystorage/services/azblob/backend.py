@@ -104,7 +104,9 @@ def capability_for(config: AzblobConfig, *, can_presign: bool = True) -> Capabil
     """The capability of an accessor built from ``config``: :data:`CAPABILITY` adjusted by
     ``enable_versioning``, ``batch_max_operations``, ``disable_batch``, the credential
     (presign needs the account key) and ``capability_override``."""
-    changes: dict[str, Any] = {"delete_max_size": None if config.disable_batch else config.batch_max_operations}
+    changes: dict[str, Any] = {
+        "delete_max_size": None if config.disable_batch else config.batch_max_operations
+    }
     if config.enable_versioning:
         changes.update(dict.fromkeys(_VERSIONED, True))
     if not can_presign:
@@ -135,7 +137,9 @@ def _past_end(path: str, offset: int, length: int) -> RangeNotSatisfied:
 
 
 def _bad_answer(path: str, what: str) -> Unexpected:
-    return Unexpected(f"the ranged answer is wrong: {what}", operation="read", path=path, service=SCHEME, temporary=True)
+    return Unexpected(
+        f"the ranged answer is wrong: {what}", operation="read", path=path, service=SCHEME, temporary=True
+    )
 
 
 class AzblobAccessor(Accessor):
@@ -150,7 +154,10 @@ class AzblobAccessor(Accessor):
         self._core = AzblobCore(config)
         assert config.container is not None
         self._info = AccessorInfo(
-            SCHEME, self._core.root, config.container, capability_for(config, can_presign=self._core.signer is not None)
+            SCHEME,
+            self._core.root,
+            config.container,
+            capability_for(config, can_presign=self._core.signer is not None),
         )
         self._redacted: set[bytes] = set()
         install_redaction(REDACTED_LOGGERS, (config.account_key, config.sas_token, config.encryption_key))
@@ -253,7 +260,9 @@ class AzblobAccessor(Accessor):
                 meta.content_length = total
                 return EmptyReader(meta)
             if first != op.offset or last < first or last - first + 1 != body_length:
-                raise _bad_answer(path, f"Content-Range {headers.get('content-range')!r} for offset {op.offset}")
+                raise _bad_answer(
+                    path, f"Content-Range {headers.get('content-range')!r} for offset {op.offset}"
+                )
             if op.size is not None and body_length > op.size:
                 raise _bad_answer(path, f"{body_length} bytes for a range of {op.size}")
             meta.content_length = total
@@ -340,10 +349,14 @@ class AzblobAccessor(Accessor):
     async def delete_batch(self, paths: Sequence[str]) -> None:
         size = self._config.batch_max_operations
         for start in range(0, len(paths), size):
-            chunk = paths[start:start + size]
+            chunk = paths[start : start + size]
             with self._errors("delete", chunk[0] if len(chunk) == 1 else ""):
                 results = await self._core.delete_blobs_batch([self._core.key(p) for p in chunk])
-            failed = [(self._core.path(r.key), r.status, r.code) for r in results if r.status >= 300 and r.status != 404]
+            failed = [
+                (self._core.path(r.key), r.status, r.code)
+                for r in results
+                if r.status >= 300 and r.status != 404
+            ]
             if failed:
                 raise _batch_error(failed, len(chunk))
 
@@ -373,15 +386,21 @@ class AzblobAccessor(Accessor):
             if time.monotonic() > deadline:
                 with anyio.CancelScope(shield=True), self._errors("copy", dst):
                     await core.abort_copy_blob(core.key(dst), copy_id)
-                raise Unexpected("the copy did not finish in copy_timeout", operation="copy", path=src, service=SCHEME)
+                raise Unexpected(
+                    "the copy did not finish in copy_timeout", operation="copy", path=src, service=SCHEME
+                )
             await anyio.sleep(self._config.copy_poll_interval)
             with self._errors("copy", dst):
                 headers = await core.get_blob_properties(core.key(dst), OpStat(sse=op.sse))
             if headers.get("x-ms-copy-id", copy_id) != copy_id:
-                raise ConditionNotMatch("another copy replaced the destination", operation="copy", path=dst, service=SCHEME)
+                raise ConditionNotMatch(
+                    "another copy replaced the destination", operation="copy", path=dst, service=SCHEME
+                )
             status = headers.get("x-ms-copy-status", "success")
         if status != "success":
-            raise Unexpected(f"the copy ended {status!r}", operation="copy", path=src, service=SCHEME, temporary=True)
+            raise Unexpected(
+                f"the copy ended {status!r}", operation="copy", path=src, service=SCHEME, temporary=True
+            )
 
     async def _copy_through(self, src: str, dst: str, source: Metadata, spec: CustomerKey) -> None:
         reader = await self.read(src, OpRead(if_match=source.etag, sse=spec))
@@ -417,7 +436,10 @@ class AzblobAccessor(Accessor):
             raise self._unsupported("presign", path)
         if isinstance(op.sse, CustomerKey):
             raise Unsupported(
-                "a presigned request cannot carry a customer-provided key", operation="presign", path=path, service=SCHEME
+                "a presigned request cannot carry a customer-provided key",
+                operation="presign",
+                path=path,
+                service=SCHEME,
             )
         seconds = op.expire.total_seconds()
         if not 1 <= seconds <= MAX_PRESIGN_SECONDS:

@@ -139,10 +139,14 @@ class AzblobConfig:
         if not self.container:
             raise _invalid("config key 'container' of service 'azblob' is required")
         if "/" in self.container or self.container.strip() != self.container or "\x00" in self.container:
-            raise _invalid(f"config key 'container' of service 'azblob' is not a container name: {self.container!r}")
+            raise _invalid(
+                f"config key 'container' of service 'azblob' is not a container name: {self.container!r}"
+            )
         if self.endpoint is not None:
             if not self.endpoint.startswith(("http://", "https://")):
-                raise _invalid("config key 'endpoint' of service 'azblob' must start with http:// or https://")
+                raise _invalid(
+                    "config key 'endpoint' of service 'azblob' must start with http:// or https://"
+                )
             object.__setattr__(self, "endpoint", self.endpoint.rstrip("/"))
         if self.endpoint is None and not self.account_name:
             raise _invalid("service 'azblob' needs config key 'account_name' or 'endpoint'")
@@ -189,7 +193,9 @@ class AzblobConfig:
         """
         if self.encryption_key is None:
             if self.encryption_key_sha256 is not None or self.encryption_algorithm is not None:
-                raise _invalid("config keys 'encryption_key_sha256'/'encryption_algorithm' need 'encryption_key'")
+                raise _invalid(
+                    "config keys 'encryption_key_sha256'/'encryption_algorithm' need 'encryption_key'"
+                )
             return None
         if self.encryption_algorithm not in (None, "AES256"):
             raise _invalid("config key 'encryption_algorithm' of service 'azblob' must be 'AES256'")
@@ -202,5 +208,7 @@ class AzblobConfig:
         if self.encryption_key_sha256 is not None:
             digest = base64.b64encode(hashlib.sha256(key).digest()).decode()
             if digest != self.encryption_key_sha256:
-                raise _invalid("config key 'encryption_key_sha256' of service 'azblob' does not match the key")
+                raise _invalid(
+                    "config key 'encryption_key_sha256' of service 'azblob' does not match the key"
+                )
         return key

@@ -13,6 +13,7 @@ import base64
 import datetime as dt
 import email.utils
 import hashlib
+import importlib.util
 import re
 import uuid
 import xml.etree.ElementTree as ET
@@ -38,7 +39,6 @@ from .http import (
     SharedKeyAuth,
     TokenAuth,
     as_view,
-    encode_query,
     http_date,
 )
 from .signer import SharedKeySigner, quote_blob
@@ -99,7 +99,7 @@ def metadata_from_headers(headers: Mapping[str, str], *, mode: EntryMode = Entry
     (``content_length`` is the answer's; the caller fixes it for ranged reads)."""
     length = headers.get("content-length")
     user = {
-        name[len(_META):].lower(): value for name, value in headers.items() if name.lower().startswith(_META)
+        name[len(_META) :].lower(): value for name, value in headers.items() if name.lower().startswith(_META)
     }
     return Metadata(
         mode=mode,
@@ -206,14 +206,14 @@ def resolve_endpoint(config: AzblobConfig) -> tuple[str, str, str, bool]:
     as its first host label (``https://acct.blob.core.windows.net``).
     """
     if config.endpoint is None:
-        account = str(config.account_name)
-        return f"https://{account}.blob.core.windows.net", "", account, False
+        cloud = str(config.account_name)
+        return f"https://{cloud}.blob.core.windows.net", "", cloud, False
     parts = urlsplit(config.endpoint)
     origin = f"{parts.scheme}://{parts.netloc}"
     prefix = parts.path.rstrip("/")
     host = parts.hostname or ""
     emulator = bool(prefix) or host in ("127.0.0.1", "localhost", "::1")
-    account = config.account_name
+    account: str | None = config.account_name
     if account is None:
         if prefix:
             account = unquote(prefix.strip("/").split("/")[0])
@@ -221,7 +221,7 @@ def resolve_endpoint(config: AzblobConfig) -> tuple[str, str, str, bool]:
             account = host.split(".", 1)[0]
         else:
             account = DEV_ACCOUNT_NAME
-    return origin, prefix, account, emulator
+    return origin, prefix, account or DEV_ACCOUNT_NAME, emulator
 
 
 class AzblobCore:
@@ -267,15 +267,13 @@ class AzblobCore:
         if mode == "dev" or (mode is None and emulator):
             self.signer = SharedKeySigner(self.account, config.account_key or DEV_ACCOUNT_KEY)
             return SharedKeyAuth(self.signer)
-        try:
-            from azure.identity.aio import DefaultAzureCredential
-        except ImportError as exc:
+        if importlib.util.find_spec("azure.identity") is None:
             raise ConfigInvalid(
                 "service 'azblob' has no credential: set account_key or sas_token, or install "
                 "'pystorage[azblob-identity]' for Entra ID (DefaultAzureCredential)",
                 service=SCHEME,
-            ) from exc
-        return TokenAuth(DefaultAzureCredential())
+            )
+        return TokenAuth()
 
     # names --------------------------------------------------------------------------------
     def key(self, path: str) -> str:
@@ -284,7 +282,7 @@ class AzblobCore:
 
     def path(self, key: str) -> str:
         """The path, relative to the root, of a blob name under the root."""
-        return key[len(self.root_key):]
+        return key[len(self.root_key) :]
 
     def blob_path(self, key: str) -> str:
         """The URL path of a blob."""
@@ -474,7 +472,9 @@ class AzblobCore:
         headers = {} if version is not None else {"x-ms-delete-snapshots": "include"}
         await self._call("DELETE", key, query=query, headers=headers)
 
-    async def copy_blob(self, src_key: str, dst_key: str, *, source_etag: str | None, sse: SseSpec | None) -> dict[str, str]:
+    async def copy_blob(
+        self, src_key: str, dst_key: str, *, source_etag: str | None, sse: SseSpec | None
+    ) -> dict[str, str]:
         """Copy Blob from ``src_key`` (``x-ms-source-if-match``: pinned to ``source_etag``)."""
         headers = {"x-ms-copy-source": self.blob_url(src_key)}
         if source_etag is not None:
@@ -581,7 +581,9 @@ def _parse_batch(payload: bytes, content_type: str, keys: Sequence[str]) -> list
         if not 0 <= number < len(keys):
             continue
         code = _ERROR_CODE.search(chunk)
-        results[number] = BatchResult(keys[number], int(status.group(1)), code.group(1).decode() if code else "")
+        results[number] = BatchResult(
+            keys[number], int(status.group(1)), code.group(1).decode() if code else ""
+        )
     if len(results) != len(keys):
         # a batch refused as a whole answers one part without a Content-ID
         whole = _STATUS_LINE.search(payload)
@@ -594,8 +596,3 @@ def _parse_batch(payload: bytes, content_type: str, keys: Sequence[str]) -> list
             temporary=True,
         )
     return [results[i] for i in range(len(keys))]
-
-
-def encode(query: Mapping[str, str]) -> str:
-    """Re-export of the transport's query encoding (presigned URLs)."""
-    return encode_query(query)

@@ -57,7 +57,13 @@ _CONFIG_CODES = frozenset(
     }
 )
 _UNSUPPORTED_CODES = frozenset(
-    {"NotImplemented", "UnsupportedHeader", "UnsupportedQueryParameter", "UnsupportedHttpVerb", "FeatureVersionMismatch"}
+    {
+        "NotImplemented",
+        "UnsupportedHeader",
+        "UnsupportedQueryParameter",
+        "UnsupportedHttpVerb",
+        "FeatureVersionMismatch",
+    }
 )
 _CHECKSUM_CODES = frozenset({"Md5Mismatch", "Crc64Mismatch", "InvalidMd5"})
 _CPK_CODES = frozenset({"BlobUsesCustomerSpecifiedEncryption", "BlobDoesNotUseCustomerSpecifiedEncryption"})

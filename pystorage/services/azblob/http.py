@@ -20,6 +20,7 @@ import abc
 import asyncio
 import datetime as dt
 import email.utils
+import importlib
 import os
 import time
 from collections.abc import AsyncIterator, Mapping
@@ -69,7 +70,9 @@ class Auth(abc.ABC):
     sas: str | None = None
 
     @abc.abstractmethod
-    async def authorize(self, method: str, path: str, query: Mapping[str, str], headers: dict[str, str]) -> None:
+    async def authorize(
+        self, method: str, path: str, query: Mapping[str, str], headers: dict[str, str]
+    ) -> None:
         """Add what authorises the request to ``headers`` (in place)."""
 
     async def close(self) -> None:  # noqa: B027 - optional hook
@@ -79,7 +82,9 @@ class Auth(abc.ABC):
 class AnonymousAuth(Auth):
     """Unsigned requests (public containers)."""
 
-    async def authorize(self, method: str, path: str, query: Mapping[str, str], headers: dict[str, str]) -> None:
+    async def authorize(
+        self, method: str, path: str, query: Mapping[str, str], headers: dict[str, str]
+    ) -> None:
         return None
 
 
@@ -89,7 +94,9 @@ class SharedKeyAuth(Auth):
     def __init__(self, signer: SharedKeySigner) -> None:
         self.signer = signer
 
-    async def authorize(self, method: str, path: str, query: Mapping[str, str], headers: dict[str, str]) -> None:
+    async def authorize(
+        self, method: str, path: str, query: Mapping[str, str], headers: dict[str, str]
+    ) -> None:
         self.signer.sign(method, path, query, headers)
 
 
@@ -102,7 +109,9 @@ class SasAuth(Auth):
     def __repr__(self) -> str:
         return "SasAuth(<redacted>)"
 
-    async def authorize(self, method: str, path: str, query: Mapping[str, str], headers: dict[str, str]) -> None:
+    async def authorize(
+        self, method: str, path: str, query: Mapping[str, str], headers: dict[str, str]
+    ) -> None:
         return None
 
 
@@ -111,13 +120,15 @@ class TokenAuth(Auth):
     fetched on first use and again five minutes before they expire.
 
     Args:
-        credential: an async ``TokenCredential`` (``DefaultAzureCredential()``).
+        credential: an async ``TokenCredential`` (default ``None``:
+            ``azure.identity.aio.DefaultAzureCredential()``, imported and
+            created on first use).
     """
 
     SCOPE = "https://storage.azure.com/.default"
     REFRESH_BEFORE = 300.0
 
-    def __init__(self, credential: Any) -> None:
+    def __init__(self, credential: Any = None) -> None:
         self._credential = credential
         self._token: str | None = None
         self._expires = 0.0
@@ -126,13 +137,25 @@ class TokenAuth(Auth):
     def __repr__(self) -> str:
         return "TokenAuth(<redacted>)"
 
-    async def authorize(self, method: str, path: str, query: Mapping[str, str], headers: dict[str, str]) -> None:
+    def __getstate__(self) -> dict[str, Any]:
+        # a copy (pickle) makes its own credential and fetches its own token
+        return {"_credential": None, "_token": None, "_expires": 0.0, "_lock": None}
+
+    def _source(self) -> Any:
+        if self._credential is None:
+            identity = importlib.import_module("azure.identity.aio")
+            self._credential = identity.DefaultAzureCredential()
+        return self._credential
+
+    async def authorize(
+        self, method: str, path: str, query: Mapping[str, str], headers: dict[str, str]
+    ) -> None:
         if self._token is None or time.time() > self._expires - self.REFRESH_BEFORE:
             if self._lock is None:
                 self._lock = asyncio.Lock()
             async with self._lock:
                 if self._token is None or time.time() > self._expires - self.REFRESH_BEFORE:
-                    token = await self._credential.get_token(self.SCOPE)
+                    token = await self._source().get_token(self.SCOPE)
                     self._token, self._expires = token.token, float(token.expires_on)
         headers["authorization"] = f"Bearer {self._token}"
 
@@ -144,7 +167,7 @@ class TokenAuth(Auth):
 
 async def _slices(view: memoryview) -> AsyncIterator[memoryview]:
     for start in range(0, len(view), BODY_PIECE):
-        yield view[start:start + BODY_PIECE]
+        yield view[start : start + BODY_PIECE]
 
 
 def as_view(body: Buffer) -> memoryview:

@@ -81,11 +81,17 @@ class AzblobAppendWriter(RawWriter):
             return
         meta = metadata_from_headers(headers)
         if op.if_not_exists:
-            raise ConditionNotMatch("if_not_exists: the blob exists", operation="write", path=self._path, service=SCHEME)
+            raise ConditionNotMatch(
+                "if_not_exists: the blob exists", operation="write", path=self._path, service=SCHEME
+            )
         if op.if_match is not None and op.if_match != meta.etag:
-            raise ConditionNotMatch("if_match: the etag differs", operation="write", path=self._path, service=SCHEME)
+            raise ConditionNotMatch(
+                "if_match: the etag differs", operation="write", path=self._path, service=SCHEME
+            )
         if op.if_none_match is not None and op.if_none_match == meta.etag:
-            raise ConditionNotMatch("if_none_match: the etag matches", operation="write", path=self._path, service=SCHEME)
+            raise ConditionNotMatch(
+                "if_none_match: the etag matches", operation="write", path=self._path, service=SCHEME
+            )
         kind = headers.get("x-ms-blob-type", "BlockBlob")
         self._position = meta.content_length or 0
         self._etag = meta.etag
@@ -96,7 +102,9 @@ class AzblobAppendWriter(RawWriter):
             self._kind = "blocks"
             await self._adopt_blocks(meta)
         else:
-            raise Unsupported(f"cannot append to a {kind}", operation="write", path=self._path, service=SCHEME)
+            raise Unsupported(
+                f"cannot append to a {kind}", operation="write", path=self._path, service=SCHEME
+            )
 
     async def _adopt_blocks(self, meta: Metadata) -> None:
         core = self._core
@@ -112,14 +120,19 @@ class AzblobAppendWriter(RawWriter):
             size = min(RESTAGE_PIECE, length - offset)
             read = OpRead(offset=offset, size=size, if_match=self._etag, sse=self._op.sse)
             with map_errors("write", self._path, container=core.container):
-                response = await core.get_blob(self._key, read, range_header=f"bytes={offset}-{offset + size - 1}")
+                response = await core.get_blob(
+                    self._key, read, range_header=f"bytes={offset}-{offset + size - 1}"
+                )
                 try:
                     data = await response.read()
                 finally:
                     response.release()
             if len(data) != size:
                 raise ConditionNotMatch(
-                    "the blob changed while its blocks were re-staged", operation="write", path=self._path, service=SCHEME
+                    "the blob changed while its blocks were re-staged",
+                    operation="write",
+                    path=self._path,
+                    service=SCHEME,
                 )
             await self._stage(data)
             offset += size
@@ -142,7 +155,7 @@ class AzblobAppendWriter(RawWriter):
             self._position += len(view)
             return
         for start in range(0, len(view), MAX_APPEND_BLOCK):
-            piece = view[start:start + MAX_APPEND_BLOCK]
+            piece = view[start : start + MAX_APPEND_BLOCK]
             with map_errors("write", self._path, container=self._core.container):
                 answer = await self._core.append_block(self._key, piece, self._op, position=self._position)
             self._position += len(piece)
