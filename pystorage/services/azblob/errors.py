@@ -59,6 +59,7 @@ _CONFIG_CODES = frozenset(
 _UNSUPPORTED_CODES = frozenset(
     {
         "NotImplemented",
+        "FeatureNotSupported",
         "UnsupportedHeader",
         "UnsupportedQueryParameter",
         "UnsupportedHttpVerb",
