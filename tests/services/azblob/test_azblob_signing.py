@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import urllib.parse
+from typing import ClassVar
 
 import aiohttp
 import pytest
@@ -53,7 +54,7 @@ def test_shared_key_matches_official_client() -> None:
 
     class _Context:
         transport = None
-        options: dict[str, object] = {}
+        options: ClassVar[dict[str, object]] = {}
 
     pipeline_request = PipelineRequest(request, _Context())  # type: ignore[arg-type]
     SharedKeyCredentialPolicy(DEV_ACCOUNT_NAME, DEV_ACCOUNT_KEY).on_request(pipeline_request)
