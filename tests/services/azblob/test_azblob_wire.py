@@ -58,8 +58,14 @@ async def test_customer_key_on_every_request(proxied: tuple[AzuriteProxy, Operat
     await enc.copy("small", "copied")
     touched = [r for r in proxy.recorded() if r.blob]
     kinds = {(r.method, r.query.get("comp", "")) for r in touched}
-    assert {("PUT", ""), ("PUT", "block"), ("PUT", "blocklist"), ("GET", ""), ("HEAD", ""),
-            ("PUT", "appendblock")} <= kinds
+    assert {
+        ("PUT", ""),
+        ("PUT", "block"),
+        ("PUT", "blocklist"),
+        ("GET", ""),
+        ("HEAD", ""),
+        ("PUT", "appendblock"),
+    } <= kinds
     sha = base64.b64encode(hashlib.sha256(CPK).digest()).decode()
     for record in touched:
         assert record.headers.get("x-ms-encryption-key") == base64.b64encode(CPK).decode(), record
@@ -140,8 +146,9 @@ async def test_upload_checksums_and_block_ids(proxied: tuple[AzuriteProxy, Opera
     assert await op.read("big") == data
 
 
-async def test_checksum_off(azurite_proxy: tuple[AzuriteProxy, AzuriteServer], root: str,
-                            make_op: Callable[..., Operator]) -> None:
+async def test_checksum_off(
+    azurite_proxy: tuple[AzuriteProxy, AzuriteServer], root: str, make_op: Callable[..., Operator]
+) -> None:
     proxy, server = azurite_proxy
     op = make_op(**server.config(root), checksum_algorithm=None)
     await op.write("small", b"hello")
@@ -202,7 +209,9 @@ async def test_copy_is_pinned_to_source_etag(proxied: tuple[AzuriteProxy, Operat
 async def test_server_busy_is_rate_limited_with_retry_after(proxied: tuple[AzuriteProxy, Operator]) -> None:
     proxy, op = proxied
     await op.write("x", b"data")
-    proxy.inject(Fault(lambda r: r.method == "GET", status=503, code="ServerBusy", headers={"Retry-After": "7"}))
+    proxy.inject(
+        Fault(lambda r: r.method == "GET", status=503, code="ServerBusy", headers={"Retry-After": "7"})
+    )
     with pytest.raises(errors.RateLimited) as info:
         await op.read("x")
     assert info.value.temporary and info.value.retry_after == 7.0
