@@ -21,10 +21,10 @@ __all__ = ["ALIASES", "SERVICES", "build_accessor", "service_module"]
 #: scheme -> module implementing it; a new service adds one line here
 SERVICES: dict[str, str] = {
     "memory": "pystorage.services.memory",
-    "azblob": "pystorage.services.azblob",
     "fs": "pystorage.services.fs",
     "gcs": "pystorage.services.gcs",
     "s3": "pystorage.services.s3",
+    "azblob": "pystorage.services.azblob",
 }
 
 #: other names of a scheme (URI forms users bring from other libraries) -> the scheme
