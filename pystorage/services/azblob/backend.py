@@ -30,7 +30,7 @@ from ...types import Capability, Entry, EntryMode, Metadata, Part, PresignedRequ
 from . import lister
 from .config import AzblobConfig, parse_capability_override
 from .core import AzblobCore, block_id, metadata_from_headers
-from .errors import SCHEME, classify, map_errors
+from .errors import SCHEME, AzureErrorAnswer, classify, map_errors
 from .reader import AzblobReader, parse_content_range
 from .signer import service_sas
 from .writer import AzblobAppendWriter
@@ -321,18 +321,36 @@ class AzblobAccessor(Accessor):
         self, path: str, upload_id: str, parts: Sequence[Part], op: OpWrite
     ) -> Metadata:
         blocks = [("Latest", part.etag) for part in parts]
+        key = self._core.key(path)
         try:
             with self._errors("complete_multipart", path):
-                headers = await self._core.put_block_list(self._core.key(path), blocks, op)
+                headers = await self._core.put_block_list(key, blocks, op)
         except NotFound as exc:
             if op.if_match is None:
                 raise
             raise ConditionNotMatch(
                 "if_match: the blob does not exist", operation="write", path=path, service=SCHEME
             ) from exc
+        except ConditionNotMatch:
+            # a retried commit whose first answer was lost fails its own condition:
+            # the blob then holds exactly this upload's blocks (ids embed the upload id)
+            if not await self._committed(path, [part.etag for part in parts]):
+                raise
+            meta = await self.stat(path, OpStat(sse=op.sse))
+            return meta
         meta = metadata_from_headers(headers)
         meta.content_length = sum(part.size for part in parts)
         return meta
+
+    async def _committed(self, path: str, ids: list[str]) -> bool:
+        with self._errors("complete_multipart", path):
+            try:
+                committed = await self._core.get_block_list(self._core.key(path))
+            except AzureErrorAnswer as exc:
+                if exc.status == 404:
+                    return False
+                raise
+        return [name for name, _ in committed] == ids
 
     async def abort_multipart(self, path: str, upload_id: str) -> None:
         # nothing to send: the service garbage-collects uncommitted blocks after 7 days
@@ -384,8 +402,12 @@ class AzblobAccessor(Accessor):
         deadline = time.monotonic() + self._config.copy_timeout
         while status == "pending":
             if time.monotonic() > deadline:
-                with anyio.CancelScope(shield=True), self._errors("copy", dst):
-                    await core.abort_copy_blob(core.key(dst), copy_id)
+                with anyio.CancelScope(shield=True):
+                    try:
+                        with self._errors("copy", dst):
+                            await core.abort_copy_blob(core.key(dst), copy_id)
+                    except Error:
+                        pass  # it may have finished meanwhile; the timeout is what matters
                 raise Unexpected(
                     "the copy did not finish in copy_timeout", operation="copy", path=src, service=SCHEME
                 )

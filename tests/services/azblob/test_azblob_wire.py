@@ -256,3 +256,64 @@ async def test_conditions_sent(proxied: tuple[AzuriteProxy, Operator]) -> None:
         await op.write("missing", b"3", if_match=meta.etag)
     puts = [r.headers for r in proxy.recorded("PUT")]
     assert puts[1]["if-match"] == meta.etag and puts[3]["if-none-match"] == "*"
+
+
+async def test_lost_commit_answer_is_checked(proxied: tuple[AzuriteProxy, Operator]) -> None:
+    proxy, op = proxied
+    data = bytes(range(256)) * (8 * 1024)  # 2 MiB: two blocks
+    proxy.inject(
+        Fault(
+            lambda r: r.query.get("comp") == "blocklist", status=500, code="InternalError", after_forward=True
+        )
+    )
+    retried = op.layer(RetryLayer(max_times=2, min_delay=0.01, jitter=False))
+    meta = await retried.write("once", data, chunk=MiB, if_not_exists=True)
+    assert meta.content_length == len(data)
+    assert await op.read("once") == data
+    commits = [r for r in proxy.recorded("PUT") if r.query.get("comp") == "blocklist"]
+    assert len(commits) == 2  # the retry failed its If-None-Match: the block list proved it was ours
+    with pytest.raises(errors.ConditionNotMatch):  # someone else's blob is still refused
+        await retried.write("once", data, chunk=MiB, if_not_exists=True)
+
+
+async def test_pending_copy_is_polled(proxied: tuple[AzuriteProxy, Operator]) -> None:
+    proxy, op = proxied
+    await op.write("src", b"content")
+    pending = {"x-ms-copy-status": "pending"}
+    proxy.inject(Fault(lambda r: "x-ms-copy-source" in r.headers, answer_headers=pending))
+    proxy.inject(
+        Fault(lambda r: r.method == "HEAD" and r.blob.endswith("dst"), answer_headers=pending, times=2)
+    )
+    await op.copy("src", "dst")
+    polls = [r for r in proxy.recorded("HEAD") if r.blob.endswith("dst")]
+    assert len(polls) == 3
+    assert await op.read("dst") == b"content"
+
+
+async def test_failed_copy_is_an_error(proxied: tuple[AzuriteProxy, Operator]) -> None:
+    proxy, op = proxied
+    await op.write("src", b"content")
+    proxy.inject(
+        Fault(lambda r: "x-ms-copy-source" in r.headers, answer_headers={"x-ms-copy-status": "failed"})
+    )
+    with pytest.raises(errors.Unexpected, match="failed"):
+        await op.copy("src", "dst")
+
+
+async def test_copy_timeout_aborts(
+    azurite_proxy: tuple[AzuriteProxy, AzuriteServer], root: str, make_op: Callable[..., Operator]
+) -> None:
+    proxy, server = azurite_proxy
+    op = make_op(
+        container=server.container, root=root, endpoint=server.url, copy_timeout=0.2, copy_poll_interval=0.05
+    )
+    await op.write("src", b"content")
+    pending = {"x-ms-copy-status": "pending", "x-ms-copy-id": "copy-1"}
+    proxy.inject(Fault(lambda r: "x-ms-copy-source" in r.headers, answer_headers=pending))
+    proxy.inject(
+        Fault(lambda r: r.method == "HEAD" and r.blob.endswith("dst"), answer_headers=pending, times=None)
+    )
+    with pytest.raises(errors.Unexpected, match="copy_timeout"):
+        await op.copy("src", "dst")
+    aborts = [r for r in proxy.recorded("PUT") if r.headers.get("x-ms-copy-action") == "abort"]
+    assert len(aborts) == 1 and aborts[0].query.get("copyid") == "copy-1"
