@@ -272,18 +272,19 @@ class AzblobAccessor(Accessor):
             # the whole blob
             if op.offset > body_length:
                 raise _past_end(path, op.offset, body_length)
-            if op.offset > 0:
-                if op.offset == body_length:
-                    response.release()
-                    return EmptyReader(meta)
-                raise _bad_answer(path, "the whole blob for a range")
-            size = body_length if op.size is None else min(op.size, body_length)
+            # (a server ignoring the range answers the whole blob: skip up to the offset)
+            rest = body_length - op.offset
+            size = rest if op.size is None else min(op.size, rest)
             if not ranged:
                 md5 = headers.get("content-md5")
+        skip = 0 if response.status == 206 else op.offset
         if size == 0:
-            response.release()
+            if skip:
+                response.close()  # an unread body: drop the connection
+            else:
+                response.release()
             return EmptyReader(meta)
-        return AzblobReader(response, size=size, metadata=meta, path=path, md5=md5)
+        return AzblobReader(response, size=size, metadata=meta, path=path, md5=md5, skip=skip)
 
     # writes ------------------------------------------------------------------------------------
     async def write(self, path: str, op: OpWrite) -> RawWriter:

@@ -51,12 +51,22 @@ class AzblobReader(RawReader):
         path: for error messages.
         md5: the blob's base64 ``Content-MD5`` to verify the body against
             (whole-blob downloads only), or ``None``.
+        skip: body bytes before the wanted range (a server that answered a
+            ranged request with the whole blob).
     """
 
     def __init__(
-        self, response: aiohttp.ClientResponse, *, size: int, metadata: Metadata, path: str, md5: str | None
+        self,
+        response: aiohttp.ClientResponse,
+        *,
+        size: int,
+        metadata: Metadata,
+        path: str,
+        md5: str | None,
+        skip: int = 0,
     ) -> None:
         self._response = response
+        self._skip = skip
         self._remaining = size
         self._path = path
         self._closed = False
@@ -73,6 +83,11 @@ class AzblobReader(RawReader):
             await self.aclose()
             return b""
         with map_errors("read", self._path):
+            while self._skip:  # a whole-blob answer to a ranged request: drop up to the offset
+                dropped = await self._response.content.read(min(PIECE, self._skip))
+                if not dropped:
+                    break
+                self._skip -= len(dropped)
             data = await self._response.content.read(min(PIECE, self._remaining))
         if not data:
             await self.aclose()

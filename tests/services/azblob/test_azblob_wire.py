@@ -317,3 +317,24 @@ async def test_copy_timeout_aborts(
         await op.copy("src", "dst")
     aborts = [r for r in proxy.recorded("PUT") if r.headers.get("x-ms-copy-action") == "abort"]
     assert len(aborts) == 1 and aborts[0].query.get("copyid") == "copy-1"
+
+
+async def test_server_ignoring_the_range(proxied: tuple[AzuriteProxy, Operator]) -> None:
+    proxy, op = proxied
+    data = bytes(range(256)) * 8192  # 2 MiB
+    await op.write("x", data)
+    proxy.strip = {"x-ms-range"}  # the server answers 200 with the whole blob
+    assert await op.read("x", offset=1_500_000, size=1000) == data[1_500_000:1_501_000]
+    assert await op.read("x", offset=2 * MiB - 3) == data[-3:]
+    assert await op.read("x", offset=2 * MiB) == b""
+    with pytest.raises(errors.RangeNotSatisfied):
+        await op.read("x", offset=2 * MiB + 1)
+
+
+async def test_bad_content_range_is_temporary(proxied: tuple[AzuriteProxy, Operator]) -> None:
+    proxy, op = proxied
+    await op.write("x", b"0123456789")
+    proxy.inject(Fault(lambda r: r.method == "GET", answer_headers={"Content-Range": "bytes 3-5/10"}))
+    with pytest.raises(errors.Unexpected) as info:
+        await op.read("x", offset=2, size=3)
+    assert info.value.temporary
