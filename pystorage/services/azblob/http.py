@@ -165,6 +165,19 @@ class TokenAuth(Auth):
             await closer()
 
 
+async def _capped_body(response: aiohttp.ClientResponse) -> bytes:
+    """An error answer's body, at most :data:`MAX_ERROR_BODY` bytes of it."""
+    pieces: list[bytes] = []
+    left = MAX_ERROR_BODY
+    while left > 0:
+        piece = await response.content.read(left)
+        if not piece:
+            break
+        pieces.append(piece)
+        left -= len(piece)
+    return b"".join(pieces)
+
+
 async def _slices(view: memoryview) -> AsyncIterator[memoryview]:
     for start in range(0, len(view), BODY_PIECE):
         yield view[start : start + BODY_PIECE]
@@ -289,7 +302,7 @@ class AzureHttp:
         if response.status < 300:
             return response
         try:
-            payload = b"" if method == "HEAD" else await response.content.read(MAX_ERROR_BODY)
+            payload = b"" if method == "HEAD" else await _capped_body(response)
         finally:
             response.release()
         code, message = parse_error(payload)

@@ -51,8 +51,6 @@ async def list_entries(core: AzblobCore, path: str, op: OpList) -> AsyncIterator
                 continue
             if name.endswith("/"):
                 meta.mode = EntryMode.DIR
-            if not op.versions:
-                meta.version = None if meta.version is None else meta.version
             files.append(Entry(core.path(name), meta))
         dirs = [Entry(core.path(p), Metadata(mode=EntryMode.DIR)) for p in page.prefixes if p != prefix]
         for entry in heapq.merge(files, dirs, key=lambda e: e.path):
