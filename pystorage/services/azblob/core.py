@@ -180,7 +180,8 @@ def parse_list_blobs(payload: bytes) -> ListPage:
                 meta.user_metadata = {item.tag.lower(): item.text or "" for item in user}
             version = child.findtext("VersionId")
             meta.version = version or None
-            current = (child.findtext("IsCurrentVersion") or "true").lower() == "true" if version else True
+            # with versions listed, only the current one says IsCurrentVersion=true
+            current = not version or (child.findtext("IsCurrentVersion") or "").lower() == "true"
             page.blobs.append((_name(child.find("Name")), meta, current))
     page.next_marker = root.findtext("NextMarker") or None
     return page
