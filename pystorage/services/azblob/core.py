@@ -294,8 +294,9 @@ class AzblobCore:
         return self.origin + self.blob_path(key)
 
     async def close(self) -> None:
-        """Close the session."""
+        """Close the session (and a token credential's own clients)."""
         await self.http.close()
+        await self.http.auth.close()
 
     # request headers --------------------------------------------------------------------------
     @staticmethod

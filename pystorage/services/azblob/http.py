@@ -130,6 +130,7 @@ class TokenAuth(Auth):
 
     def __init__(self, credential: Any = None) -> None:
         self._credential = credential
+        self._owned = credential is None  # made here: closed here
         self._token: str | None = None
         self._expires = 0.0
         self._lock: asyncio.Lock | None = None
@@ -139,7 +140,7 @@ class TokenAuth(Auth):
 
     def __getstate__(self) -> dict[str, Any]:
         # a copy (pickle) makes its own credential and fetches its own token
-        return {"_credential": None, "_token": None, "_expires": 0.0, "_lock": None}
+        return {"_credential": None, "_owned": True, "_token": None, "_expires": 0.0, "_lock": None}
 
     def _source(self) -> Any:
         if self._credential is None:
@@ -160,7 +161,13 @@ class TokenAuth(Auth):
         headers["authorization"] = f"Bearer {self._token}"
 
     async def close(self) -> None:
-        closer = getattr(self._credential, "close", None)
+        # a credential made here is closed (its own HTTP pool) and made again on next use;
+        # a credential the caller gave stays the caller's
+        self._token, self._expires = None, 0.0
+        if not self._owned:
+            return
+        credential, self._credential = self._credential, None
+        closer = getattr(credential, "close", None)
         if closer is not None:
             await closer()
 
