@@ -22,6 +22,8 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import aiohttp
+import anyio
+import anyio.to_thread
 
 from ...errors import ConfigInvalid, Unexpected, Unsupported
 from ...raw.accessor import Buffer
@@ -53,6 +55,8 @@ __all__ = [
 ]
 
 _META = "x-ms-meta-"
+#: bodies at least this large are hashed (Content-MD5) in a worker thread
+MD5_IN_THREAD = 256 * 1024
 _CRLF = "\r\n"
 
 
@@ -63,6 +67,10 @@ def quote_etag(etag: Any) -> str | None:
     if etag.startswith('"') or etag.startswith("W/"):
         return etag
     return f'"{etag}"'
+
+
+def _md5_digest(view: memoryview) -> bytes:
+    return hashlib.md5(view, usedforsecurity=False).digest()
 
 
 def block_id(upload_id: str, number: int) -> str:
@@ -366,10 +374,15 @@ class AzblobCore:
             headers["if-match"] = op.if_match
         return headers
 
-    def _md5(self, body: Buffer) -> dict[str, str]:
+    async def _md5(self, body: Buffer) -> dict[str, str]:
         if self.config.checksum_algorithm != "md5":
             return {}
-        digest = hashlib.md5(as_view(body), usedforsecurity=False).digest()
+        view = as_view(body)
+        if len(view) < MD5_IN_THREAD:
+            digest = hashlib.md5(view, usedforsecurity=False).digest()
+        else:
+            # hashlib releases the GIL: parts in flight are hashed in parallel, off the loop
+            digest = await anyio.to_thread.run_sync(_md5_digest, view)
         return {"content-md5": base64.b64encode(digest).decode()}
 
     def _tier(self) -> dict[str, str]:
@@ -400,7 +413,7 @@ class AzblobCore:
         headers = {"x-ms-blob-type": "BlockBlob", **self.blob_headers(op), **self.condition_headers(op)}
         headers.update(self._tier())
         headers.update(self.sse_headers(op.sse, write=True))
-        headers.update(self._md5(body))
+        headers.update(await self._md5(body))
         return await self._call("PUT", key, headers=headers, body=body)
 
     async def create_append_blob(self, key: str, op: OpWrite, *, if_none_match: bool) -> dict[str, str]:
@@ -420,13 +433,13 @@ class AzblobCore:
         if etag is not None:
             headers["if-match"] = etag
         headers.update(self.sse_headers(op.sse, write=True))
-        headers.update(self._md5(body))
+        headers.update(await self._md5(body))
         return await self._call("PUT", key, headers=headers, body=body, query={"comp": "appendblock"})
 
     async def put_block(self, key: str, block: str, body: Buffer, op: OpWrite) -> dict[str, str]:
         """Put Block ``block`` (an uncommitted block of the blob)."""
         headers = self.sse_headers(op.sse, write=True)
-        headers.update(self._md5(body))
+        headers.update(await self._md5(body))
         query = {"comp": "block", "blockid": block}
         return await self._call("PUT", key, headers=headers, body=body, query=query)
 
@@ -443,7 +456,7 @@ class AzblobCore:
             headers["if-match"] = etag
         headers.update(self._tier())
         headers.update(self.sse_headers(op.sse, write=True))
-        headers.update(self._md5(body))
+        headers.update(await self._md5(body))
         return await self._call("PUT", key, headers=headers, body=body, query={"comp": "blocklist"})
 
     async def get_block_list(self, key: str, *, etag: str | None = None) -> list[tuple[str, int]]:
