@@ -142,4 +142,3 @@ def test_garbage_list_answer_is_temporary() -> None:
     with pytest.raises(errors.Unexpected) as info:
         parse_list_blobs(b"<html>proxy error</html>")
     assert info.value.temporary
-

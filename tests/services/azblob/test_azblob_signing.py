@@ -98,3 +98,20 @@ async def test_wrong_key_is_permission_denied(azurite: AzuriteServer, root: str)
         assert wrong not in str(info.value)
     finally:
         await op.close()
+
+
+def test_service_sas_with_encryption_scope_matches_official_client() -> None:
+    pytest.importorskip("azure.storage.blob")
+    from azure.storage.blob._shared_access_signature import BlobSharedAccessSignature
+
+    expiry = dt.datetime(2031, 5, 6, 7, 8, 9, tzinfo=dt.timezone.utc)
+    signer = SharedKeySigner(DEV_ACCOUNT_NAME, DEV_ACCOUNT_KEY)
+    ours = urllib.parse.parse_qs(
+        service_sas(signer, container="box", blob="k", permissions="cw", expiry=expiry, encryption_scope="sc")
+    )
+    sdk = BlobSharedAccessSignature(DEV_ACCOUNT_NAME, DEV_ACCOUNT_KEY)
+    sdk.x_ms_version = API_VERSION
+    theirs = urllib.parse.parse_qs(
+        sdk.generate_blob("box", "k", permission="cw", expiry=expiry, encryption_scope="sc")
+    )
+    assert ours["sig"] == theirs["sig"] and ours["ses"] == ["sc"]

@@ -338,3 +338,28 @@ async def test_bad_content_range_is_temporary(proxied: tuple[AzuriteProxy, Opera
     with pytest.raises(errors.Unexpected) as info:
         await op.read("x", offset=2, size=3)
     assert info.value.temporary
+
+
+async def test_versions_on_the_wire(
+    azurite_proxy: tuple[AzuriteProxy, AzuriteServer], root: str, make_op: Callable[..., Operator]
+) -> None:
+    # Azurite has no versioning (test_azblob_quirks.py): only what is sent is checked here
+    proxy, server = azurite_proxy
+    op = make_op(**server.config(root), enable_versioning=True)
+    await op.write("x", b"1")
+    for call in (
+        op.stat("x", version="v1"),
+        op.read("x", version="v1"),
+        op.delete("x", version="v1"),
+    ):
+        try:
+            await call
+        except errors.Error:
+            pass
+    [e async for e in op.list("/", versions=True)]
+    sent = [(r.method, r.query.get("versionid")) for r in proxy.recorded() if r.method != "PUT"]
+    assert ("HEAD", "v1") in sent and ("GET", "v1") in sent and ("DELETE", "v1") in sent
+    listing = next(r for r in proxy.recorded("GET") if r.query.get("comp") == "list")
+    assert listing.query["include"] == "versions"
+    deleted = next(r for r in proxy.recorded("DELETE"))
+    assert "x-ms-delete-snapshots" not in deleted.headers  # a version is deleted alone
