@@ -31,6 +31,7 @@ from ...raw.ops import OpRead, OpStat, OpWrite
 from ...types import Metadata
 from .core import AzblobCore, block_id, metadata_from_headers
 from .errors import SCHEME, map_errors
+from .http import as_view
 
 __all__ = ["MAX_APPEND_BLOCK", "AzblobAppendWriter"]
 
@@ -61,9 +62,6 @@ class AzblobAppendWriter(RawWriter):
         self._blocks: list[tuple[str, str]] = []
         self._base: Metadata | None = None
         self._done = False
-
-    def _errors(self, operation: str = "write") -> object:
-        return map_errors(operation, self._path, container=self._core.container)
 
     async def _prepare(self) -> None:
         core, op = self._core, self._op
@@ -148,7 +146,7 @@ class AzblobAppendWriter(RawWriter):
             raise ValueError("the writer is closed")
         if self._kind is None:
             await self._prepare()
-        view = memoryview(data).cast("B") if not isinstance(data, memoryview) else data.cast("B")
+        view = as_view(data)
         if self._kind == "blocks":
             if len(view):
                 await self._stage(view)
