@@ -126,3 +126,26 @@ async def test_missing_container_is_not_found(
         await op.write("x", b"x")
     with pytest.raises(errors.NotFound, match="container"):  # not an empty listing: the config is wrong
         [e async for e in op.list("/")]
+
+
+async def test_secrets_not_in_logs_or_errors(
+    azurite: AzuriteServer, make_op: Callable[..., Operator], caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    from pystorage.layers import LoggingLayer
+
+    secret_sig = "c2VjcmV0LXNpZ25hdHVyZS12YWx1ZQ%3D%3D"
+    key = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVowMTIzNDU="  # a 32-byte customer key, base64
+    op = make_op(
+        container=azurite.container, endpoint=azurite.url, sas_token=f"sv=2021-08-06&sp=r&sig={secret_sig}"
+    ).layer(LoggingLayer(level=logging.DEBUG))
+    with caplog.at_level(logging.DEBUG):
+        with pytest.raises(errors.Error) as info:
+            await op.read("x")
+        keyed = make_op(container=azurite.container, endpoint=azurite.url, encryption_key=key)
+        with pytest.raises(errors.Error) as keyed_info:
+            await keyed.write("k", b"x")  # Azurite refuses customer keys
+    shown = caplog.text + str(info.value) + repr(info.value) + str(keyed_info.value) + repr(keyed)
+    assert secret_sig not in shown and "c2VjcmV0LXNpZ25hdHVyZS12YWx1ZQ" not in shown
+    assert key not in shown
