@@ -61,6 +61,7 @@ def example_config(scheme: str, temp_dir: str) -> dict[str, Any]:
         "fs": {"root": temp_dir},
         "s3": {"bucket": "example", "region": "us-east-1", "endpoint": "http://127.0.0.1:9"},
         "gcs": {"bucket": "example", "endpoint": "http://127.0.0.1:9", "disable_config_load": True},
+        "azblob": {"container": "example", "endpoint": "http://127.0.0.1:9/devstoreaccount1"},
     }
     return dict(configs.get(scheme, {}))
 

@@ -28,7 +28,7 @@ class Contender:
 
     Class attributes:
         name: the contender's id (``"pystorage_s3"``).
-        family: ``"s3"``, ``"gcs"`` or ``"fs"``.
+        family: ``"s3"``, ``"gcs"``, ``"azblob"`` or ``"fs"``.
         role: ``"pystorage"``, ``"sdk"`` (the raw SDK), ``"peer"``, ``"limit"``, or ``"layer"``
             (pystorage with a layer on top, compared with plain pystorage).
         label: a short human description.
@@ -118,6 +118,10 @@ CONTENDERS: dict[str, ContenderSpec] = {
         ContenderSpec("curl", "curl_s3", ("botocore",), executables=("curl",)),
         ContenderSpec("pystorage_gcs", "pystorage_gcs", ("pystorage",), service="gcs"),
         ContenderSpec("gcloud_aio_gcs", "gcloud_aio_gcs", ("gcloud.aio.storage", "aiohttp")),
+        ContenderSpec("pystorage_azblob", "pystorage_azblob", ("pystorage",), service="azblob"),
+        ContenderSpec("azure_blob_aio", "azure_blob_aio", ("azure.storage.blob", "aiohttp")),
+        ContenderSpec("opendal_azblob", "opendal_azblob", ("opendal",)),
+        ContenderSpec("obstore_azblob", "obstore_azblob", ("obstore",)),
         ContenderSpec("pystorage_fs", "pystorage_fs", ("pystorage",), service="fs"),
         ContenderSpec("pystorage_fs_enc", "pystorage_fs_enc", ("pystorage", "cryptography"), service="fs"),
         ContenderSpec("os_fs", "os_fs", ("anyio",)),
