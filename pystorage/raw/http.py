@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from typing import Any
 
 import aiohttp
@@ -34,6 +35,7 @@ import aiohttp
 from ..errors import ConfigInvalid
 
 __all__ = [
+    "parse_content_range",
     "DEFAULT_CONNECT_TIMEOUT",
     "DEFAULT_POOL_SIZE",
     "DEFAULT_POOL_TIMEOUT",
@@ -122,6 +124,22 @@ class HttpLimits:
     def connector(self, **kwargs: Any) -> aiohttp.TCPConnector:
         """A connector keeping at most ``pool_size`` connections."""
         return aiohttp.TCPConnector(limit=self.pool_size, limit_per_host=self.pool_size, **kwargs)
+
+
+_CONTENT_RANGE = re.compile(r"^\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*$", re.IGNORECASE)
+
+
+def parse_content_range(value: Any) -> tuple[int, int, int | None] | None:
+    """``(first, last, total)`` of a ``Content-Range: bytes a-b/total`` value
+    (``total`` is ``None`` for ``*``), or ``None`` if absent or malformed.
+    Every HTTP driver checks its ranged answers with it."""
+    if not isinstance(value, str):
+        return None
+    match = _CONTENT_RANGE.match(value)
+    if match is None:
+        return None
+    total = None if match.group(3) == "*" else int(match.group(3))
+    return int(match.group(1)), int(match.group(2)), total
 
 
 def no_silent_resend(session: aiohttp.ClientSession) -> aiohttp.ClientSession:

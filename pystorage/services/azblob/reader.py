@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import re
-from typing import Any
 
 import aiohttp
 
 from ...errors import ChecksumMismatch, Unexpected
 from ...raw.accessor import RawReader
+from ...raw.http import parse_content_range
 from ...types import Metadata
 from .errors import SCHEME, map_errors
 
@@ -26,20 +25,6 @@ __all__ = ["PIECE", "AzblobReader", "parse_content_range"]
 
 #: the most bytes one ``read()`` returns
 PIECE = 1024 * 1024
-
-_CONTENT_RANGE = re.compile(r"^\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*$", re.IGNORECASE)
-
-
-def parse_content_range(value: Any) -> tuple[int, int, int | None] | None:
-    """``(first, last, total)`` of ``Content-Range: bytes a-b/total`` (``None`` if absent or malformed)."""
-    if not isinstance(value, str):
-        return None
-    match = _CONTENT_RANGE.match(value)
-    if match is None:
-        return None
-    total = None if match.group(3) == "*" else int(match.group(3))
-    return int(match.group(1)), int(match.group(2)), total
-
 
 class AzblobReader(RawReader):
     """Streams ``size`` bytes of a Get Blob body.

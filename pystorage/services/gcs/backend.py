@@ -15,6 +15,7 @@ import aiohttp
 from ...errors import IsADirectory, NotFound, RangeNotSatisfied, Unexpected
 from ...raw.accessor import Accessor, AccessorInfo, Buffer, EmptyReader, RawReader, RawWriter
 from ...raw.checksum import VerifyingReader
+from ...raw.http import parse_content_range
 from ...raw.ops import OpCopy, OpCreateDir, OpDelete, OpList, OpPresign, OpRead, OpRename, OpStat, OpWrite
 from ...raw.redact import install_redaction
 from ...sse import SseSpec
@@ -22,7 +23,7 @@ from ...types import Capability, Entry, EntryMode, Metadata, Part, PresignedRequ
 from .append import GcsAppendWriter
 from .conditions import check_read_conditions, has_read_conditions, write_preconditions
 from .config import GcsConfig
-from .core import CONTENT_RANGE, REDACTED_LOGGERS, GcsCore, goog_hash, metadata_from_resource
+from .core import REDACTED_LOGGERS, GcsCore, goog_hash, metadata_from_resource
 from .errors import SERVICE, GcsHttpError, map_errors
 from .lister import list_entries
 from .multipart import MAX_PARTS, CompositeUploads
@@ -255,12 +256,11 @@ class GcsAccessor(Accessor):
         body_start = 0
         content_range = response.headers.get("Content-Range") if response.status == 206 else None
         if content_range is not None:
-            match = CONTENT_RANGE.match(content_range)
-            if match is None:
+            parsed = parse_content_range(content_range)
+            if parsed is None:
                 response.close()
                 raise self._bad_answer(path, f"malformed Content-Range {content_range!r}")
-            body_start, last = int(match.group(1)), int(match.group(2))
-            total = None if match.group(3) == "*" else int(match.group(3))
+            body_start, last, total = parsed
             if body_start > op.offset or (
                 response.content_length is not None and response.content_length != last - body_start + 1
             ):

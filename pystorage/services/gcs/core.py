@@ -43,7 +43,13 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from ...errors import ConfigInvalid
 from ...raw.accessor import Buffer
 from ...raw.buffered import as_view
-from ...raw.http import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, HttpLimits, new_session
+from ...raw.http import (
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_READ_TIMEOUT,
+    HttpLimits,
+    new_session,
+    parse_content_range,
+)
 from ...raw.path import join_root, normalize_root
 from ...raw.redact import install_redaction, register_secrets
 from ...sse import CustomerKey, SseSpec
@@ -229,7 +235,6 @@ def metadata_from_resource(resource: Mapping[str, Any]) -> Metadata:
     )
 
 
-CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
 
 
 def goog_hash(value: str | None, algorithm: str) -> str | None:
@@ -248,9 +253,9 @@ def metadata_from_headers(headers: Mapping[str, str]) -> Metadata:
     length: int | None = None
     content_range = headers.get("Content-Range")
     if content_range:
-        m = CONTENT_RANGE.match(content_range)
-        if m and m.group(3) != "*":
-            length = int(m.group(3))
+        parsed = parse_content_range(content_range)
+        if parsed is not None:
+            length = parsed[2]
     elif headers.get("Content-Length") is not None:
         length = int(headers["Content-Length"])
     last_modified = None

@@ -9,11 +9,11 @@ server that ignores ``Range`` still yields exactly the bytes asked for.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from ...errors import Unexpected
 from ...raw.accessor import RawReader
+from ...raw.http import parse_content_range
 from ...types import Metadata
 from .errors import SCHEME, map_errors
 
@@ -21,21 +21,6 @@ __all__ = ["PIECE", "S3Reader", "parse_content_range"]
 
 #: the most bytes one ``read()`` returns
 PIECE = 1024 * 1024
-
-_CONTENT_RANGE = re.compile(r"^\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*$", re.IGNORECASE)
-
-
-def parse_content_range(value: Any) -> tuple[int, int, int | None] | None:
-    """``(first, last, total)`` of a ``Content-Range: bytes a-b/total`` value
-    (``total`` is ``None`` for ``*``), or ``None`` if absent or malformed."""
-    if not isinstance(value, str):
-        return None
-    match = _CONTENT_RANGE.match(value)
-    if match is None:
-        return None
-    total = None if match.group(3) == "*" else int(match.group(3))
-    return int(match.group(1)), int(match.group(2)), total
-
 
 class S3Reader(RawReader):
     """Streams ``size`` bytes of a GetObject body after skipping ``skip`` bytes.
