@@ -122,14 +122,24 @@ class Operator:
 
     Clients open lazily on first use; ``async with op`` (or ``await
     op.close()``) releases them.
+
+    Portable: ``pickle.dumps(op)`` round-trips, layers included, by rebuilding
+    the operator from the scheme, config and layers it was made of; the copy
+    opens its own clients lazily (a ``memory`` copy is a new, empty store).
+    The pickle holds the config's secrets (never shown by ``repr``): treat it
+    like the credentials themselves. After ``os.fork()`` a child never reuses
+    its parent's connections.
     """
 
     _accessor: Accessor
     _info: AccessorInfo
+    #: what the operator was built from, for pickling: (scheme, config, layers outermost first)
+    _origin: tuple[str, dict[str, Any], tuple[Layer, ...]] | None
 
     def __init__(self, scheme: str, /, **config: Any) -> None:
         self._accessor = build_accessor(scheme, config)
         self._info = self._accessor.info()  # static: read once, not per call
+        self._origin = (scheme, dict(config), ())
 
     @classmethod
     def from_accessor(cls, accessor: Accessor) -> Operator:
@@ -137,6 +147,7 @@ class Operator:
         op = cls.__new__(cls)
         op._accessor = accessor
         op._info = accessor.info()
+        op._origin = None
         return op
 
     @classmethod
@@ -173,7 +184,25 @@ class Operator:
             if not isinstance(layer, Layer):
                 raise TypeError(f"expected a Layer, got {type(layer).__name__}")
             accessor = layer.layer(accessor)
-        return Operator.from_accessor(accessor)
+        layered = Operator.from_accessor(accessor)
+        if self._origin is not None:
+            scheme, config, inner = self._origin
+            layered._origin = (scheme, config, (*layers, *inner))
+        return layered
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle as the recipe ``(scheme, config, layers)``: the copy builds
+        its own accessor (and opens its own clients lazily).
+
+        Raises:
+            TypeError: an operator made with :meth:`from_accessor` has no recipe.
+        """
+        if self._origin is None:
+            raise TypeError(
+                "an Operator built with Operator.from_accessor() cannot be pickled: "
+                "build it with Operator(scheme, **config) and .layer(...)"
+            )
+        return (_rebuild, self._origin)
 
     @property
     def accessor(self) -> Accessor:
@@ -891,6 +920,12 @@ class Operator:
     async def presign_stat(self, path: str, expire: float | dt.timedelta) -> PresignedRequest:
         """A signed HEAD request for ``path`` valid for ``expire``."""
         return await self._presign(path, "HEAD", "stat", expire)
+
+
+def _rebuild(scheme: str, config: dict[str, Any], layers: tuple[Layer, ...]) -> Operator:
+    """Unpickle an :class:`Operator` (see :meth:`Operator.__reduce__`)."""
+    op = Operator(scheme, **config)
+    return op.layer(*layers) if layers else op
 
 
 async def _iter_paths(paths: Iterable[str] | AsyncIterable[str]) -> AsyncGenerator[str, None]:
