@@ -100,6 +100,11 @@ class BlockingOperator:
         data: bytes = self._call(self._op.read, path, **options)
         return data
 
+    def read_ranges(self, path: str, ranges: Any, **options: Any) -> list[bytes]:
+        """See :meth:`Operator.read_ranges`."""
+        data: list[bytes] = self._call(self._op.read_ranges, path, list(ranges), **options)
+        return data
+
     def write(self, path: str, data: Any, **options: Any) -> Metadata:
         """See :meth:`Operator.write` (sync iterables only)."""
         meta: Metadata = self._call(self._op.write, path, data, **options)
