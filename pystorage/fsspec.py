@@ -331,6 +331,10 @@ class PyStorageFileSystem(AsyncFileSystem, metaclass=_Cache):  # type: ignore[mi
         except errors.RangeNotSatisfied:
             return b""  # fsspec: a range past the end is empty
 
+    def _part_size(self, op: Operator) -> int:
+        """``chunk``, raised to the service's smallest multipart part if need be."""
+        return max(self.chunk, op.capability().write_multi_min_size or 0)
+
     def _chunking(self, length: int | None) -> dict[str, Any]:
         if length is not None and length > 2 * self.chunk:
             return {"chunk": self.chunk, "concurrent": self.concurrent}
@@ -456,7 +460,7 @@ class PyStorageFileSystem(AsyncFileSystem, metaclass=_Cache):  # type: ignore[mi
                 rel,
                 pieces(),
                 if_not_exists=mode == "create",
-                chunk=self.chunk,
+                chunk=self._part_size(op),
                 concurrent=self.concurrent,
                 progress=progress,
                 **_write_options(kwargs),
@@ -639,7 +643,7 @@ class PyStorageFile(AbstractBufferedFile):  # type: ignore[misc]
         if self.mode == "xb":
             options["if_not_exists"] = True
         if mode == "wb":
-            options.update(chunk=self.fs.chunk, concurrent=self.fs.concurrent)
+            options.update(chunk=self.fs._part_size(self._op), concurrent=self.fs.concurrent)
 
         async def opened() -> Any:
             return await self._op.open(self._rel, mode, **options)
