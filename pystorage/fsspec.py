@@ -126,7 +126,11 @@ class PyStorageFileSystem(AsyncFileSystem, metaclass=_Cache):  # type: ignore[mi
         chunk: bytes per ranged request of large reads and per part of
             streamed writes (default 8 MiB).
         concurrent: ranged requests or parts in flight for one transfer (default 4).
-        asynchronous, loop, batch_size: as for every fsspec ``AsyncFileSystem``.
+        asynchronous: ``True`` to call the ``_methods`` from your own event loop
+            (zarr's ``FsspecStore`` wants this); default ``False``: the sync
+            methods run them on fsspec's IO thread.
+        loop: the event loop of the sync methods (default: fsspec's).
+        batch_size: coroutines run at once by bulk calls (fsspec's default).
         **config: the service's config keys (``bucket``, ``root``,
             ``endpoint``, ``access_key_id`` …) when no operator is given.
 
