@@ -68,13 +68,6 @@ CONCURRENT = 4
 _REAL_DIRECTORY_SCHEMES = frozenset({"fs", "memory"})
 
 
-def _to_oserror(exc: errors.Error) -> Exception:
-    """fsspec callers expect OSError kinds; pystorage's errors already are for most kinds."""
-    if isinstance(exc, errors.ConditionNotMatch):
-        return FileExistsError(str(exc))
-    return exc
-
-
 class _Cache(_Cached):  # type: ignore[misc]
     """fsspec caches instances by the ``repr`` of their arguments, which for an
     operator does not include its endpoint or credentials: an instance built
@@ -105,14 +98,18 @@ class _Cache(_Cached):  # type: ignore[misc]
         return inst
 
 
-def _close_quietly(loop: asyncio.AbstractEventLoop | None, operator: Operator) -> None:
-    """Finaliser: close the operator's clients on fsspec's loop, if it still runs."""
-    if loop is None or not loop.is_running() or loop.is_closed():
+def _close_quietly(loop: asyncio.AbstractEventLoop | None, operator: Operator, pid: int) -> None:
+    """Finaliser: schedule closing the operator's clients on fsspec's loop, never
+    waiting (it may run in a garbage-collection pass on any thread), and never in
+    a forked child, where the parent's loop has no thread and its connections are
+    not the child's to close."""
+    if pid != os.getpid() or loop is None or loop.is_closed() or not loop.is_running():
         return
+    closing = operator.close()
     try:
-        fsspec.asyn.sync(loop, operator.close, timeout=1)
-    except Exception:
-        pass  # interpreter shutdown, or the loop is gone: nothing to release
+        asyncio.run_coroutine_threadsafe(closing, loop)
+    except RuntimeError:
+        closing.close()  # the loop stopped meanwhile: nothing to release
 
 
 class PyStorageFileSystem(AsyncFileSystem, metaclass=_Cache):  # type: ignore[misc]
@@ -167,7 +164,7 @@ class PyStorageFileSystem(AsyncFileSystem, metaclass=_Cache):  # type: ignore[mi
         self.chunk = chunk
         self.concurrent = concurrent
         if not asynchronous:
-            weakref.finalize(self, _close_quietly, self._loop, operator)
+            weakref.finalize(self, _close_quietly, self._loop, operator, os.getpid())
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.operator!r})"
@@ -381,9 +378,9 @@ class PyStorageFileSystem(AsyncFileSystem, metaclass=_Cache):  # type: ignore[mi
                 ranges = [(max(0, s or 0), None if e is None else max(0, e - (s or 0))) for s, e in wanted]
                 options: dict[str, Any] = {} if coalesce is None else {"coalesce": coalesce}
                 datas = await op.read_ranges(rel, ranges, **options)
-            except Exception as exc:
+            except Exception as exc:  # NotFound is a FileNotFoundError, as fsspec callers expect
                 for i in indices:
-                    out[i] = _to_oserror(exc) if isinstance(exc, errors.Error) else exc
+                    out[i] = exc
                 return
             for i, data in zip(indices, datas, strict=True):
                 out[i] = data
@@ -514,21 +511,28 @@ class PyStorageFileSystem(AsyncFileSystem, metaclass=_Cache):  # type: ignore[mi
         maxdepth: int | None = None,
         **kwargs: Any,
     ) -> None:
-        """Delete files with batched ``delete_many`` (S3 DeleteObjects); directories
-        (markers, or real ones on fs) afterwards, deepest first."""
-        paths = await self._expand_path(path, recursive=recursive, maxdepth=maxdepth)
+        """Delete files with batched ``delete_many`` (S3 DeleteObjects); then
+        directories (markers, or real ones on fs) deepest first. A recursive
+        delete lists each tree once instead of stat'ing every path."""
+        found: dict[str, dict[str, Any]] = {}
+        if recursive:
+            for p in await self._expand_path(path, recursive=False):
+                found.update(await self._find(p, maxdepth=maxdepth, withdirs=True, detail=True))
+                if p not in found:
+                    found[p] = await self._info(p)
+        else:
+            for p in await self._expand_path(path, recursive=False, maxdepth=maxdepth):
+                found[p] = await self._info(p)
         files: dict[int, tuple[Operator, list[str]]] = {}
         dirs: list[tuple[Operator, str]] = []
-        for p in paths:
-            info = await self._info(p) if not recursive else None
-            op, rel, _ = self._route(p)
+        for name, info in found.items():
+            op, rel, _ = self._route(name)
             if not rel:
                 continue
-            is_dir = info["type"] == "directory" if info is not None else await self._isdir(p)
-            if is_dir:
-                dirs.append((op, rel + "/"))
-            else:
+            if info["type"] != "directory":
                 files.setdefault(id(op), (op, []))[1].append(rel)
+            else:  # a real directory, or an object store's marker object if there is one
+                dirs.append((op, rel + "/"))
         for op, rels in files.values():
             await op.delete_many(rels)
         for op, d in sorted(dirs, key=lambda od: od[1].count("/"), reverse=True):

@@ -207,13 +207,15 @@ def test_forked_child_uses_the_filesystem(case_id: str, make_operator: MakeOpera
         pytest.skip("fork is tested on s3-moto and fs")
     fs = PyStorageFileSystem(make_operator(case_id))
     fs.pipe_file("shared", b"parent")  # the parent's pools and fsspec's loop are live
+    for i in range(20):  # cached instances: fsspec drops them in the child, whose finalisers
+        PyStorageFileSystem(Operator("memory", root=f"/fork-{i}/"))  # must not wait on the parent's loop
     ctx = multiprocessing.get_context("fork")
     queue = ctx.Queue()
     proc = ctx.Process(target=_child, args=(fs, queue))
     proc.start()
     assert fs.cat_file("shared") == b"parent"  # the parent keeps working
-    status, value = queue.get(timeout=30)
-    proc.join(timeout=30)
+    status, value = queue.get(timeout=15)
+    proc.join(timeout=15)
     assert status == "ok", value
     assert value == b"parent"
     assert fs.cat_file("from-child") == b"child"

@@ -152,3 +152,51 @@ def test_zarr_v3_fsspec_store(moto_s3: S3Server, s3_options: dict[str, Any]) -> 
     again = zarr.open_array(zarr.storage.FsspecStore(fs, path="arrays/a.zarr", read_only=True), mode="r")
     np.testing.assert_array_equal(again[:], data)
     np.testing.assert_array_equal(again[5:21, 3:17], data[5:21, 3:17])
+
+
+@pytest.fixture
+def registered() -> Any:
+    """Restore fsspec's registry after a test that calls ``register``."""
+    from fsspec.registry import _registry
+
+    saved = dict(_registry)
+    yield
+    _registry.clear()
+    _registry.update(saved)
+
+
+def test_register_file_memory_and_gs(registered: None, tmp_path: Any, request: pytest.FixtureRequest) -> None:
+    from pystorage.fsspec import (
+        PyStorageGcsFileSystem,
+        PyStorageLocalFileSystem,
+        PyStorageMemoryFileSystem,
+        register,
+    )
+
+    register("file", "memory", "gs")
+    with fsspec.open(f"file://{tmp_path}/a/b.txt", "wb") as f:
+        f.write(b"local")
+    assert (tmp_path / "a" / "b.txt").read_bytes() == b"local"
+    local = fsspec.filesystem("file")
+    assert isinstance(local, PyStorageLocalFileSystem)
+    assert local.ls(str(tmp_path / "a"), detail=False) == [f"{tmp_path}/a/b.txt"]
+
+    with fsspec.open("memory://shared/x", "wb") as f:
+        f.write(b"in memory")
+    assert isinstance(fsspec.filesystem("memory"), PyStorageMemoryFileSystem)
+    with fsspec.open("memory://shared/x", "rb") as f:
+        assert f.read() == b"in memory"
+
+    server = request.getfixturevalue("gcs_server")
+    proxy = request.getfixturevalue("gcs_proxy")
+    options = {"endpoint_url": proxy.url, "disable_config_load": True}
+    gs = fsspec.filesystem("gs", **options)
+    assert isinstance(gs, PyStorageGcsFileSystem)
+    root = make_random_root("fsspec-gs")
+    df = _frame(300)
+    url = f"gs://{server.bucket}/{root}f.parquet"
+    df.to_parquet(url, storage_options=options)
+    pd.testing.assert_frame_equal(pd.read_parquet(url, storage_options=options), df)
+    assert gs.find(f"{server.bucket}/{root}") == [f"{server.bucket}/{root}f.parquet"]
+    with pytest.raises(ValueError):
+        register("ftp")
