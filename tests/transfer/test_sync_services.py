@@ -1,0 +1,104 @@
+"""``sync`` and ``check`` between real services: fs → s3 (moto), s3 (rclone) →
+gcs, gcs → fs, memory → fs, with nested directories, empty files, unicode
+names and a three-part object; changes, additions, deletions, ``delete``,
+``dry_run`` and ``compare="checksum"``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from pystorage.transfer import check, sync
+
+from .conftest import MakeOperator
+from .helpers import PART, digests, pending_uploads, put_tree, read_tree, tree
+
+pytestmark = pytest.mark.anyio
+
+PAIRS = [("fs", "s3-moto"), ("s3-rclone", "gcs"), ("gcs", "fs"), ("memory", "fs")]
+
+
+@pytest.mark.parametrize(("src_kind", "dst_kind"), PAIRS, ids=[f"{a}-to-{b}" for a, b in PAIRS])
+async def test_sync_check_change_delete_dry_run_checksum(
+    make_operator: MakeOperator, tmp_path: Path, src_kind: str, dst_kind: str
+) -> None:
+    src, dst = make_operator(src_kind), make_operator(dst_kind)
+    journal = tmp_path / "sync.journal"
+    files = tree()
+    async with src, dst:
+        await put_tree(src, files, "data/")
+
+        # first sync: everything is copied, through the journal (resumable multipart where the
+        # destination has it), and the trees are equal
+        how: dict[str, str | None] = {}
+        report = await sync(src, "data/", dst, "mirror/", chunk=PART, journal=journal,
+                            on_event=lambda e: how.__setitem__(e.path, e.how))
+        assert report.ok, report.errors
+        assert (report.copied, report.skipped, report.deleted) == (len(files), 0, 0)
+        assert how["big/multipart.bin"] == ("multipart" if dst.capability().multipart else "stream")
+        assert report.bytes == sum(len(d) for d in files.values())
+        assert await read_tree(dst, "mirror/") == digests(files)
+        assert (await check(src, "data/", dst, "mirror/")).ok
+        assert (await check(src, "data/", dst, "mirror/", compare="checksum")).ok
+        assert await pending_uploads(dst) == []
+
+        # nothing changed: nothing is copied
+        again = await sync(src, "data/", dst, "mirror/", chunk=PART, journal=journal)
+        assert (again.copied, again.skipped, again.bytes) == (0, len(files), 0)
+
+        # change one (new size), add one, delete one at the source
+        await src.write("data/a/b/c/deep.txt", b"changed and longer " * 10)
+        await src.write("data/new/added.txt", b"added")
+        await src.delete("data/top.txt")
+        expected = {**files, "a/b/c/deep.txt": b"changed and longer " * 10, "new/added.txt": b"added"}
+        del expected["top.txt"]
+        report = await sync(src, "data/", dst, "mirror/", chunk=PART, journal=journal)
+        assert (report.copied, report.deleted, report.failed) == (2, 0, 0)
+        found = await check(src, "data/", dst, "mirror/")
+        assert (found.missing_on_src, found.missing_on_dst, found.differ) == (["top.txt"], [], [])
+
+        # a dry run of the mirror reports the delete and changes nothing
+        events: list[str] = []
+        dry = await sync(src, "data/", dst, "mirror/", delete=True, dry_run=True,
+                         on_event=lambda e: events.append(f"{e.action}:{e.path}"))
+        assert (dry.deleted, dry.copied, dry.dry_run) == (1, 0, True)
+        assert "delete:top.txt" in events
+        assert await dst.exists("mirror/top.txt")
+
+        # the mirror: the destination holds exactly the source
+        report = await sync(src, "data/", dst, "mirror/", delete=True, chunk=PART, journal=journal)
+        assert (report.deleted, report.copied, report.failed) == (1, 0, 0)
+        assert await read_tree(dst, "mirror/") == digests(expected)
+        assert (await check(src, "data/", dst, "mirror/", compare="checksum")).ok
+
+        # same size, destination newer: size_mtime cannot tell, checksum does
+        original = expected["ünïcødé/naïve ☃ file.txt"]
+        tampered = bytes(reversed(original))
+        assert len(tampered) == len(original) and tampered != original
+        await dst.write("mirror/ünïcødé/naïve ☃ file.txt", tampered)
+        assert (await sync(src, "data/", dst, "mirror/")).copied == 0
+        assert (await check(src, "data/", dst, "mirror/")).ok
+        found = await check(src, "data/", dst, "mirror/", compare="checksum")
+        assert found.differ == ["ünïcødé/naïve ☃ file.txt"]
+        fixed = await sync(src, "data/", dst, "mirror/", compare="checksum", journal=journal)
+        assert (fixed.copied, fixed.skipped) == (1, len(expected) - 1)
+        assert await dst.read("mirror/ünïcødé/naïve ☃ file.txt") == original
+        assert (await check(src, "data/", dst, "mirror/", compare="checksum")).ok
+        assert await pending_uploads(dst) == []
+
+
+async def test_fs_source_same_size_same_mtime_change_needs_checksum(make_operator: MakeOperator) -> None:
+    src, dst = make_operator("fs"), make_operator("fs")
+    async with src, dst:
+        await src.write("f.bin", b"0123456789")
+        assert (await sync(src, "", dst, "")).copied == 1
+        root = Path(src.info.root)
+        before = os.stat(root / "f.bin")
+        (root / "f.bin").write_bytes(b"9876543210")
+        os.utime(root / "f.bin", ns=(before.st_atime_ns, before.st_mtime_ns))
+        assert (await sync(src, "", dst, "")).copied == 0  # size and mtime as before
+        assert (await check(src, "", dst, "", compare="checksum")).differ == ["f.bin"]
+        assert (await sync(src, "", dst, "", compare="checksum")).copied == 1
+        assert await dst.read("f.bin") == b"9876543210"
