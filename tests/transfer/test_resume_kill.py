@@ -25,7 +25,7 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
 ROOT = Path(__file__).resolve().parents[2]
 
 #: the big file's parts (5 MiB each) and how many must be journaled before the kill
-PARTS, KILL_AT = 8, 6
+PARTS, KILL_AT = 8, 7
 
 
 def s3_uri(server: S3Server, prefix: str) -> str:
@@ -110,7 +110,7 @@ def test_sigkill_mid_multipart_then_resume(tmp_path: Path, moto_s3: S3Server) ->
         print(f"second run: {summary['bytes']} bytes sent, {summary['bytes_resumed']} resumed, of {whole}")
         assert summary["op"] == "sync" and summary["ok"] and summary["failed"] == 0
         assert summary["bytes_resumed"] >= KILL_AT * 5 * MiB
-        assert summary["bytes"] <= whole // 3, (summary["bytes"], whole)
+        assert summary["bytes"] <= whole // 4, (summary["bytes"], whole)
         assert summary["bytes"] + summary["bytes_resumed"] <= whole
 
         # the trees are equal (MD5 of every object: multipart ETags are not MD5s, so hashed)
