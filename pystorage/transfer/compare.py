@@ -39,6 +39,7 @@ from typing import Any
 
 from .. import errors
 from .._operator import Operator
+from ..raw.tasks import aclose_iterator
 from ..types import Entry, Metadata
 
 __all__ = [
@@ -167,7 +168,8 @@ async def merge_join(
     src: AsyncIterator[tuple[str, Entry]], dst: AsyncIterator[tuple[str, Entry]]
 ) -> AsyncGenerator[tuple[str, Entry | None, Entry | None], None]:
     """Pair two listings sorted by key: ``(key, src_entry, dst_entry)``,
-    either entry ``None`` when only one side has the key.
+    either entry ``None`` when only one side has the key. Closes both
+    listings when done (or closed early).
 
     Raises:
         Unexpected: a listing is not in strictly increasing key order (the
@@ -188,17 +190,21 @@ async def merge_join(
         last[side] = item[0]
         return item
 
-    s = await step(src, "source")
-    d = await step(dst, "destination")
-    while s is not None or d is not None:
-        if d is None or (s is not None and s[0] < d[0]):
-            assert s is not None
-            yield s[0], s[1], None
-            s = await step(src, "source")
-        elif s is None or d[0] < s[0]:
-            yield d[0], None, d[1]
-            d = await step(dst, "destination")
-        else:
-            yield s[0], s[1], d[1]
-            s = await step(src, "source")
-            d = await step(dst, "destination")
+    try:
+        s = await step(src, "source")
+        d = await step(dst, "destination")
+        while s is not None or d is not None:
+            if d is None or (s is not None and s[0] < d[0]):
+                assert s is not None
+                yield s[0], s[1], None
+                s = await step(src, "source")
+            elif s is None or d[0] < s[0]:
+                yield d[0], None, d[1]
+                d = await step(dst, "destination")
+            else:
+                yield s[0], s[1], d[1]
+                s = await step(src, "source")
+                d = await step(dst, "destination")
+    finally:
+        await aclose_iterator(src)
+        await aclose_iterator(dst)
