@@ -290,6 +290,16 @@ async def _multipart(
     missing = [n for n in range(1, count + 1) if n not in have]
     sent = await run_concurrently([sender(n) for n in missing], settings.concurrent) if missing else []
     parts = sorted([*have.values(), *sent], key=lambda p: p.number)
+    if not pin:  # no if_match on the source (fs): check it did not change while being read
+        now = await src.stat(src_key)
+        if (now.etag, now.content_length, now.last_modified) != (
+            source.etag, source.content_length, source.last_modified
+        ):
+            await up.abort()
+            journal.forget_upload(key)
+            raise errors.ConditionNotMatch(
+                "the source changed during the copy", operation="copy", path=src_key, service=src.info.scheme
+            )
     meta = await up.complete(parts)
     journal.forget_upload(key)
     return CopyResult(size - reused, "resumed" if reused else "multipart", meta, reused)

@@ -142,12 +142,14 @@ async def run_on_dask(
 ) -> TransferReport:
     """:func:`~pystorage.transfer.sync` with the copies run as dask tasks (see the module docs)."""
     try:
-        from distributed import wait
+        import distributed
     except ImportError as exc:  # pragma: no cover - the extra is missing
         raise errors.ConfigInvalid("executor= needs dask.distributed: pip install 'pystorage[dask]'") from exc
     if journal is not None:
         raise errors.ConfigInvalid("journal= is not used with executor=: dask re-runs lost tasks itself")
     from .runner import _iterate, _Job, _Listing, _Spill
+
+    wait: Callable[..., Any] = distributed.wait
 
     job = _Job(
         src, sp, dst, dp, compare=compare, dry_run=dry_run, settings=settings, journal=None,
