@@ -1,5 +1,6 @@
-"""``python -m benchmarks [--quick] [--only W] [--contenders a,b] [--reps N] [--out FILE]``
-and ``python -m benchmarks compare A.json B.json``."""
+"""``python -m benchmarks [--quick] [--only W] [--contenders a,b] [--reps N] [--out FILE]``,
+``python -m benchmarks compare A.json B.json`` and ``python -m benchmarks sync [--quick]``
+(``pystorage sync`` against ``rclone sync``; also run after a whole-suite run)."""
 
 from __future__ import annotations
 
@@ -34,6 +35,10 @@ def main(argv: list[str] | None = None) -> int:
         b = json.loads(ns.b.read_text(encoding="utf-8"))
         sys.stdout.write(compare(a, b))
         return 0
+    if argv[:1] == ["sync"]:
+        from .sync_rclone import main as sync_main
+
+        return sync_main(argv[1:])
     if argv[:1] == ["list"]:
         for w in workloads(quick="--quick" in argv):
             print(f"{w.id:<24} {w.title}")
@@ -90,6 +95,10 @@ def main(argv: list[str] | None = None) -> int:
         print("\ninterrupted: servers stopped", file=sys.stderr)
         return 130
     sys.stdout.write("\n" + render(doc))
+    if ns.only is None:  # the whole suite: plus the sync comparison against rclone (issue 15)
+        from .sync_rclone import run_sync_benchmark
+
+        sys.stdout.write("\n" + run_sync_benchmark(quick=ns.quick))
     return 0
 
 

@@ -8,9 +8,11 @@ Compare modes (the ``compare=`` argument of :func:`~pystorage.transfer.sync`):
     (key :data:`MTIME_KEY`, written by every transfer to a destination that
     stores user metadata) when its listing shows it, else its own
     ``last_modified`` (the time it was written, which is never older than
-    the source it was copied from). A destination time in whole seconds
-    (S3 listings) is given one second of slack. Costs no request beyond
-    the two listings.
+    the source it was copied from). A destination time is given the slack of
+    the precision it seems to have: one second for whole seconds (S3
+    listings), one millisecond for whole milliseconds (``rclone serve s3``,
+    which keeps the carried mtime as the file's time, truncated). Costs no
+    request beyond the two listings.
 ``"size"``
     Same size.
 ``"checksum"``
@@ -66,6 +68,8 @@ MTIME_KEY = "mtime"
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 _MD5_ETAG = re.compile(r'^"?([0-9a-fA-F]{32})"?$')
 _SLACK = dt.timedelta(seconds=1)
+_MILLISECOND = dt.timedelta(milliseconds=1)
+_MICROSECOND = dt.timedelta(microseconds=1)
 
 
 class Verdict(enum.Enum):
@@ -119,9 +123,19 @@ def quick_verdict(mode: str, src: Metadata, dst: Metadata) -> Verdict:
     dst_time = carried or dst.last_modified
     if src_time is None or dst_time is None:
         return Verdict.DIFFER
-    if carried is None and dst_time.microsecond == 0:
-        dst_time += _SLACK  # a whole-second listing time: the write may have ended within it
+    if carried is None:
+        dst_time += _precision(dst_time)  # a truncated listing time: the write may have ended within it
     return Verdict.SAME if dst_time >= src_time else Verdict.DIFFER
+
+
+def _precision(when: dt.datetime) -> dt.timedelta:
+    """The precision a listing time seems to have: whole seconds (S3), milliseconds
+    (rclone serve s3, GCS), else microseconds."""
+    if when.microsecond == 0:
+        return _SLACK
+    if when.microsecond % 1000 == 0:
+        return _MILLISECOND
+    return _MICROSECOND
 
 
 def listed_md5(op: Operator, meta: Metadata) -> tuple[str | None, bool]:

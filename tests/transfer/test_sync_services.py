@@ -102,3 +102,15 @@ async def test_fs_source_same_size_same_mtime_change_needs_checksum(make_operato
         assert (await check(src, "", dst, "", compare="checksum")).differ == ["f.bin"]
         assert (await sync(src, "", dst, "", compare="checksum")).copied == 1
         assert await dst.read("f.bin") == b"9876543210"
+
+
+@pytest.mark.parametrize("dst_kind", ["s3-moto", "s3-rclone", "gcs", "memory", "fs"])
+async def test_a_second_sync_from_fs_copies_nothing(make_operator: MakeOperator, dst_kind: str) -> None:
+    # each destination lists times at its own precision (S3 seconds, rclone milliseconds, GCS the
+    # carried mtime): none may make an unchanged tree look changed
+    src, dst = make_operator("fs"), make_operator(dst_kind)
+    async with src, dst:
+        await put_tree(src, {f"d{i % 3}/f{i}": bytes([i]) * (i * 100) for i in range(12)})
+        assert (await sync(src, "", dst, "")).copied == 12
+        again = await sync(src, "", dst, "")
+        assert (again.copied, again.skipped) == (0, 12)

@@ -77,10 +77,15 @@ def test_quick_verdicts(anyio_backend: str) -> None:
     t = dt.datetime(2024, 1, 1, 12, 0, 0, 500000, tzinfo=UTC)
     src = Metadata(content_length=3, last_modified=t, etag='"e1"')
     older_whole_second = Metadata(content_length=3, last_modified=t.replace(microsecond=0))
-    older = Metadata(content_length=3, last_modified=t - dt.timedelta(milliseconds=1))
+    older = Metadata(content_length=3, last_modified=t - dt.timedelta(microseconds=2001))
     carried = Metadata(content_length=3, last_modified=t - dt.timedelta(days=1),
                        user_metadata={"mtime": format_mtime(t)})
     assert quick_verdict("size_mtime", src, older_whole_second) is Verdict.SAME  # S3's whole seconds
+    src_us = Metadata(content_length=3, last_modified=t.replace(microsecond=896868))
+    in_ms = Metadata(content_length=3, last_modified=t.replace(microsecond=896000))  # rclone serve s3
+    assert quick_verdict("size_mtime", src_us, in_ms) is Verdict.SAME
+    before_ms = Metadata(content_length=3, last_modified=t.replace(microsecond=895000))
+    assert quick_verdict("size_mtime", src_us, before_ms) is Verdict.DIFFER
     assert quick_verdict("size_mtime", src, older) is Verdict.DIFFER
     assert quick_verdict("size_mtime", src, carried) is Verdict.SAME
     assert quick_verdict("size_mtime", src, Metadata(content_length=4, last_modified=t)) is Verdict.DIFFER
