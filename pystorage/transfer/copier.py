@@ -128,6 +128,15 @@ def write_options(cap: Capability, source: Metadata | None, listed: Metadata) ->
     return options
 
 
+def _stores_metadata(cap: Capability) -> bool:
+    """Whether a service keeps any metadata worth carrying (content type, user metadata ...)."""
+    return any(
+        getattr(cap, f"write_with_{name}")
+        for name in ("content_type", "cache_control", "content_disposition", "content_encoding",
+                     "user_metadata")
+    )
+
+
 async def _noop(_: int) -> None:
     return None
 
@@ -193,9 +202,13 @@ async def _stream(
     size = listed.content_length
     chunk = settings.chunk
     if size is not None and size <= min(SMALL_OBJECT, chunk or SMALL_OBJECT):
-        async with src.open(src_key, "rb") as reader:
-            data = await reader.read()
-            source = reader.metadata
+        if _stores_metadata(src.capability()):
+            async with src.open(src_key, "rb") as reader:  # its stat gives what to carry over
+                data = await reader.read()
+                source = reader.metadata
+        else:  # fs: nothing to carry but the listed mtime, so one plain read
+            data = await src.read(src_key)
+            source = None
         await throttle(len(data))
         meta = await dst.write(dst_key, data, **write_options(cap, source, listed))
         if moved is not None:
