@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio.from_thread
 
+from .raw import forks
 from .types import Capability, Entry, Metadata, OperatorInfo, PresignedRequest
 
 if TYPE_CHECKING:
@@ -26,6 +27,10 @@ class BlockingOperator:
     code without an event loop. Calls run on a private event-loop thread
     started on first use; :meth:`close` (or ``with``) stops it. Do not call
     it from inside a running event loop: use the async operator there.
+
+    Picklable (the copy starts its own thread on first use); in a child made
+    by ``os.fork()`` the first call starts a new thread, never waiting on the
+    parent's.
     """
 
     def __init__(self, operator: Operator) -> None:
@@ -33,6 +38,17 @@ class BlockingOperator:
         self._lock = threading.Lock()
         self._portal_cm: AbstractContextManager[anyio.from_thread.BlockingPortal] | None = None
         self._portal: anyio.from_thread.BlockingPortal | None = None
+        forks.register(self)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (BlockingOperator, (self._op,))
+
+    def after_fork_in_child(self) -> None:
+        """In a forked child: the parent's event-loop thread does not exist here;
+        forget it (and a lock another thread may have held) so the next call starts one."""
+        forks.abandon(self._portal_cm, self._portal)
+        self._portal_cm, self._portal = None, None
+        self._lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"BlockingOperator({self._op!r})"
@@ -82,6 +98,11 @@ class BlockingOperator:
     def read(self, path: str, **options: Any) -> bytes:
         """See :meth:`Operator.read`."""
         data: bytes = self._call(self._op.read, path, **options)
+        return data
+
+    def read_ranges(self, path: str, ranges: Any, **options: Any) -> list[bytes]:
+        """See :meth:`Operator.read_ranges`."""
+        data: list[bytes] = self._call(self._op.read_ranges, path, list(ranges), **options)
         return data
 
     def write(self, path: str, data: Any, **options: Any) -> Metadata:

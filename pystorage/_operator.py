@@ -3,7 +3,9 @@ operations, layering, and the engines behind ``open``."""
 
 from __future__ import annotations
 
+import builtins
 import contextlib
+import dataclasses
 import datetime as dt
 import urllib.parse
 from collections.abc import (
@@ -24,6 +26,7 @@ from ._reader import AsyncReader
 from ._writer import AsyncWriter, check_bytes, open_raw_writer
 from .raw.accessor import Accessor, AccessorInfo, Buffer
 from .raw.buffered import as_view
+from .raw.coalesce import fetch_ranges
 from .raw.layer import Layer
 from .raw.multipart import DEFAULT_PART_SIZE
 from .raw.ops import (
@@ -54,6 +57,13 @@ Progress = Callable[[int, int | None], Any]
 
 #: paths deleted concurrently by ``delete_many`` on services without batches
 _DELETE_CONCURRENCY = 8
+
+#: ``read_ranges`` defaults: merge ranges up to 1 MiB apart (a request costs
+#: more than reading that many extra bytes on every object store), 8 requests
+#: in flight, at most 16 MiB per request
+RANGES_COALESCE = 1024 * 1024
+RANGES_CONCURRENT = 8
+RANGES_MAX_REQUEST = 16 * 1024 * 1024
 
 
 def _aware(name: str, value: dt.datetime | None) -> dt.datetime | None:
@@ -122,14 +132,24 @@ class Operator:
 
     Clients open lazily on first use; ``async with op`` (or ``await
     op.close()``) releases them.
+
+    Portable: ``pickle.dumps(op)`` round-trips, layers included, by rebuilding
+    the operator from the scheme, config and layers it was made of; the copy
+    opens its own clients lazily (a ``memory`` copy is a new, empty store).
+    The pickle holds the config's secrets (never shown by ``repr``): treat it
+    like the credentials themselves. After ``os.fork()`` a child never reuses
+    its parent's connections.
     """
 
     _accessor: Accessor
     _info: AccessorInfo
+    #: what the operator was built from, for pickling: (scheme, config, layers outermost first)
+    _origin: tuple[str, dict[str, Any], tuple[Layer, ...]] | None
 
     def __init__(self, scheme: str, /, **config: Any) -> None:
         self._accessor = build_accessor(scheme, config)
         self._info = self._accessor.info()  # static: read once, not per call
+        self._origin = (scheme, dict(config), ())
 
     @classmethod
     def from_accessor(cls, accessor: Accessor) -> Operator:
@@ -137,6 +157,7 @@ class Operator:
         op = cls.__new__(cls)
         op._accessor = accessor
         op._info = accessor.info()
+        op._origin = None
         return op
 
     @classmethod
@@ -173,7 +194,25 @@ class Operator:
             if not isinstance(layer, Layer):
                 raise TypeError(f"expected a Layer, got {type(layer).__name__}")
             accessor = layer.layer(accessor)
-        return Operator.from_accessor(accessor)
+        layered = Operator.from_accessor(accessor)
+        if self._origin is not None:
+            scheme, config, inner = self._origin
+            layered._origin = (scheme, config, (*layers, *inner))
+        return layered
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle as the recipe ``(scheme, config, layers)``: the copy builds
+        its own accessor (and opens its own clients lazily).
+
+        Raises:
+            TypeError: an operator made with :meth:`from_accessor` has no recipe.
+        """
+        if self._origin is None:
+            raise TypeError(
+                "an Operator built with Operator.from_accessor() cannot be pickled: "
+                "build it with Operator(scheme, **config) and .layer(...)"
+            )
+        return (_rebuild, self._origin)
 
     @property
     def accessor(self) -> Accessor:
@@ -891,6 +930,95 @@ class Operator:
     async def presign_stat(self, path: str, expire: float | dt.timedelta) -> PresignedRequest:
         """A signed HEAD request for ``path`` valid for ``expire``."""
         return await self._presign(path, "HEAD", "stat", expire)
+
+    # many ranges ------------------------------------------------------------------------
+    async def read_ranges(
+        self,
+        path: str,
+        ranges: Iterable[tuple[int, int | None]],
+        *,
+        coalesce: int = RANGES_COALESCE,
+        concurrent: int = RANGES_CONCURRENT,
+        version: str | None = None,
+    ) -> builtins.list[bytes]:
+        """Many byte ranges of one object in one call (Parquet footers and
+        column chunks, fsspec ``cat_ranges``): one ``bytes`` per range, in order.
+
+        Each range ``(offset, size)`` follows :meth:`read`'s rules: bytes
+        ``[offset, min(offset + size, length))``, ``size=None`` reads to the
+        end, ``offset == length`` gives ``b""``, ``offset > length`` raises
+        ``RangeNotSatisfied``. Ranges at most ``coalesce`` bytes apart (and
+        overlapping ones) are fetched by one request; requests run
+        ``concurrent`` at a time, at most 16 MiB each. The object is stat'ed
+        once and every request is pinned to the etag (or version) seen, so a
+        change in between raises ``ConditionNotMatch``, never mixed bytes — on
+        services that can (``read_with_if_match`` or ``read_with_version``;
+        not fs).
+
+        Args:
+            ranges: ``(offset, size)`` pairs, in any order; overlaps allowed.
+            coalesce: bytes of gap merged over (default 1 MiB; 0 merges only
+                touching or overlapping ranges).
+            concurrent: requests in flight (default 8).
+            version: read this version (``read_with_version``).
+
+        Raises:
+            NotFound: nothing at ``path``.
+            RangeNotSatisfied: a range starts past the end.
+            ConditionNotMatch: the object changed while the ranges were read.
+        """
+        p = self._file_path(path, "read")
+        cap = self.capability()
+        self._require(cap.read, "read", p, "read")
+        wanted: list[tuple[int, int | None]] = []
+        for item in ranges:
+            if not isinstance(item, tuple) or len(item) != 2:
+                raise TypeError(f"ranges must be (offset, size) pairs, got {item!r}")
+            offset, size = item
+            if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
+                raise ValueError(f"offset must be an int >= 0, got {offset!r}")
+            if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 0):
+                raise ValueError(f"size must be an int >= 0 or None, got {size!r}")
+            wanted.append((offset, size))
+        _positive("coalesce", coalesce, allow_none=False, minimum=0)
+        _positive("concurrent", concurrent, allow_none=False)
+        op = self._read_op(p, "read", version=version)
+        if not wanted:
+            return []
+        with self._context("read", p):
+            meta = await self._accessor.stat(p, OpStat(version=version))
+            if meta.is_dir:
+                raise errors.IsADirectory("the path is a directory", operation="read", path=p)
+            length = meta.content_length
+            if length is None:
+                raise errors.Unsupported("read_ranges needs the object's size", operation="read", path=p)
+            spans: list[tuple[int, int]] = []
+            for offset, size in wanted:
+                if offset > length:
+                    raise errors.RangeNotSatisfied(
+                        f"offset {offset} is past the end ({length} bytes)", operation="read", path=p
+                    )
+                spans.append((offset, length if size is None else min(length, offset + size)))
+            if version is None:  # pin every request to what the stat saw
+                if cap.read_with_if_match and meta.etag:
+                    op = dataclasses.replace(op, if_match=meta.etag)
+                elif cap.read_with_version and meta.version:
+                    op = dataclasses.replace(op, version=meta.version)
+            return await fetch_ranges(
+                self._accessor,
+                p,
+                op,
+                spans,
+                coalesce=coalesce,
+                concurrent=concurrent,
+                max_request=RANGES_MAX_REQUEST,
+            )
+
+
+def _rebuild(scheme: str, config: dict[str, Any], layers: tuple[Layer, ...]) -> Operator:
+    """Unpickle an :class:`Operator` (see :meth:`Operator.__reduce__`)."""
+    op = Operator(scheme, **config)
+    return op.layer(*layers) if layers else op
 
 
 async def _iter_paths(paths: Iterable[str] | AsyncIterable[str]) -> AsyncGenerator[str, None]:

@@ -41,6 +41,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ...errors import ConfigInvalid
+from ...raw import forks
 from ...raw.accessor import Buffer
 from ...raw.buffered import as_view
 from ...raw.path import join_root, normalize_root
@@ -455,6 +456,16 @@ class GcsCore:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._lock = anyio.Lock()
         self._redacted: set[bytes] = set()
+        forks.register(self)
+
+    def after_fork_in_child(self) -> None:
+        """In a forked child: forget the parent's session and connections (never
+        closed from here: their sockets are the parent's); the next call opens a new one.
+        A cached token stays valid and is kept."""
+        forks.abandon(self._session)
+        self._session, self._loop = None, None
+        self._lock = anyio.Lock()
+        self.auth._lock = anyio.Lock()
 
     def __repr__(self) -> str:
         return f"GcsCore(bucket={self.bucket!r}, root={self.root!r}, endpoint={self.endpoint!r})"

@@ -32,6 +32,7 @@ from botocore import UNSIGNED  # type: ignore[import-untyped]
 from botocore.credentials import Credentials  # type: ignore[import-untyped]
 
 from ...errors import ConfigInvalid
+from ...raw import forks
 from ...raw.accessor import Buffer
 from ...raw.ops import OpCopy, OpRead, OpStat, OpWrite
 from ...raw.path import normalize_root
@@ -228,6 +229,14 @@ class S3Core:
         self._redacted: set[bytes] = set()
         #: the lean request path of the hot calls (``lean_http``), opened with the client
         self._lean: LeanHttp | None = None
+        forks.register(self)
+
+    def after_fork_in_child(self) -> None:
+        """In a forked child: forget the parent's client and connections (never
+        closed from here: their sockets are the parent's); the next call opens new ones."""
+        forks.abandon(self._client, self._stack, self._lean)
+        self._client, self._stack, self._lean, self._loop = None, None, None, None
+        self._lock = anyio.Lock()
 
     # keys ------------------------------------------------------------------------------
     def key(self, path: str) -> str:
