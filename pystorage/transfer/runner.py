@@ -212,17 +212,23 @@ class _Job:
         await call_progress(self.progress, self.done, self.planned)
 
     async def same_by_checksum(self, rel: str, s: Metadata, d: Metadata) -> bool:
-        """Compare MD5s: reported ones where both sides have one, else hash the bytes."""
+        """Compare MD5s: reported ones where a side has one, else hash its bytes; a
+        disagreeing MD5 read from an S3 ETag is confirmed by hashing that side."""
+        piece = self.settings.chunk or _HASH_PIECE
         src_md5, src_inferred = listed_md5(self.src, s)
         dst_md5, dst_inferred = listed_md5(self.dst, d)
-        if src_md5 is not None and src_md5 == dst_md5:
+        if src_md5 is None:
+            src_md5 = await hash_object(self.src, self.sp + rel, chunk=piece, throttle=self.throttle)
+            src_inferred = False
+        if dst_md5 is None:
+            dst_md5 = await hash_object(self.dst, self.dp + rel, chunk=piece, throttle=self.throttle)
+            dst_inferred = False
+        if src_md5 == dst_md5:
             return True
-        piece = self.settings.chunk or _HASH_PIECE
-        throttle = self.throttle
-        if src_md5 is None or src_inferred:
-            src_md5 = await hash_object(self.src, self.sp + rel, chunk=piece, throttle=throttle)
-        if dst_md5 is None or dst_inferred:
-            dst_md5 = await hash_object(self.dst, self.dp + rel, chunk=piece, throttle=throttle)
+        if src_inferred:  # SSE-KMS / SSE-C ETags are not MD5s: look at the bytes before deciding
+            src_md5 = await hash_object(self.src, self.sp + rel, chunk=piece, throttle=self.throttle)
+        if dst_inferred:
+            dst_md5 = await hash_object(self.dst, self.dp + rel, chunk=piece, throttle=self.throttle)
         return src_md5 == dst_md5
 
     async def copy(self, rel: str, s: Entry, d: Entry | None, verdict: Verdict) -> None:
