@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from pystorage import Operator
+from pystorage.layers import RetryLayer
 
 from ..fixtures.gcs import FakeGcsServer
 from ..fixtures.s3 import S3Server
@@ -31,7 +32,12 @@ def anyio_backend() -> str:
 @pytest.fixture
 def make_operator(request: pytest.FixtureRequest, tmp_path: Path) -> MakeOperator:
     """``make(kind)``: a fresh, empty operator of ``kind`` (``"memory"``,
-    ``"fs"``, ``"s3-moto"``, ``"s3-rclone"``, ``"gcs"``) under a random root."""
+    ``"fs"``, ``"s3-moto"``, ``"s3-rclone"``, ``"gcs"``) under a random root.
+
+    Network operators get a short ``RetryLayer``, as every real transfer has
+    (the CLI adds one): the local servers answer an occasional 500 under load
+    (rclone serve s3 with concurrent PUTs), which is not what these tests test.
+    """
 
     def make(kind: str) -> Operator:
         root = f"transfer-{uuid.uuid4().hex}/"
@@ -39,12 +45,14 @@ def make_operator(request: pytest.FixtureRequest, tmp_path: Path) -> MakeOperato
             return Operator("memory")
         if kind == "fs":
             return Operator("fs", root=str(tmp_path / root))
+        retry = RetryLayer(max_times=3, min_delay=0.05, max_delay=0.5)
         if kind in ("s3-moto", "s3-rclone"):
             server: S3Server = request.getfixturevalue(kind.replace("s3-", "") + "_s3")
-            return Operator("s3", **server.config(root))
+            return Operator("s3", **server.config(root)).layer(retry)
         if kind == "gcs":
             gcs: FakeGcsServer = request.getfixturevalue("gcs_server")
-            return Operator("gcs", bucket=gcs.bucket, root=root, endpoint=gcs.url, disable_config_load=True)
+            op = Operator("gcs", bucket=gcs.bucket, root=root, endpoint=gcs.url, disable_config_load=True)
+            return op.layer(retry)
         raise ValueError(kind)
 
     return make

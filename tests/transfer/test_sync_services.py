@@ -111,6 +111,8 @@ async def test_a_second_sync_from_fs_copies_nothing(make_operator: MakeOperator,
     src, dst = make_operator("fs"), make_operator(dst_kind)
     async with src, dst:
         await put_tree(src, {f"d{i % 3}/f{i}": bytes([i]) * (i * 100) for i in range(12)})
-        assert (await sync(src, "", dst, "")).copied == 12
+        first = await sync(src, "", dst, "")
+        assert (first.copied, first.failed) == (12, 0), first.errors
+        listed = {e.path: e.metadata async for e in dst.list("/", recursive=True)}
         again = await sync(src, "", dst, "")
-        assert (again.copied, again.skipped) == (0, 12)
+        assert (again.copied, again.skipped) == (0, 12), (again, listed)
