@@ -10,10 +10,12 @@ differ.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import time
 from types import TracebackType
 from typing import Any
 
+from .. import errors
 from ..transfer import CheckReport, Event, TransferReport, check, sync
 from .commands import Context, UsageError
 
@@ -98,11 +100,16 @@ class JobProgress:
             self._bars.stop()
 
 
-def _trees(ctx: Context, args: argparse.Namespace) -> tuple[Any, str, Any, str]:
+async def _trees(ctx: Context, args: argparse.Namespace) -> tuple[Any, str, Any, str]:
     src, dst = ctx.target(args.src), ctx.target(args.dst)
     if src.is_stdio or dst.is_stdio:
         raise UsageError(f"{args.command} takes two trees, not '-'")
-    return ctx.operator(src), src.path, ctx.operator(dst), dst.path
+    src_op = ctx.operator(src)
+    if not src.names_dir:
+        with contextlib.suppress(errors.NotFound):
+            if (await src_op.stat(src.path)).is_file:
+                raise UsageError(f"{src.display()!r} is a file: {args.command} takes directories (use cp)")
+    return src_op, src.path, ctx.operator(dst), dst.path
 
 
 async def cmd_sync(ctx: Context, args: argparse.Namespace) -> int:
@@ -114,7 +121,7 @@ async def cmd_sync(ctx: Context, args: argparse.Namespace) -> int:
     ``{"op": "sync", ...TransferReport}``; as text, with ``-v``, one line per
     object, then one summary line. Exit code 1 when any object failed.
     """
-    src_op, src_path, dst_op, dst_path = _trees(ctx, args)
+    src_op, src_path, dst_op, dst_path = await _trees(ctx, args)
     started = time.monotonic()
     verb = "would copy" if args.dry_run else "copy"
 
@@ -179,7 +186,7 @@ async def cmd_check(ctx: Context, args: argparse.Namespace) -> int:
     ``missing on source: PATH``, ``differ: PATH``, ``failed: PATH: ERROR``)
     and a summary line. Exit code 1 when the trees differ.
     """
-    src_op, src_path, dst_op, dst_path = _trees(ctx, args)
+    src_op, src_path, dst_op, dst_path = await _trees(ctx, args)
     report: CheckReport = await check(
         src_op,
         src_path,

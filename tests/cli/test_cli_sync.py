@@ -99,6 +99,25 @@ def test_usage_errors_are_one_line(cli: RunCli) -> None:
     assert stdio.returncode == 2 and "not '-'" in stdio.one_error_line()
     overlap = cli("sync", "src", "src/inner")
     assert overlap.returncode == 2 and "overlap" in overlap.one_error_line()
+    a_file = cli("check", "src/a.txt", "dst")
+    assert a_file.returncode == 2 and "is a file" in a_file.one_error_line()
     empty = cli("sync", "--delete", "missing-dir", "src")
     assert empty.returncode == 3 and "refusing to delete" in empty.one_error_line()
     assert tree(cli.cwd / "src") == FILES
+
+
+def test_job_progress_counts_and_draws() -> None:
+    from pystorage.cli.sync import JobProgress
+    from pystorage.transfer import Event
+
+    with JobProgress(enabled=True, label="syncing") as bars:
+        bars.bytes(10, 100)
+        for action in ("copy", "copy", "skip", "delete", "fail"):
+            bars.event(Event(action, "p"))  # type: ignore[arg-type]
+        bars.bytes(100, 100)
+    assert (bars.copied, bars.skipped, bars.deleted, bars.failed) == (2, 1, 1, 1)
+    assert "2 copied, 1 skipped, 1 deleted, 1 failed" in bars._describe()
+    with JobProgress(enabled=False, label="x") as off:
+        off.bytes(1, None)
+        off.event(Event("copy", "p"))
+    assert off.copied == 1

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from pystorage import Operator
+from pystorage import Operator, errors
 from pystorage.transfer import check, sync
 
 from ..fixtures.s3 import S3Server
@@ -104,6 +104,8 @@ async def test_sync_on_dask_survives_a_killed_worker(
         found = await check(src, "", dst, "", compare="checksum")
         assert victim not in client.run(os.getpid).values()  # type: ignore[attr-defined]
         again = await sync(src, "", dst, "", executor=client)
+        with pytest.raises(errors.ConfigInvalid, match="journal"):
+            await sync(src, "", dst, "", executor=client, journal=tmp_path / "unused.journal")
     thread.join(5)
     if boto is not None:
         boto.close()
