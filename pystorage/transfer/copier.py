@@ -9,18 +9,22 @@ Memory per object in flight is at most ``chunk × (concurrent + 2)``:
 * a streamed copy reads the source as one sequential stream (pieces of
   about 1 MiB) into the destination's writer, which holds at most
   ``chunk × (concurrent + 2)`` (the multipart engine's bound);
-* a resumable multipart copy reads ``concurrent`` ranges of ``chunk`` bytes
-  at a time, each uploaded as one part;
+* a multipart copy (explicit multipart API: resumable with a journal, and
+  used without one where the destination's parts are native, S3) reads
+  ``concurrent`` ranges of ``chunk`` bytes at a time, each uploaded as one part;
 * an object of at most ``small`` bytes is read with one request and
   written with one (``small ≤ chunk``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 from collections.abc import Awaitable, Callable
 from typing import Any
+
+import anyio
 
 from .. import errors
 from .._operator import Operator
@@ -161,7 +165,9 @@ async def copy_object(
         settings: see :class:`CopySettings`.
         journal: with a journal, objects of more than one part go to
             destinations with the explicit ``multipart`` capability as a
-            resumable upload journaled under ``journal_key``.
+            resumable upload journaled under ``journal_key``. Without one,
+            such objects go the same way to destinations whose automatic
+            writes are multipart too (S3), aborted on any failure.
         throttle: awaited with each piece's size before it is moved.
         moved: called with each piece's size once moved.
 
@@ -178,7 +184,9 @@ async def copy_object(
         return CopyResult(listed.content_length or 0, "server-side")
     cap = dst.capability()
     size = listed.content_length
-    if journal is not None and cap.multipart and size is not None:
+    # the explicit multipart API: resumable with a journal; without one, on services whose parts are
+    # native (S3: not GCS, whose composite objects would lose their MD5), for its parallel ranged reads
+    if cap.multipart and size is not None and (journal is not None or cap.write_can_multi):
         part = part_size_for(cap, size, settings.chunk)
         if size > part:
             return await _multipart(
@@ -237,7 +245,7 @@ async def _multipart(
     listed: Metadata,
     settings: CopySettings,
     part: int,
-    journal: Journal,
+    journal: Journal | None,
     key: str,
     throttle: Throttle,
     moved: Moved | None,
@@ -260,7 +268,7 @@ async def _multipart(
 
     have: dict[int, Part] = {}
     upload = None
-    old = journal.upload(key)
+    old = journal.upload(key) if journal is not None else None
     if old is not None and old.source == fingerprint(listed) and old.part_size == part:
         upload = dst.resume_multipart(dst_key, old.upload_id, **options)
         try:
@@ -275,10 +283,12 @@ async def _multipart(
         except errors.NotFound:
             pass
     if upload is None:
-        journal.forget_upload(key)
         have = {}
+        if journal is not None:
+            journal.forget_upload(key)
         upload = await dst.create_multipart(dst_key, **options)
-        journal.record_upload(key, upload.upload_id, part, listed)
+        if journal is not None:
+            journal.record_upload(key, upload.upload_id, part, listed)
     reused = sum(p.size for p in have.values())
     up = upload
 
@@ -293,26 +303,40 @@ async def _multipart(
                     service=src.info.scheme,
                 )
             written = await up.write_part(number, data)
-            journal.record_part(key, written)
+            if journal is not None:
+                journal.record_part(key, written)
             if moved is not None:
                 await moved(length)
             return written
 
         return send
 
-    missing = [n for n in range(1, count + 1) if n not in have]
-    sent = await run_concurrently([sender(n) for n in missing], settings.concurrent) if missing else []
-    parts = sorted([*have.values(), *sent], key=lambda p: p.number)
-    if not pin:  # no if_match on the source (fs): check it did not change while being read
-        now = await src.stat(src_key)
-        if (now.etag, now.content_length, now.last_modified) != (
-            source.etag, source.content_length, source.last_modified
-        ):
-            await up.abort()
-            journal.forget_upload(key)
-            raise errors.ConditionNotMatch(
-                "the source changed during the copy", operation="copy", path=src_key, service=src.info.scheme
-            )
-    meta = await up.complete(parts)
-    journal.forget_upload(key)
+    async def abandon() -> None:
+        with anyio.CancelScope(shield=True):
+            with contextlib.suppress(errors.Error):
+                await up.abort()
+            if journal is not None:
+                journal.forget_upload(key)
+
+    try:
+        missing = [n for n in range(1, count + 1) if n not in have]
+        sent = await run_concurrently([sender(n) for n in missing], settings.concurrent) if missing else []
+        parts = sorted([*have.values(), *sent], key=lambda p: p.number)
+        if not pin:  # no if_match on the source (fs): check it did not change while being read
+            now = await src.stat(src_key)
+            if (now.etag, now.content_length, now.last_modified) != (
+                source.etag, source.content_length, source.last_modified
+            ):
+                await abandon()
+                raise errors.ConditionNotMatch(
+                    "the source changed during the copy", operation="copy", path=src_key,
+                    service=src.info.scheme,
+                )
+        meta = await up.complete(parts)
+    except BaseException:
+        if journal is None:  # nobody could resume it: leave nothing behind
+            await abandon()
+        raise
+    if journal is not None:
+        journal.forget_upload(key)
     return CopyResult(size - reused, "resumed" if reused else "multipart", meta, reused)

@@ -10,7 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from pystorage import errors
+from pystorage.raw.accessor import Accessor, Buffer
+from pystorage.raw.layer import Layer, LayeredAccessor
+from pystorage.raw.ops import OpWrite
 from pystorage.transfer import check, sync
+from pystorage.types import Part
 
 from .conftest import MakeOperator
 from .helpers import PART, digests, pending_uploads, put_tree, read_tree, tree
@@ -116,3 +121,32 @@ async def test_a_second_sync_from_fs_copies_nothing(make_operator: MakeOperator,
         listed = {e.path: e.metadata async for e in dst.list("/", recursive=True)}
         again = await sync(src, "", dst, "")
         assert (again.copied, again.skipped) == (0, 12), (again, listed)
+
+
+class _FailPart(Layer):
+    """Uploading part 2 of any upload fails persistently."""
+
+    def layer(self, inner: Accessor) -> Accessor:
+        return _FailPartAccessor(inner)
+
+
+class _FailPartAccessor(LayeredAccessor):
+    async def write_part(self, path: str, upload_id: str, number: int, data: Buffer, op: OpWrite) -> Part:
+        if number == 2:
+            raise errors.PermissionDenied("injected", operation="write_part", path=path)
+        return await super().write_part(path, upload_id, number, data, op)
+
+
+async def test_multipart_without_journal_is_aborted_on_failure(make_operator: MakeOperator) -> None:
+    src, plain = make_operator("fs"), make_operator("s3-moto")
+    async with src, plain:
+        await src.write("big.bin", os.urandom(2 * PART + 7))
+        how: list[str | None] = []
+        report = await sync(src, "", plain, "", chunk=PART, on_event=lambda e: how.append(e.how))
+        assert (report.copied, how) == (1, ["multipart"])  # parallel ranged reads, native parts
+        failing = plain.layer(_FailPart())
+        await src.write("big.bin", os.urandom(2 * PART + 8))
+        report = await sync(src, "", failing, "", chunk=PART)
+        assert (report.copied, report.failed) == (0, 1)
+        assert "PermissionDenied" in report.errors[0].error
+        assert await pending_uploads(plain) == []  # aborted: nobody could resume it
