@@ -73,7 +73,7 @@ def test_sigkill_mid_multipart_then_resume(tmp_path: Path, moto_s3: S3Server) ->
 
     # first run, slowed down so that the kill lands mid-upload; killed once KILL_AT parts are journaled
     first = subprocess.Popen(
-        pystorage("--json", "sync", f"{src}/", dst, *common, "--bwlimit", "12MiB"),
+        pystorage("--json", "sync", f"{src}/", dst, *common, "--bwlimit", "6MiB"),
         env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
     deadline = time.monotonic() + 60
