@@ -15,6 +15,7 @@ from pystorage.raw.accessor import Accessor, Buffer
 from pystorage.raw.layer import Layer, LayeredAccessor
 from pystorage.raw.ops import OpWrite
 from pystorage.transfer import check, sync
+from pystorage.transfer.compare import carried_mtime
 from pystorage.types import Part
 
 from .conftest import MakeOperator
@@ -150,3 +151,22 @@ async def test_multipart_without_journal_is_aborted_on_failure(make_operator: Ma
         assert (report.copied, report.failed) == (0, 1)
         assert "PermissionDenied" in report.errors[0].error
         assert await pending_uploads(plain) == []  # aborted: nobody could resume it
+
+
+@pytest.mark.parametrize("dst_kind", ["s3-moto", "gcs", "memory"])
+async def test_metadata_is_carried(make_operator: MakeOperator, dst_kind: str) -> None:
+    src, dst = make_operator("s3-rclone"), make_operator(dst_kind)
+    async with src, dst:
+        await src.write("small.json", b"{}", content_type="application/json", cache_control="max-age=60",
+                        user_metadata={"owner": "ops"})
+        await src.write("big.bin", os.urandom(PART + 3), content_type="application/x-big",
+                        user_metadata={"owner": "data"})
+        listed = {e.path: e.metadata async for e in src.list("/", recursive=True)}
+        assert (await sync(src, "", dst, "", chunk=PART)).copied == 2
+        for path, content_type, owner in (("small.json", "application/json", "ops"),
+                                          ("big.bin", "application/x-big", "data")):
+            meta = await dst.stat(path)
+            assert meta.content_type == content_type
+            assert meta.user_metadata is not None and meta.user_metadata["owner"] == owner
+            assert carried_mtime(meta) == listed[path].last_modified  # the source's time, exactly
+        assert (await dst.stat("small.json")).cache_control == "max-age=60"
