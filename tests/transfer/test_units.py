@@ -4,6 +4,7 @@ These run on asyncio and trio."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import sqlite3
 from collections.abc import AsyncIterator
@@ -13,9 +14,9 @@ import anyio
 import pytest
 
 from pystorage import Entry, Metadata, Operator, errors
-from pystorage.raw.accessor import Accessor, RawReader
+from pystorage.raw.accessor import Accessor, AccessorInfo, RawReader
 from pystorage.raw.layer import Layer, LayeredAccessor
-from pystorage.raw.ops import OpRead
+from pystorage.raw.ops import OpList, OpRead
 from pystorage.transfer import Journal, PathFilter, check, copy_tree, sync
 from pystorage.transfer.bandwidth import Bandwidth
 from pystorage.transfer.compare import (
@@ -208,3 +209,61 @@ async def test_many_objects_through_a_small_window(anyio_backend: str) -> None:
     assert found.ok and found.matched == 600
     with pytest.raises(errors.ConfigInvalid, match="compare"):
         await sync(src, "", dst, "", compare="md5")
+
+
+class _S3Lookalike(Layer):
+    """Makes a memory operator look like S3: scheme ``s3``, whose listed ETags of 32
+    hex digits are taken for MD5s (memory's are); with ``bogus``, ETags that are not
+    the MD5s (as under SSE-C). Counts reads."""
+
+    def __init__(self, *, bogus: bool) -> None:
+        self.bogus = bogus
+        self.reads = 0
+
+    def layer(self, inner: Accessor) -> Accessor:
+        return _S3LookalikeAccessor(inner, self)
+
+
+class _S3LookalikeAccessor(LayeredAccessor):
+    def __init__(self, inner: Accessor, config: _S3Lookalike) -> None:
+        super().__init__(inner)
+        self.config = config
+
+    def info(self) -> AccessorInfo:
+        inner = self.inner.info()
+        return AccessorInfo("s3", inner.root, inner.name, inner.capability)
+
+    async def read(self, path: str, op: OpRead) -> RawReader:
+        self.config.reads += 1
+        return await super().read(path, op)
+
+    async def list(self, path: str, op: OpList) -> AsyncIterator[Entry]:
+        async for entry in self.inner.list(path, op):
+            if self.config.bogus:
+                entry = Entry(entry.path, dataclasses.replace(entry.metadata, etag='"' + "0" * 32 + '"'))
+            yield entry
+
+
+async def test_an_etag_that_is_not_the_md5_is_confirmed_by_hashing(anyio_backend: str) -> None:
+    src = Operator("memory")
+    dst = Operator("memory").layer(_S3Lookalike(bogus=True))
+    await src.write("same", b"identical bytes")
+    await dst.write("same", b"identical bytes")
+    await src.write("other", b"0123456789")
+    await dst.write("other", b"9876543210")
+    found = await check(src, "", dst, "", compare="checksum")
+    assert (found.matched, found.differ) == (1, ["other"])  # the bogus ETag alone decides nothing
+    report = await sync(src, "", dst, "", compare="checksum")
+    assert (report.copied, report.skipped) == (1, 1)
+    assert await dst.read("other") == b"0123456789"
+
+
+async def test_a_reported_md5_is_used_without_reading(anyio_backend: str) -> None:
+    src, lookalike = Operator("memory"), _S3Lookalike(bogus=False)
+    dst = Operator("memory").layer(lookalike)
+    for i in range(5):
+        await src.write(f"f{i}", bytes([i]) * 100)
+        await dst.write(f"f{i}", bytes([i]) * 100)
+    found = await check(src, "", dst, "", compare="checksum")
+    assert found.ok and found.matched == 5
+    assert lookalike.reads == 0  # the destination's ETags were its MD5s: nothing downloaded
