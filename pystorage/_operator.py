@@ -41,7 +41,7 @@ from .raw.ops import (
     OpWrite,
 )
 from .raw.path import normalize_path
-from .raw.ranged import RangeReader, read_all
+from .raw.ranged import RangeReader, pin_to_version, read_all
 from .raw.tasks import aclose_iterator, call_progress, run_concurrently
 from .services import build_accessor, service_module
 from .types import Capability, Entry, Metadata, OperatorInfo, PresignedRequest, UploadInfo
@@ -546,7 +546,7 @@ class Operator:
                 engine = RangeReader(
                     accessor,
                     p,
-                    op,
+                    pin_to_version(op, meta, accessor.info().capability),
                     start=start,
                     end=end,
                     chunk=chunk,

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Generator
 from types import TracebackType
 from typing import Any
 
 import anyio
 
+from .raw import multipart as _engine
 from .raw.accessor import Accessor, Buffer, RawWriter
 from .raw.buffered import BufferedWriter, as_view
 from .raw.multipart import MultipartWriter
@@ -16,6 +18,8 @@ from .raw.tasks import call_progress
 from .types import Metadata
 
 __all__ = ["AsyncWriter", "check_bytes", "open_raw_writer"]
+
+logger = logging.getLogger("pystorage")
 
 #: pieces handed to a driver's streamed writer are at least this large
 STREAM_PIECE = 1024 * 1024
@@ -89,7 +93,7 @@ class AsyncWriter:
             if not self._closed:
                 await self.close()
         else:
-            await self.abort()
+            await self._abort_quietly()
 
     @property
     def bytes_written(self) -> int:
@@ -117,7 +121,7 @@ class AsyncWriter:
         try:
             await self._raw.write(data if isinstance(data, bytes) else view)
         except BaseException:
-            await self.abort()
+            await self._abort_quietly()
             raise
         self._written += size
         await call_progress(self._progress, self._written, None)
@@ -132,7 +136,7 @@ class AsyncWriter:
         try:
             meta = await self._raw.close()
         except BaseException:
-            await self.abort()
+            await self._abort_quietly()
             raise
         self._closed = True
         if meta.content_length is None:
@@ -140,10 +144,32 @@ class AsyncWriter:
         return meta
 
     async def abort(self) -> None:
-        """Discard everything written; nothing is left at the path. Idempotent."""
+        """Discard everything written; nothing is left at the path. Idempotent.
+
+        Runs even in a cancelled scope (shielded), for at most
+        :data:`~pystorage.raw.multipart.ABORT_TIMEOUT` seconds.
+
+        Raises:
+            errors.Error: the service could not discard the upload (logged
+                at WARNING with the path and, for a multipart upload, its id).
+        """
         if self._closed:
             return
         self._closed = True
         if self._raw is not None:
             with anyio.CancelScope(shield=True):
-                await self._raw.abort()
+                with anyio.move_on_after(_engine.ABORT_TIMEOUT) as deadline:
+                    await self._raw.abort()
+            if deadline.cancelled_caught:
+                logger.warning(
+                    "the abort of the write to %r timed out after %ss", self.path, _engine.ABORT_TIMEOUT
+                )
+
+    async def _abort_quietly(self) -> None:
+        """Abort after a failure or a cancellation: the abort's own failure is
+        logged, never raised, so that the original error (or the
+        cancellation) is what propagates."""
+        try:
+            await self.abort()
+        except Exception as exc:
+            logger.warning("could not abort the write to %r: %s", self.path, exc)

@@ -108,6 +108,17 @@ class PresignedRequest:
     url: str
     headers: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
+    def __repr__(self) -> str:
+        """Shows the method, the URL without its signature, credential and token
+        values, and the headers without secret values (an SSE-C key ...): a log
+        line or traceback showing the request never grants access."""
+        from .raw.redact import RedactedHeaders, redact_url
+
+        headers = RedactedHeaders(self.headers)
+        return f"PresignedRequest(method={self.method!r}, url={redact_url(self.url)!r}, headers={headers!r})"
+
+    __str__ = __repr__
+
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class OperatorInfo:
@@ -121,11 +132,17 @@ class OperatorInfo:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Part:
-    """One uploaded part of a multipart upload."""
+    """One uploaded part of a multipart upload.
+
+    ``checksum`` is the part's checksum as the service keeps it (S3:
+    base64 CRC32C when the upload carries checksums), ``None`` otherwise;
+    ``complete`` repeats it where the service requires that.
+    """
 
     number: int
     etag: str
     size: int
+    checksum: str | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -160,7 +160,7 @@ def test_select_and_quick_sizes() -> None:
     assert by_id["s3_small_get"].concurrency == 64 and by_id["s3_list"].count == 5000
     assert by_id["fs_read_bytes"].size == 1024 * MiB and by_id["fs_random_4k"].count == 10_000
     assert {w.id for w in select(full, ["s3_put_buffer*"])} == {"s3_put_buffer_c4", "s3_put_buffer_c8"}
-    assert {w.family for w in select(full, ["list"])} == {"s3", "gcs", "fs"}
+    assert {w.family for w in select(full, ["list"])} == {"s3", "gcs", "azblob", "fs"}
 
 
 def test_command_line_lists_workloads() -> None:

@@ -28,8 +28,9 @@ class Contender:
 
     Class attributes:
         name: the contender's id (``"pystorage_s3"``).
-        family: ``"s3"``, ``"gcs"`` or ``"fs"``.
-        role: ``"pystorage"``, ``"sdk"`` (the raw SDK), ``"peer"`` or ``"limit"``.
+        family: ``"s3"``, ``"gcs"``, ``"azblob"`` or ``"fs"``.
+        role: ``"pystorage"``, ``"sdk"`` (the raw SDK), ``"peer"``, ``"limit"``, or ``"layer"``
+            (pystorage with a layer on top, compared with plain pystorage).
         label: a short human description.
         unsupported: method name or workload kind -> why it is not measured.
     """
@@ -106,6 +107,10 @@ CONTENDERS: dict[str, ContenderSpec] = {
     spec.name: spec
     for spec in (
         ContenderSpec("pystorage_s3", "pystorage_s3", ("pystorage",), service="s3"),
+        ContenderSpec("pystorage_s3_enc", "pystorage_s3_enc", ("pystorage", "cryptography"), service="s3"),
+        ContenderSpec(
+            "pystorage_s3_enc4k", "pystorage_s3_enc4k", ("pystorage", "cryptography"), service="s3"
+        ),
         ContenderSpec("aiobotocore_s3", "aiobotocore_s3", ("aiobotocore",)),
         ContenderSpec("s3fs", "s3fs_s3", ("s3fs",)),
         ContenderSpec("opendal_s3", "opendal_s3", ("opendal",)),
@@ -113,7 +118,12 @@ CONTENDERS: dict[str, ContenderSpec] = {
         ContenderSpec("curl", "curl_s3", ("botocore",), executables=("curl",)),
         ContenderSpec("pystorage_gcs", "pystorage_gcs", ("pystorage",), service="gcs"),
         ContenderSpec("gcloud_aio_gcs", "gcloud_aio_gcs", ("gcloud.aio.storage", "aiohttp")),
+        ContenderSpec("pystorage_azblob", "pystorage_azblob", ("pystorage",), service="azblob"),
+        ContenderSpec("azure_blob_aio", "azure_blob_aio", ("azure.storage.blob", "aiohttp")),
+        ContenderSpec("opendal_azblob", "opendal_azblob", ("opendal",)),
+        ContenderSpec("obstore_azblob", "obstore_azblob", ("obstore",)),
         ContenderSpec("pystorage_fs", "pystorage_fs", ("pystorage",), service="fs"),
+        ContenderSpec("pystorage_fs_enc", "pystorage_fs_enc", ("pystorage", "cryptography"), service="fs"),
         ContenderSpec("os_fs", "os_fs", ("anyio",)),
         ContenderSpec("dd_cat", "dd_cat", (), executables=("dd", "cat")),
     )

@@ -15,6 +15,8 @@ Each layer's module documents its own ordering caveats.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from .chaos import ChaosLayer
 from .concurrent_limit import ConcurrentLimitLayer
 from .logging import LoggingLayer
@@ -22,11 +24,24 @@ from .retry import RetryLayer
 from .sse import ServerSideEncryptionLayer
 from .timeout import TimeoutLayer
 
+if TYPE_CHECKING:
+    from .encryption import EncryptionLayer
+
 __all__ = [
     "ChaosLayer",
     "ConcurrentLimitLayer",
+    "EncryptionLayer",
     "LoggingLayer",
     "RetryLayer",
     "ServerSideEncryptionLayer",
     "TimeoutLayer",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # EncryptionLayer needs the "crypto" extra (cryptography): imported on first use
+    if name == "EncryptionLayer":
+        from .encryption import EncryptionLayer
+
+        return EncryptionLayer
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

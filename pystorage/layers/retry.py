@@ -61,16 +61,26 @@ Ordering caveats:
 * :class:`~pystorage.layers.ChaosLayer` belongs inside this layer (that is
   what it is for).
 
+* **lost answers are reconciled**: a conditional ``write_once``
+  (``if_not_exists``, ``if_match``, ``if_none_match``) that fails with
+  ``ConditionNotMatch`` on a retry, after an attempt whose answer was lost,
+  succeeds if the object at the path is now exactly the bytes sent
+  (compared by MD5 with the service's ``content_md5`` or single-part ETag);
+  on the first attempt a ``ConditionNotMatch`` is always a conflict. (The
+  s3 driver reconciles a Complete answered ``NoSuchUpload`` itself.)
+
 Warning:
-    Retrying ``complete_multipart``, ``rename`` or ``initiate_multipart`` is
-    not idempotent everywhere: a retry after a lost response may report
-    ``NotFound`` (the first attempt succeeded) or leave an extra pending
-    upload (billed until aborted; see ``abort_multipart_uploads``).
+    Retrying ``rename`` or ``initiate_multipart`` is not idempotent
+    everywhere: a retry after a lost response may report ``NotFound`` (the
+    first attempt succeeded) or leave an extra pending upload (billed until
+    aborted; see ``abort_multipart_uploads``).
 """
 
 from __future__ import annotations
 
+import base64
 import dataclasses
+import hashlib
 import logging
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -200,7 +210,40 @@ class _RetryAccessor(LayeredAccessor):
         return await self.call("write", path, lambda: self.inner.write(path, op))
 
     async def write_once(self, path: str, data: Buffer, op: OpWrite) -> Metadata:
-        return await self.call("write", path, lambda: self.inner.write_once(path, data, op))
+        attempts = 0
+
+        async def attempt() -> Metadata:
+            nonlocal attempts
+            attempts += 1
+            try:
+                return await self.inner.write_once(path, data, op)
+            except ConditionNotMatch:
+                # a conditional PUT re-sent after a lost answer finds its own
+                # first attempt in place: success, if the object is our bytes
+                if attempts == 1 or not (op.if_not_exists or op.if_match or op.if_none_match):
+                    raise
+                meta = await self._written(path, data, op)
+                if meta is None:
+                    raise
+                return meta
+
+        return await self.call("write", path, attempt)
+
+    async def _written(self, path: str, data: Buffer, op: OpWrite) -> Metadata | None:
+        """The object's metadata if what is at ``path`` now is ``data``
+        (compared by MD5: the ``content_md5`` or single-part ETag the service reports)."""
+        try:
+            meta = await self.inner.stat(path, OpStat(sse=op.sse))
+        except Error:
+            return None
+        if meta.content_length != len(memoryview(data).cast("B")):
+            return None
+        digest = hashlib.md5(data, usedforsecurity=False).digest()
+        if meta.content_md5 is not None:
+            return meta if meta.content_md5 == base64.b64encode(digest).decode() else None
+        if meta.etag is not None and meta.etag.strip('"').lower() == digest.hex():
+            return meta
+        return None
 
     async def initiate_multipart(self, path: str, op: OpWrite) -> str:
         return await self.call("create_multipart", path, lambda: self.inner.initiate_multipart(path, op))

@@ -115,6 +115,16 @@ class Accessor(abc.ABC):
             service=self.info().scheme,
         )
 
+    @property
+    def driver(self) -> Accessor:
+        """The service driver below every layer (``self`` for a driver).
+
+        Cleanup that must be prompt (the abort of a cancelled or failed
+        upload) calls the driver directly, not through retries and deadlines
+        meant for the user's calls.
+        """
+        return self
+
     # lifecycle -----------------------------------------------------------
     async def open(self) -> None:  # noqa: B027 - optional hook
         """Open pooled clients (called by ``async with op``). Optional: drivers

@@ -44,6 +44,10 @@ class LayeredAccessor(Accessor):
     def info(self) -> AccessorInfo:
         return self.inner.info()
 
+    @property
+    def driver(self) -> Accessor:
+        return self.inner.driver
+
     async def open(self) -> None:
         await self.inner.open()
 

@@ -11,8 +11,12 @@ that declares ``multipart``. The driver only supplies the primitives
   upload is initiated lazily, only once a second part is certain;
 * uploads up to ``concurrent`` parts at a time and completes them in order;
 * holds at most ``chunk × (concurrent + 2)`` bytes;
-* aborts the upload under a shielded cancel scope on any error or
-  cancellation, so no billed parts are left behind.
+* aborts the upload on any error or cancellation, so no billed parts are
+  left behind: the abort goes straight to the driver (not through the retry
+  and timeout layers), shielded from the cancellation and bounded by
+  :data:`ABORT_TIMEOUT`; it never replaces the error (or the cancellation)
+  that caused it, and a failed abort is logged at WARNING with the path and
+  the upload id (clean it up later with ``op.abort_multipart_uploads``).
 """
 
 from __future__ import annotations
@@ -23,19 +27,57 @@ from typing import cast
 
 import anyio
 
-from ..errors import ConfigInvalid
+from ..errors import ConfigInvalid, Unexpected
 from ..types import Metadata, Part
 from .accessor import Accessor, Buffer, RawWriter
 from .buffered import Chunker
 from .ops import OpWrite
 from .tasks import run_concurrently
 
-__all__ = ["DEFAULT_PART_SIZE", "MultipartWriter", "check_part_size"]
+__all__ = ["ABORT_TIMEOUT", "DEFAULT_PART_SIZE", "MultipartWriter", "abort_upload", "check_part_size"]
 
 logger = logging.getLogger("pystorage")
 
 #: the part size used when ``chunk`` is not given
 DEFAULT_PART_SIZE = 8 * 1024 * 1024
+
+#: seconds the abort of a failed or cancelled upload may take before it is given up (and logged)
+ABORT_TIMEOUT = 15.0
+
+
+async def abort_upload(accessor: Accessor, path: str, upload_id: str) -> None:
+    """Abort multipart upload ``upload_id`` of ``path`` on ``accessor``'s driver,
+    shielded from cancellation and bounded by :data:`ABORT_TIMEOUT` (read at each call).
+
+    Raises:
+        errors.Error: the abort failed or timed out (a temporary
+            :class:`~pystorage.errors.Unexpected`); it was logged at WARNING with
+            the path and the upload id first.
+    """
+    seconds = ABORT_TIMEOUT
+    driver = accessor.driver
+    with anyio.CancelScope(shield=True):
+        try:
+            with anyio.move_on_after(seconds) as deadline:
+                await driver.abort_multipart(path, upload_id)
+        except Exception as exc:
+            _log_abort_failure(path, upload_id, exc)
+            raise
+    if deadline.cancelled_caught:
+        err = Unexpected(
+            f"the abort of multipart upload {upload_id!r} timed out after {seconds}s",
+            operation="abort_multipart", path=path, service=driver.info().scheme, temporary=True,
+        )
+        _log_abort_failure(path, upload_id, err)
+        raise err
+
+
+def _log_abort_failure(path: str, upload_id: str, exc: BaseException) -> None:
+    logger.warning(
+        "could not abort multipart upload %r of %r (its parts are billed until it is aborted, "
+        "e.g. by op.abort_multipart_uploads): %s",
+        upload_id, path, exc,
+    )
 
 
 def check_part_size(accessor: Accessor, chunk: int, *, last: bool = False) -> None:
@@ -99,12 +141,7 @@ class MultipartWriter(RawWriter):
         upload_id, self._upload_id = self._upload_id, None
         if upload_id is None:
             return
-        with anyio.CancelScope(shield=True):
-            try:
-                await self._accessor.abort_multipart(self._path, upload_id)
-            except Exception:
-                logger.warning("could not abort multipart upload of %r", self._path, exc_info=True)
-                raise
+        await abort_upload(self._accessor, self._path, upload_id)
 
     async def _guard(self, func: Callable[..., Awaitable[object]], *args: object) -> object:
         if self._done:
@@ -116,7 +153,7 @@ class MultipartWriter(RawWriter):
                 try:
                     await self.abort()
                 except Exception:
-                    pass  # the original error matters more; abort failure is logged
+                    pass  # the original error (or cancellation) wins; the abort failure was logged
             raise
 
     async def _write(self, data: Buffer) -> None:

@@ -22,12 +22,13 @@ import dataclasses
 import io
 from collections.abc import Awaitable, Callable
 
-from ..errors import Unexpected
+from ..errors import ConditionNotMatch, NotFound, Unexpected
+from ..types import Capability, Metadata
 from .accessor import Accessor, RawReader
 from .ops import OpRead
 from .tasks import call_maybe_async, run_concurrently
 
-__all__ = ["RangeReader", "read_all"]
+__all__ = ["Pin", "RangeReader", "pin_to_version", "read_all"]
 
 #: a forward seek of at most this many bytes skips inside the open stream
 STREAM_SKIP_LIMIT = 1024 * 1024
@@ -90,25 +91,66 @@ def _read_rest_of(raw: RawReader) -> Callable[[], Awaitable[bytes]] | None:
     return raw.read_rest
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class Pin:
+    """How the requests of one read stay on one version (see :func:`pin_to_version`).
+
+    Attributes:
+        op: the read options every request is sent with.
+        by_version: ``op.version`` was set by the pin, not by the caller.
+        expect_etag: the etag every answer must carry, when the service can
+            take neither ``if_match`` nor ``version`` (checked on the answer).
+    """
+
+    op: OpRead
+    by_version: bool = False
+    expect_etag: str | None = None
+
+
+def pin_to_version(op: OpRead, meta: Metadata, capability: Capability) -> Pin:
+    """``op`` pinned to the object version ``meta`` describes, for a read of
+    several requests (chunks, re-requests after a seek, copies).
+
+    A caller's own ``version`` or ``if_match`` is kept as is. Otherwise the
+    read is pinned to ``meta.etag`` with ``if_match`` where the service takes
+    it (a change between two requests then fails the read with
+    ``ConditionNotMatch`` instead of splicing two versions), else to
+    ``meta.version`` (a pinned version that disappears means the object
+    changed: see :class:`RangeReader`); where the service can take neither,
+    every answer's etag is compared with ``meta.etag``.
+    """
+    if op.version is not None or op.if_match is not None:
+        return Pin(op)
+    if meta.etag is not None and capability.read_with_if_match:
+        return Pin(dataclasses.replace(op, if_match=meta.etag))
+    if meta.version is not None and capability.read_with_version:
+        return Pin(dataclasses.replace(op, version=meta.version), by_version=True)
+    return Pin(op, expect_etag=meta.etag)
+
+
 class RangeReader:
     """Serves bytes of ``[start, end)`` of ``path`` at a movable position.
 
     Args:
         accessor: where to read from.
         path: normalised path.
-        op: the read options (conditions, version); its offset/size are ignored.
+        op: the read options (conditions, version), or a :class:`Pin` of
+            them; its offset/size are ignored.
         start: first byte of the range.
         end: end of the range (exclusive), or ``None`` if unknown (stream mode only).
         chunk: bytes per ranged request; ``None`` for stream mode.
         concurrent: chunk requests in flight (chunked mode).
         prefetch: extra chunks fetched ahead of the one being read.
+    A :class:`Pin` whose version disappears (``NotFound``), or whose
+    expected etag an answer does not carry, fails the read with
+    ``ConditionNotMatch``: the object was replaced or deleted meanwhile.
     """
 
     def __init__(
         self,
         accessor: Accessor,
         path: str,
-        op: OpRead,
+        op: OpRead | Pin,
         *,
         start: int = 0,
         end: int | None = None,
@@ -120,7 +162,8 @@ class RangeReader:
             raise ValueError("chunked mode needs the end of the range")
         self._accessor = accessor
         self._path = path
-        self._op = op
+        self._pin = op if isinstance(op, Pin) else Pin(op)
+        self._op = self._pin.op
         self.start = start
         self.end = end
         self._pos = start
@@ -166,6 +209,30 @@ class RangeReader:
         self._pos += len(piece)
         return piece
 
+    async def _request(self, offset: int, size: int | None) -> RawReader:
+        pin = self._pin
+        try:
+            op = dataclasses.replace(self._op, offset=offset, size=size)
+            raw = await self._accessor.read(self._path, op)
+        except NotFound as exc:
+            if not pin.by_version:
+                raise
+            raise self._changed(exc.service) from exc
+        if pin.expect_etag is not None and raw.metadata is not None:
+            etag = raw.metadata.etag
+            if etag is not None and etag != pin.expect_etag:
+                await raw.aclose()
+                raise self._changed(self._accessor.info().scheme)
+        return raw
+
+    def _changed(self, service: str) -> ConditionNotMatch:
+        return ConditionNotMatch(
+            "the object was replaced or deleted during the read",
+            operation="read",
+            path=self._path,
+            service=service,
+        )
+
     # stream mode ---------------------------------------------------------
     def _from_buffer(self, limit: int) -> bytes | None:
         offset = self._pos - self._buf_start
@@ -186,9 +253,7 @@ class RangeReader:
                 self._stream = None
                 await stream.aclose()
             size = None if self.end is None else self.end - self._pos
-            stream = await self._accessor.read(
-                self._path, dataclasses.replace(self._op, offset=self._pos, size=size)
-            )
+            stream = await self._request(self._pos, size)
             self._stream = stream
             self._stream_pos = self._pos
             self._buf, self._buf_start = b"", self._pos
@@ -247,9 +312,7 @@ class RangeReader:
                 lo = self.start + k * chunk
                 hi = min(self.end or 0, lo + chunk)
                 try:
-                    raw = await self._accessor.read(
-                        self._path, dataclasses.replace(self._op, offset=lo, size=hi - lo)
-                    )
+                    raw = await self._request(lo, hi - lo)
                     data = await read_all(raw)
                 except Exception as exc:
                     # a chunk read ahead may fail without failing this read:

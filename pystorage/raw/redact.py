@@ -14,7 +14,15 @@ import re
 import threading
 from collections.abc import Iterable
 
-__all__ = ["REDACTED", "RedactedHeaders", "RedactingFilter", "install_redaction", "redact"]
+__all__ = [
+    "REDACTED",
+    "RedactedHeaders",
+    "RedactingFilter",
+    "install_redaction",
+    "redact",
+    "redact_url",
+    "register_secrets",
+]
 
 REDACTED = "<redacted>"
 
@@ -38,6 +46,30 @@ _PATTERN = re.compile(
 
 
 _SECRET_HEADER = re.compile(rf"(?:{_SECRET_NAMES})", re.IGNORECASE)
+
+# query parameters of presigned URLs whose values grant access (SigV4, SigV2, GCS V4, SAS)
+_SECRET_QUERY = re.compile(
+    r"(?i)^(?:x-amz-signature|x-amz-security-token|x-amz-credential|signature|x-goog-signature"
+    r"|x-goog-credential|googleaccessid|sig|awsaccesskeyid|security-token|token)$"
+)
+
+
+def redact_url(url: str) -> str:
+    """``url`` with the values of its signing query parameters (signature,
+    credential, security token) replaced by ``<redacted>``; the rest (host, path,
+    expiry, signed headers) is kept, so that a redacted URL still says what it is for."""
+    head, sep, query = url.partition("?")
+    if not sep:
+        return url
+    fragment = ""
+    if "#" in query:
+        query, fragment = query.split("#", 1)
+        fragment = "#" + fragment
+    pieces = []
+    for item in query.split("&"):
+        name, eq, _value = item.partition("=")
+        pieces.append(f"{name}={REDACTED}" if eq and _SECRET_QUERY.match(name) else item)
+    return f"{head}?{'&'.join(pieces)}{fragment}"
 
 
 class RedactedHeaders(dict[str, str]):
@@ -87,9 +119,22 @@ class RedactingFilter(logging.Filter):
         cleaned = self.redact(message)
         if cleaned != message:
             record.msg, record.args = cleaned, None
+        if record.exc_info and not record.exc_text:
+            # handlers format the traceback later, from exc_info, after every filter
+            # has run: format it now, redacted; formatters use exc_text when it is set
+            try:
+                record.exc_text = _TRACEBACKS.formatException(record.exc_info)
+            except Exception:
+                pass
         if record.exc_text:
             record.exc_text = self.redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self.redact(record.stack_info)
         return True
+
+
+#: formats tracebacks the way :class:`logging.Formatter` does by default
+_TRACEBACKS = logging.Formatter()
 
 
 _FILTER = RedactingFilter()
@@ -100,6 +145,12 @@ _install_lock = threading.Lock()
 def redact(text: str) -> str:
     """``text`` with every registered secret and secret-looking field replaced."""
     return _FILTER.redact(text)
+
+
+def register_secrets(secrets: Iterable[str | None]) -> None:
+    """Redact these literal values from every filtered logger from now on
+    (credentials found at run time: the default chain, refreshed tokens)."""
+    _FILTER.add_secrets(secrets)
 
 
 def install_redaction(prefixes: Iterable[str], secrets: Iterable[str | None] = ()) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 from ..errors import ConfigInvalid
 from ..raw.accessor import Accessor
 
-__all__ = ["SERVICES", "build_accessor", "service_module"]
+__all__ = ["ALIASES", "SERVICES", "build_accessor", "service_module"]
 
 #: scheme -> module implementing it; a new service adds one line here
 SERVICES: dict[str, str] = {
@@ -24,6 +24,14 @@ SERVICES: dict[str, str] = {
     "fs": "pystorage.services.fs",
     "gcs": "pystorage.services.gcs",
     "s3": "pystorage.services.s3",
+    "azblob": "pystorage.services.azblob",
+}
+
+#: other names of a scheme (URI forms users bring from other libraries) -> the scheme
+ALIASES: dict[str, str] = {
+    "az": "azblob",  # adlfs
+    "abfs": "azblob",  # adlfs
+    "abfss": "azblob",
 }
 
 
@@ -35,6 +43,7 @@ def service_module(scheme: str) -> ModuleType:
     """
     if not isinstance(scheme, str):
         raise ConfigInvalid(f"scheme must be a str, not {type(scheme).__name__}")
+    scheme = ALIASES.get(scheme, scheme)
     module_name = SERVICES.get(scheme)
     if module_name is None:
         known = ", ".join(sorted(SERVICES))

@@ -23,6 +23,7 @@ __all__ = ["CAPABILITY", "FsAccessor"]
 CAPABILITY = Capability(
     stat=True,
     read=True,
+    read_with_if_match=True,
     write=True,
     write_can_empty=True,
     write_can_append=True,
@@ -81,7 +82,9 @@ class FsAccessor(Accessor):
         call; a large one is opened in that call, then delivers one block per
         ``read()``, or all of it in one more call (``read_rest()``, used by
         ``op.read()``)."""
-        first, handle, size, meta = await run_sync(self._core.open_read, path, op.offset, op.size)
+        first, handle, size, meta = await run_sync(
+            self._core.open_read, path, op.offset, op.size, op.if_match
+        )
         return FsReader(first, handle, size, meta)
 
     async def write(self, path: str, op: OpWrite) -> RawWriter:

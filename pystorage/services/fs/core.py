@@ -119,7 +119,8 @@ _S_ISDIR = stat_mod.S_ISDIR
 
 def metadata_from_stat(st: os.stat_result) -> Metadata:
     """Metadata of a stat result: files get ``content_length``, ``etag``
-    (``"{mtime_ns:x}-{size:x}"``, quoted) and ``last_modified`` (aware UTC);
+    (``"{inode:x}-{mtime_ns:x}-{size:x}"``, quoted: every atomic write makes a
+    new inode, so an overwrite within one clock tick still changes it) and ``last_modified`` (aware UTC);
     directories get ``EntryMode.DIR``, ``content_length=0`` and ``last_modified``."""
     modified = _EPOCH + _timedelta(0, 0, st.st_mtime_ns // 1000)  # positional: twice as fast as keywords
     mode = st.st_mode
@@ -127,7 +128,7 @@ def metadata_from_stat(st: os.stat_result) -> Metadata:
         return Metadata(
             mode=EntryMode.FILE,
             content_length=st.st_size,
-            etag=f'"{st.st_mtime_ns:x}-{st.st_size:x}"',
+            etag=f'"{st.st_ino:x}-{st.st_mtime_ns:x}-{st.st_size:x}"',
             last_modified=modified,
         )
     if _S_ISDIR(mode):
@@ -296,9 +297,13 @@ class FsCore:
             return meta
 
     def open_read(
-        self, path: str, offset: int, size: int | None
+        self, path: str, offset: int, size: int | None, if_match: str | None = None
     ) -> tuple[bytes, ReadHandle | None, int, Metadata]:
         """Open ``path`` and read ``[offset, offset + size)`` clamped to its end.
+
+        With ``if_match``, the opened file's etag must equal it (``"*"``: any),
+        else ``ConditionNotMatch``: this is how a read of several requests
+        stays on one version of the file.
 
         Ranges up to :data:`READ_BLOCK` bytes are read whole and the file is
         closed; larger ones return no bytes yet and a :class:`ReadHandle`
@@ -326,10 +331,12 @@ class FsCore:
                 if not stat_mod.S_ISREG(st.st_mode):
                     raise PermissionDenied("not a regular file")
                 length = st.st_size
+                meta = metadata_from_stat(st)
+                if if_match is not None and if_match not in ("*", meta.etag):
+                    raise ConditionNotMatch("if_match does not match the current etag")
                 if offset > length:
                     raise RangeNotSatisfied(f"offset {offset} is past the end ({length} bytes)")
                 end = length if size is None else min(length, offset + size)
-                meta = metadata_from_stat(st)
                 if end - offset <= READ_BLOCK:
                     return _pread_exact(fd, end - offset, offset), None, end - offset, meta
                 handle = ReadHandle(io.FileIO(fd, "rb", closefd=True), offset, end, path)

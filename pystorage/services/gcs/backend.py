@@ -10,8 +10,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-from ...errors import IsADirectory, NotFound, RangeNotSatisfied
+import aiohttp
+
+from ...errors import IsADirectory, NotFound, RangeNotSatisfied, Unexpected
 from ...raw.accessor import Accessor, AccessorInfo, Buffer, EmptyReader, RawReader, RawWriter
+from ...raw.checksum import VerifyingReader
 from ...raw.ops import OpCopy, OpCreateDir, OpDelete, OpList, OpPresign, OpRead, OpRename, OpStat, OpWrite
 from ...raw.redact import install_redaction
 from ...sse import SseSpec
@@ -19,7 +22,7 @@ from ...types import Capability, Entry, EntryMode, Metadata, Part, PresignedRequ
 from .append import GcsAppendWriter
 from .conditions import check_read_conditions, has_read_conditions, write_preconditions
 from .config import GcsConfig
-from .core import REDACTED_LOGGERS, GcsCore, metadata_from_resource
+from .core import CONTENT_RANGE, REDACTED_LOGGERS, GcsCore, goog_hash, metadata_from_resource
 from .errors import SERVICE, GcsHttpError, map_errors
 from .lister import list_entries
 from .multipart import MAX_PARTS, CompositeUploads
@@ -237,9 +240,68 @@ class GcsAccessor(Accessor):
                     path=path,
                     service=SERVICE,
                 ) from exc
-            skip = op.offset if ranged and response.status == 200 else 0
-            limit = op.size if ranged and response.status == 200 else None
-            return GcsReader(response, path=path, metadata=known, skip=skip, limit=limit)
+            return self._reader(path, op, response, known)
+
+    def _reader(
+        self, path: str, op: OpRead, response: aiohttp.ClientResponse, known: Metadata | None
+    ) -> RawReader:
+        """The reader of a media answer, checked against what was asked:
+        ``Content-Range`` must start at or before the offset and reach the
+        end of the asked range (else a temporary error), a whole-object
+        answer to a ranged request is skipped to the offset (up to
+        ``max_range_skip``), and a whole download is verified against
+        ``X-Goog-Hash``."""
+        total: int | None = None
+        body_start = 0
+        content_range = response.headers.get("Content-Range") if response.status == 206 else None
+        if content_range is not None:
+            match = CONTENT_RANGE.match(content_range)
+            if match is None:
+                response.close()
+                raise self._bad_answer(path, f"malformed Content-Range {content_range!r}")
+            body_start, last = int(match.group(1)), int(match.group(2))
+            total = None if match.group(3) == "*" else int(match.group(3))
+            if body_start > op.offset or (
+                response.content_length is not None and response.content_length != last - body_start + 1
+            ):
+                response.close()
+                raise self._bad_answer(
+                    path,
+                    f"Content-Range {content_range!r} ({response.content_length} bytes)"
+                    f" for offset {op.offset}",
+                )
+        elif response.content_length is not None:
+            total = response.content_length
+        skip = op.offset - body_start
+        if skip > self._config.max_range_skip:
+            response.close()
+            raise Unexpected(
+                f"the service ignored the requested range: {skip} bytes would be downloaded and "
+                f"discarded, above max_range_skip ({self._config.max_range_skip})",
+                operation="read",
+                path=path,
+                service=SERVICE,
+            )
+        size: int | None = None if total is None else max(0, total - op.offset)
+        if op.size is not None:
+            size = op.size if size is None else min(size, op.size)
+        reader: RawReader = GcsReader(response, path=path, metadata=known, skip=skip, size=size)
+        whole = op.offset == 0 and skip == 0 and (op.size is None or (total is not None and op.size >= total))
+        if whole and self._config.checksum_algorithm is not None:
+            expected = goog_hash(response.headers.get("X-Goog-Hash"), "crc32c")
+            if expected is not None:
+                reader = VerifyingReader(reader, "crc32c", expected, path=path, service=SERVICE)
+        return reader
+
+    @staticmethod
+    def _bad_answer(path: str, what: str) -> Unexpected:
+        return Unexpected(
+            f"the answer does not match the request: {what}",
+            operation="read",
+            path=path,
+            service=SERVICE,
+            temporary=True,
+        )
 
     # writes ------------------------------------------------------------------------
     async def write(self, path: str, op: OpWrite) -> RawWriter:

@@ -6,6 +6,13 @@ import dataclasses
 
 from ...errors import ConfigInvalid
 from ...raw.config import secret_field
+from ...raw.http import (
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_POOL_SIZE,
+    DEFAULT_POOL_TIMEOUT,
+    DEFAULT_READ_TIMEOUT,
+    check_http_limits,
+)
 from ...sse import SseSpec
 from .sse import spec_from_config
 
@@ -68,6 +75,25 @@ class GcsConfig:
             CSEK algorithm (default ``None``: implied by a key).
         server_side_encryption_customer_key_sha256: the base64 SHA-256 of the
             customer key, checked against it (default ``None``).
+        connect_timeout: seconds to open a connection (default 10).
+        read_timeout: seconds without a byte from the server (status line,
+            headers or body) before a request fails with a temporary
+            :class:`~pystorage.errors.Unexpected`, which ``RetryLayer`` retries
+            (default 60; aiohttp's ``sock_read``). A slow transfer that keeps
+            moving never trips it.
+        pool_timeout: seconds a request waits for a free pooled connection
+            when ``pool_size`` are in use, before failing with a temporary
+            error (default 60).
+        pool_size: connections kept to the endpoint (default 128).
+        checksum_algorithm: ``crc32c`` (default) sends the CRC32C of every
+            upload for GCS to verify (``crc32c`` in the insert's metadata;
+            ``X-Goog-Hash`` on a resumable upload's last chunk, and the
+            committed object's CRC32C compared) and verifies whole-object
+            downloads against ``X-Goog-Hash``, raising ``ChecksumMismatch``;
+            ``none`` turns both off.
+        max_range_skip: bytes before the offset read and discarded when a
+            server answers a ranged download with the whole object; more
+            raises ``Unexpected`` (default 8 MiB).
 
     An encryption setting makes the accessor behave exactly as if wrapped in
     :class:`~pystorage.layers.ServerSideEncryptionLayer` with the matching
@@ -90,6 +116,12 @@ class GcsConfig:
     server_side_encryption_customer_key: str | None = secret_field()
     server_side_encryption_customer_algorithm: str | None = None
     server_side_encryption_customer_key_sha256: str | None = None
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+    read_timeout: float = DEFAULT_READ_TIMEOUT
+    pool_timeout: float = DEFAULT_POOL_TIMEOUT
+    pool_size: int = DEFAULT_POOL_SIZE
+    checksum_algorithm: str | None = "crc32c"
+    max_range_skip: int = 8 * 1024 * 1024
 
     def sse_spec(self) -> SseSpec | None:
         """The encryption spec of the config keys (``None`` when unset).
@@ -127,6 +159,23 @@ class GcsConfig:
             raise ConfigInvalid(
                 f"config keys {' and '.join(repr(k) for k in given)} of service 'gcs' "
                 "are exclusive: give one",
+                service="gcs",
+            )
+        check_http_limits("gcs", self)
+        algorithm = None if self.checksum_algorithm is None else self.checksum_algorithm.lower()
+        if algorithm not in (None, "crc32c", "none"):
+            raise ConfigInvalid(
+                f"config key 'checksum_algorithm' of service 'gcs' must be crc32c or none, "
+                f"got {self.checksum_algorithm!r}",
+                service="gcs",
+            )
+        object.__setattr__(self, "checksum_algorithm", None if algorithm == "none" else algorithm)
+        if isinstance(self.max_range_skip, bool) or not isinstance(self.max_range_skip, int) or (
+            self.max_range_skip < 0
+        ):
+            raise ConfigInvalid(
+                f"config key 'max_range_skip' of service 'gcs' must be an int >= 0, "
+                f"got {self.max_range_skip!r}",
                 service="gcs",
             )
         self.sse_spec()

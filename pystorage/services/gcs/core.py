@@ -44,8 +44,9 @@ from ...errors import ConfigInvalid
 from ...raw import forks
 from ...raw.accessor import Buffer
 from ...raw.buffered import as_view
+from ...raw.http import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, HttpLimits, new_session
 from ...raw.path import join_root, normalize_root
-from ...raw.redact import install_redaction
+from ...raw.redact import install_redaction, register_secrets
 from ...sse import CustomerKey, SseSpec
 from ...types import EncryptionInfo, EntryMode, Metadata
 from .config import GcsConfig
@@ -64,16 +65,16 @@ __all__ = [
     "strip_etag",
 ]
 
-#: the loggers of the libraries below this driver (secrets are redacted from their records)
-REDACTED_LOGGERS = ("aiohttp", "gcloud")
+#: the loggers of the libraries below this driver and pystorage's own (secrets are redacted from them)
+REDACTED_LOGGERS = ("aiohttp", "gcloud", "pystorage")
 
 #: the public JSON API endpoint
 DEFAULT_ENDPOINT = "https://storage.googleapis.com"
 
-#: seconds to open a TCP (+TLS) connection
-CONNECT_TIMEOUT = 30.0
-#: seconds without a byte from the server before a request fails (temporary)
-READ_TIMEOUT = 300.0
+#: seconds to open a TCP (+TLS) connection (the ``connect_timeout`` default)
+CONNECT_TIMEOUT = DEFAULT_CONNECT_TIMEOUT
+#: seconds without a byte from the server before a request fails (the ``read_timeout`` default)
+READ_TIMEOUT = DEFAULT_READ_TIMEOUT
 #: seconds allowed for one OAuth token request
 TOKEN_TIMEOUT = 30
 #: bytes aiohttp buffers per connection before pausing the socket (x2)
@@ -229,7 +230,17 @@ def metadata_from_resource(resource: Mapping[str, Any]) -> Metadata:
     )
 
 
-_CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
+CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
+
+
+def goog_hash(value: str | None, algorithm: str) -> str | None:
+    """The base64 digest of ``algorithm`` (``crc32c``, ``md5``) in an
+    ``X-Goog-Hash: crc32c=...,md5=...`` header value, or ``None``."""
+    for item in (value or "").split(","):
+        name, sep, digest = item.strip().partition("=")
+        if sep and name.lower() == algorithm and digest:
+            return digest
+    return None
 
 
 def metadata_from_headers(headers: Mapping[str, str]) -> Metadata:
@@ -238,7 +249,7 @@ def metadata_from_headers(headers: Mapping[str, str]) -> Metadata:
     length: int | None = None
     content_range = headers.get("Content-Range")
     if content_range:
-        m = _CONTENT_RANGE.match(content_range)
+        m = CONTENT_RANGE.match(content_range)
         if m and m.group(3) != "*":
             length = int(m.group(3))
     elif headers.get("Content-Length") is not None:
@@ -402,6 +413,7 @@ class _Auth:
         response = await token.refresh(timeout=TOKEN_TIMEOUT)
         lifetime = max(60, int(response.expires_in))
         self._value = response.value
+        register_secrets((response.value,))  # a fresh OAuth token: keep it out of the logs
         # refresh when 90% of the lifetime has passed and at least a minute early
         # (but never before half of it, for very short-lived tokens)
         self._refresh_at = started + max(lifetime * 0.5, min(lifetime * 0.9, lifetime - 60))
@@ -417,6 +429,10 @@ def _resolve_auth(config: GcsConfig, endpoint_given: bool) -> tuple[_Auth, Servi
         return _Auth("static", static=config.token), None
     data = _load_credential(config) or _default_credential(config)
     if data is not None:
+        # the credential's secrets, whether configured or found by the default chain
+        register_secrets(
+            str(data[k]) for k in ("private_key", "client_secret", "refresh_token") if data.get(k)
+        )
         account = _service_account(data)
         return _Auth("oauth", data=data, scope=config.scope, account=account), account
     if config.allow_anonymous or endpoint_given:
@@ -510,12 +526,7 @@ class GcsCore:
                     session.detach()
                 self._session = session = None
             if session is None:
-                session = aiohttp.ClientSession(
-                    timeout=aiohttp.ClientTimeout(
-                        total=None, sock_connect=CONNECT_TIMEOUT, sock_read=READ_TIMEOUT
-                    ),
-                    read_bufsize=READ_BUFSIZE,
-                )
+                session = new_session(HttpLimits.of(self.config), read_bufsize=READ_BUFSIZE)
                 self._session, self._loop = session, loop
             return session
 
@@ -685,8 +696,11 @@ class GcsCore:
         total: int | None,
         content_type: str,
         sse: SseSpec | None = None,
+        goog_hash: str | None = None,
     ) -> tuple[int, dict[str, Any] | None]:
-        """Upload ``data`` at ``offset`` of a resumable session; ``total`` finalises it.
+        """Upload ``data`` at ``offset`` of a resumable session; ``total`` finalises it
+        (with ``goog_hash``, ``X-Goog-Hash`` for GCS to verify the whole object).
+        Empty ``data`` with ``total=None`` asks how many bytes the session holds.
 
         Returns:
             ``(persisted, resource)``: how many bytes the session holds, and the
@@ -698,6 +712,8 @@ class GcsCore:
         else:
             content_range = f"bytes */{'*' if total is None else total}"
         _, headers = self.sse(sse, "resumable_chunk")
+        if goog_hash is not None:
+            headers["X-Goog-Hash"] = goog_hash
         response = await self.send(
             "PUT",
             session_uri,

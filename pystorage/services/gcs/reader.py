@@ -25,9 +25,10 @@ class GcsReader(RawReader):
         metadata: what is known about the object; ``None`` reads it from the
             response headers when first asked for.
         skip: bytes to drop from the body's start (a server that ignored ``Range``).
-        limit: bytes to deliver at most, or ``None`` for the whole body.
+        size: bytes the answer must deliver after ``skip`` (what was asked,
+            clamped to the object's end), or ``None``: the body's length.
 
-    A body that ends before the announced length raises a temporary
+    A body that ends before ``size`` raises a temporary
     :class:`~pystorage.errors.Unexpected`, so the retry layer resumes it.
     """
 
@@ -38,15 +39,15 @@ class GcsReader(RawReader):
         path: str,
         metadata: Metadata | None,
         skip: int = 0,
-        limit: int | None = None,
+        size: int | None = None,
     ) -> None:
         self._response: aiohttp.ClientResponse | None = response
         self._path = path
         self._skip = skip
         length = response.content_length
-        expected = None if length is None else max(0, length - skip)
-        if limit is not None:
-            expected = limit if expected is None else min(expected, limit)
+        expected = size
+        if expected is None and length is not None:
+            expected = max(0, length - skip)
         self._remaining = expected
         self.size = expected
         self._metadata = metadata

@@ -9,6 +9,8 @@ import hashlib
 import itertools
 from collections.abc import AsyncIterator, Sequence
 
+import anyio.lowlevel
+
 from ...errors import ConditionNotMatch, NotFound, RangeNotSatisfied
 from ...raw.accessor import Accessor, AccessorInfo, Buffer, RawReader, RawWriter
 from ...raw.ops import OpCopy, OpCreateDir, OpDelete, OpList, OpRead, OpRename, OpStat, OpWrite
@@ -99,6 +101,9 @@ class _MemoryWriter(RawWriter):
         self._parts.append(bytes(data))
 
     async def close(self) -> Metadata:
+        # the commit point: a write cancelled before it (even one that never
+        # reached another checkpoint) raises here and commits nothing
+        await anyio.lowlevel.checkpoint()
         data = b"".join(self._parts)
         self._parts = []
         return self._accessor.put(self._path, data, self._op)
@@ -214,6 +219,7 @@ class MemoryAccessor(Accessor):
         return _MemoryWriter(self, path, op)
 
     async def write_once(self, path: str, data: Buffer, op: OpWrite) -> Metadata:
+        await anyio.lowlevel.checkpoint()  # a cancelled write never commits (see _MemoryWriter.close)
         return self.put(path, bytes(data), op)
 
     async def delete(self, path: str, op: OpDelete) -> None:

@@ -8,11 +8,15 @@ stream the GetObject body; every SDK call runs inside
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from ...errors import Error, NotFound, RangeNotSatisfied, Unexpected
 from ...raw.accessor import Accessor, AccessorInfo, Buffer, EmptyReader, RawReader
+from ...raw.checksum import VerifyingReader
 from ...raw.config import config_repr
 from ...raw.ops import OpCopy, OpCreateDir, OpDelete, OpList, OpPresign, OpRead, OpRename, OpStat, OpWrite
 from ...raw.redact import install_redaction
@@ -197,15 +201,21 @@ class S3Accessor(Accessor):
             raise
         return self._reader(path, op, response)
 
-    def _reader(self, path: str, op: OpRead, response: dict[str, Any]) -> S3Reader:
+    def _reader(self, path: str, op: OpRead, response: dict[str, Any]) -> RawReader:
         body = response["Body"]
         status = (response.get("ResponseMetadata") or {}).get("HTTPStatusCode")
         body_length = response.get("ContentLength")
         content_range = parse_content_range(response.get("ContentRange"))
         meta = metadata_from_response(response)
+        total: int | None = None
         if content_range is not None:
-            body_start, _, total = content_range
+            body_start, body_last, total = content_range
             meta.content_length = total
+            if isinstance(body_length, int) and body_length != body_last - body_start + 1:
+                body.close()
+                raise self._bad_answer(
+                    path, f"Content-Range {body_start}-{body_last} but {body_length} bytes of body"
+                )
         elif status == 206:
             body_start = op.offset  # a 206 without Content-Range: trust that it is the range asked for
             meta.content_length = None
@@ -220,17 +230,46 @@ class S3Accessor(Accessor):
                 path=path,
                 service=SCHEME,
             )
+        if skip > self._config.max_range_skip:
+            body.close()
+            raise Unexpected(
+                f"the service ignored the requested range: {skip} bytes would be downloaded and "
+                f"discarded, above max_range_skip ({self._config.max_range_skip})",
+                operation="read",
+                path=path,
+                service=SCHEME,
+            )
         if body_start == 0 and content_range is None and isinstance(body_length, int):
-            meta.content_length = body_length
+            meta.content_length = total = body_length
             if op.offset > body_length:
                 body.close()
                 raise _past_end(path, op.offset, body_length)
+        # the bytes this answer must deliver: what was asked, clamped to the
+        # object's end; a body that ends sooner is a temporary error
         size: int | None = None
-        if isinstance(body_length, int):
+        if total is not None:
+            size = max(0, total - op.offset)
+        elif isinstance(body_length, int):
             size = max(0, body_length - skip)
         if op.size is not None:
             size = op.size if size is None else min(size, op.size)
-        return S3Reader(body, skip=skip, size=size, metadata=meta, path=path)
+        reader: RawReader = S3Reader(body, skip=skip, size=size, metadata=meta, path=path)
+        whole = op.offset == 0 and skip == 0 and (op.size is None or (total is not None and op.size >= total))
+        if whole and self._config.checksum_algorithm is not None:
+            expected = _whole_object_checksum(response, meta)
+            if expected is not None:
+                reader = VerifyingReader(reader, *expected, path=path, service=SCHEME)
+        return reader
+
+    @staticmethod
+    def _bad_answer(path: str, what: str) -> Unexpected:
+        return Unexpected(
+            f"the answer does not match the request: {what}",
+            operation="read",
+            path=path,
+            service=SCHEME,
+            temporary=True,
+        )
 
     # writes --------------------------------------------------------------------------------
     async def write_once(self, path: str, data: Buffer, op: OpWrite) -> Metadata:
@@ -250,7 +289,8 @@ class S3Accessor(Accessor):
         with self._errors("write_part", path):
             key = self._core.key(path)
             response = await self._core.upload_part(key, upload_id, number, as_body(data), op)
-        return Part(number, quote_etag(response.get("ETag")) or "", _nbytes(data))
+        etag = quote_etag(response.get("ETag")) or ""
+        return Part(number, etag, _nbytes(data), response.get("ChecksumCRC32C"))
 
     async def complete_multipart(
         self, path: str, upload_id: str, parts: Sequence[Part], op: OpWrite
@@ -259,16 +299,35 @@ class S3Accessor(Accessor):
         checksums = None
         algorithm = self._config.checksum_algorithm
         if algorithm is not None and algorithm != "md5":
-            checksums = await self._part_checksums(path, upload_id, "Checksum" + algorithm.upper())
-        with self._errors("complete_multipart", path, conditional=op.if_match is not None):
-            response = await self._core.complete_multipart_upload(
-                key, upload_id, parts, op, checksums=checksums
-            )
-        meta = metadata_from_response(response)
-        meta.content_length = sum(part.size for part in parts)
-        return meta
+            field = "Checksum" + algorithm.upper()
+            if algorithm == "crc32c" and all(part.checksum for part in parts):
+                checksums = {part.number: {field: part.checksum or ""} for part in parts}
+            else:
+                checksums = await self._part_checksums(path, upload_id, field, op)
+        size = sum(part.size for part in parts)
+        try:
+            with self._errors("complete_multipart", path, conditional=op.if_match is not None):
+                await self._core.complete_multipart_upload(key, upload_id, parts, op, checksums=checksums)
+        except NotFound:
+            # NoSuchUpload: a Complete whose answer was lost and that was sent
+            # again finds its upload gone. It succeeded if the object now is
+            # exactly these parts (the multipart ETag is derived from them).
+            meta = await self._stat_after_write(path, op)
+            if meta.etag != _multipart_etag(parts) or meta.content_length != size:
+                raise
+            return meta
+        # the stored object's etag, version and date: some servers (rclone)
+        # answer Complete with an ETag that HEAD and listings never show
+        return await self._stat_after_write(path, op)
 
-    async def _part_checksums(self, path: str, upload_id: str, field: str) -> dict[int, dict[str, str]]:
+    async def _stat_after_write(self, path: str, op: OpWrite) -> Metadata:
+        with self._errors("complete_multipart", path):
+            response = await self._core.head_object(self._core.key(path), OpStat(sse=op.sse))
+        return metadata_from_response(response)
+
+    async def _part_checksums(
+        self, path: str, upload_id: str, field: str, op: OpWrite
+    ) -> dict[int, dict[str, str]]:
         # CompleteMultipartUpload must repeat each part's checksum when the
         # upload was created with a checksum algorithm; Part does not carry it
         key = self._core.key(path)
@@ -276,7 +335,7 @@ class S3Accessor(Accessor):
         marker: int | None = None
         while True:
             with self._errors("complete_multipart", path):
-                page = await self._core.list_parts(key, upload_id, part_number_marker=marker)
+                page = await self._core.list_parts(key, upload_id, part_number_marker=marker, sse=op.sse)
             for item in page.get("Parts") or ():
                 if item.get(field):
                     checksums[int(item["PartNumber"])] = {field: item[field]}
@@ -293,7 +352,7 @@ class S3Accessor(Accessor):
             pass  # already aborted (or completed): nothing is left to free
 
     def list_parts(self, path: str, upload_id: str) -> AsyncIterator[Part]:
-        return lister.list_parts(self._core, path, upload_id)
+        return lister.list_parts(self._core, path, upload_id, sse=self._config.sse_spec())
 
     def list_multipart_uploads(self, prefix: str) -> AsyncIterator[UploadInfo]:
         return lister.list_uploads(self._core, prefix)
@@ -353,6 +412,38 @@ class S3Accessor(Accessor):
                 op.method, self._core.key(path), op.expire, write=op.write, sse=op.sse
             )
         return PresignedRequest(op.method, url, headers)
+
+
+def _multipart_etag(parts: Sequence[Part]) -> str | None:
+    """The ETag S3 gives an object completed from ``parts``: the MD5 of the
+    parts' binary MD5s, ``-`` and the part count (``None`` if a part etag is
+    not an MD5)."""
+    digests = []
+    for part in parts:
+        etag = part.etag.strip('"')
+        if not _MD5_HEX.match(etag):
+            return None
+        digests.append(bytes.fromhex(etag))
+    return f'"{hashlib.md5(b"".join(digests), usedforsecurity=False).hexdigest()}-{len(parts)}"'
+
+
+_MD5_HEX = re.compile(r"^[0-9a-fA-F]{32}$")
+_MD5_ETAG = re.compile(r'^"?[0-9a-fA-F]{32}"?$')
+
+
+def _whole_object_checksum(response: dict[str, Any], meta: Metadata) -> tuple[str, str] | None:
+    """``(algorithm, base64 digest)`` a whole-object answer can be verified
+    against: its ``x-amz-checksum-crc32c`` when it is a full-object one (not
+    ``...-N``, a checksum of part checksums), else a single-part ETag, which
+    is the body's MD5 unless the object is encrypted with SSE-KMS or SSE-C."""
+    crc = response.get("ChecksumCRC32C")
+    if isinstance(crc, str) and "-" not in crc:
+        return "crc32c", crc
+    etag = meta.etag
+    encrypted = meta.encryption is not None and meta.encryption.algorithm != "AES256"
+    if etag is not None and not encrypted and _MD5_ETAG.match(etag):
+        return "md5", base64.b64encode(bytes.fromhex(etag.strip('"'))).decode()
+    return None
 
 
 def _nbytes(data: Buffer) -> int:

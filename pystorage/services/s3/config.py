@@ -3,29 +3,32 @@
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 from collections.abc import Mapping
 from typing import Any
 
 from ...errors import ConfigInvalid
 from ...raw.config import secret_field
+from ...raw.http import (
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_POOL_SIZE,
+    DEFAULT_POOL_TIMEOUT,
+    DEFAULT_READ_TIMEOUT,
+    check_http_limits,
+)
 from ...sse import SseSpec
 from ...types import Capability
 from .sse import spec_from_config
 
 __all__ = ["CHECKSUM_ALGORITHMS", "MAX_BATCH_OPERATIONS", "S3Config", "parse_capability_override"]
 
-#: values of ``checksum_algorithm`` (lower case; ``None`` sends checksums only where the API requires one)
-CHECKSUM_ALGORITHMS = frozenset({"crc32", "crc32c", "sha1", "sha256", "md5"})
+#: values of ``checksum_algorithm`` (lower case; ``"none"`` or ``None``: checksums only where the
+#: S3 API requires one, and no verification of downloads)
+CHECKSUM_ALGORITHMS = frozenset({"crc32", "crc32c", "sha1", "sha256", "md5", "none"})
 
 #: the most keys one DeleteObjects request may carry
 MAX_BATCH_OPERATIONS = 1000
 
 _SCHEME = "s3"
-
-
-def _has_crt() -> bool:
-    return importlib.util.find_spec("awscrt") is not None
 
 
 def _invalid(message: str) -> ConfigInvalid:
@@ -56,12 +59,21 @@ class S3Config:
             used when no key is configured).
         allow_anonymous: send unsigned requests when no credential is
             configured or found (default ``False``; implied by ``endpoint``).
-        checksum_algorithm: ``crc32``, ``crc32c`` (needs ``botocore[crt]``),
-            ``sha1``, ``sha256`` or ``md5`` (``Content-MD5``) sent with every
-            object or part uploaded
-            (default ``None``: checksums only where the S3 API requires one,
-            because botocore's newer default trailing checksums break several
-            S3-compatibles).
+        checksum_algorithm: the checksum sent with every object and part
+            uploaded, as a header the server verifies (default ``crc32c``:
+            ``x-amz-checksum-crc32c``, computed by pystorage with a
+            C-accelerated CRC32C, never botocore's trailing checksums that
+            break several S3-compatibles); ``md5`` sends ``Content-MD5``
+            (the one most S3-compatibles verify, e.g. rclone); ``crc32``,
+            ``sha1``, ``sha256`` go through botocore; ``none`` sends
+            checksums only where the S3 API requires one. Unless ``none``,
+            whole-object downloads are verified against the checksum the
+            service reports (``x-amz-checksum-crc32c``, else a single-part
+            MD5 ETag) and a mismatch raises ``ChecksumMismatch``.
+        max_range_skip: when a server answers a ranged GET with the whole
+            object (``200``), up to this many bytes before the offset are
+            read and discarded; more raises ``Unexpected`` instead of
+            downloading gigabytes to throw away (default 8 MiB).
         default_storage_class: ``StorageClass`` of every object written
             (``STANDARD``, ``STANDARD_IA``, ``GLACIER_IR`` ...; default
             ``None``: the bucket's default).
@@ -104,6 +116,17 @@ class S3Config:
             UploadPartCopy instead of CopyObject (default 5 GiB, S3's
             CopyObject limit).
         copy_part_size: the part size of such copies (default 512 MiB).
+        connect_timeout: seconds to open a connection (default 10).
+        read_timeout: seconds without a byte from the server (status line,
+            headers or body) before a request fails with a temporary
+            :class:`~pystorage.errors.Unexpected`, which ``RetryLayer`` retries
+            (default 60); botocore's ``read_timeout``, aiohttp's ``sock_read``.
+            A slow transfer that keeps moving never trips it.
+        pool_timeout: seconds a request waits for a free pooled connection
+            when ``pool_size`` are in use, before failing with a temporary
+            error (default 60).
+        pool_size: connections kept to the endpoint (default 128;
+            botocore's ``max_pool_connections``).
 
     A ``server_side_encryption*`` setting makes the accessor behave exactly
     as if wrapped in :class:`~pystorage.layers.ServerSideEncryptionLayer`
@@ -120,7 +143,8 @@ class S3Config:
     enable_virtual_host_style: bool = False
     disable_config_load: bool = False
     allow_anonymous: bool = False
-    checksum_algorithm: str | None = None
+    checksum_algorithm: str | None = "crc32c"
+    max_range_skip: int = 8 * 1024 * 1024
     default_storage_class: str | None = None
     batch_max_operations: int = MAX_BATCH_OPERATIONS
     enable_versioning: bool = False
@@ -134,6 +158,10 @@ class S3Config:
     lean_http: bool = True
     copy_multipart_threshold: int = 5 * 1024**3
     copy_part_size: int = 512 * 1024**2
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+    read_timeout: float = DEFAULT_READ_TIMEOUT
+    pool_timeout: float = DEFAULT_POOL_TIMEOUT
+    pool_size: int = DEFAULT_POOL_SIZE
 
     def sse_spec(self) -> SseSpec | None:
         """The encryption spec of the ``server_side_encryption*`` keys (``None`` when unset).
@@ -171,17 +199,20 @@ class S3Config:
                     f"config key 'checksum_algorithm' of service 's3' must be one of {known}, "
                     f"got {self.checksum_algorithm!r}"
                 )
-            if algorithm == "crc32c" and not _has_crt():
-                raise _invalid(
-                    "config key 'checksum_algorithm' of service 's3': crc32c needs botocore's CRT "
-                    "extension (pip install 'botocore[crt]')"
-                )
-            object.__setattr__(self, "checksum_algorithm", algorithm)
+            object.__setattr__(self, "checksum_algorithm", None if algorithm == "none" else algorithm)
+        if isinstance(self.max_range_skip, bool) or not isinstance(self.max_range_skip, int) or (
+            self.max_range_skip < 0
+        ):
+            raise _invalid(
+                f"config key 'max_range_skip' of service 's3' must be an int >= 0, "
+                f"got {self.max_range_skip!r}"
+            )
         if not 1 <= self.batch_max_operations <= MAX_BATCH_OPERATIONS:
             raise _invalid(
                 f"config key 'batch_max_operations' of service 's3' must be between 1 and "
                 f"{MAX_BATCH_OPERATIONS}, got {self.batch_max_operations!r}"
             )
+        check_http_limits(_SCHEME, self)
         parse_capability_override(self.capability_override)
         self.sse_spec()
 

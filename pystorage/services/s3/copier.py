@@ -5,7 +5,11 @@ source, ``copy_part_size`` bytes each (the last shorter), up to
 :data:`COPY_CONCURRENCY` in flight. The destination keeps the source's
 content headers and user metadata (as CopyObject does); SSE specs apply to
 both sides. On any failure or cancellation the upload is aborted under a
-shielded scope, so no billed parts are left behind.
+shielded scope, so no billed parts are left behind. Every part is pinned to
+the source's etag (``CopySourceIfMatch``): a source replaced during the copy
+fails it with ``ConditionNotMatch`` instead of splicing two versions (and the
+source's etag is checked once more before the upload is completed, for
+servers that ignore the header).
 """
 
 from __future__ import annotations
@@ -15,10 +19,12 @@ from typing import TYPE_CHECKING
 
 import anyio
 
-from ...raw.ops import OpCopy, OpWrite
+from ...errors import ConditionNotMatch
+from ...raw.ops import OpCopy, OpStat, OpWrite
 from ...raw.tasks import run_concurrently
 from ...types import Metadata, Part
 from .core import S3Core, quote_etag
+from .errors import SCHEME
 
 if TYPE_CHECKING:
     from .backend import S3Accessor
@@ -44,6 +50,9 @@ async def copy_in_parts(
         sse=op.sse,
     )
     src_key, dst_key = core.key(src), core.key(dst)
+    # every part copies the version that was stat'ed: a source replaced
+    # meanwhile fails the copy (412) instead of splicing two versions
+    pin = source.etag
     upload_id = await accessor.initiate_multipart(dst, write_op)
     try:
 
@@ -53,15 +62,23 @@ async def copy_in_parts(
             async def copy() -> Part:
                 with accessor._errors("copy", src):
                     response = await core.upload_part_copy(
-                        src_key, dst_key, upload_id, number, first=first, last=last, op=op
+                        src_key, dst_key, upload_id, number, first=first, last=last, op=op, if_match=pin
                     )
-                etag = quote_etag(response.get("CopyPartResult", {}).get("ETag")) or ""
-                return Part(number, etag, last - first + 1)
+                result = response.get("CopyPartResult", {})
+                etag = quote_etag(result.get("ETag")) or ""
+                return Part(number, etag, last - first + 1, result.get("ChecksumCRC32C"))
 
             return copy
 
         jobs = [part(n + 1, first) for n, first in enumerate(range(0, size, part_size))]
         parts = await run_concurrently(jobs, COPY_CONCURRENCY)
+        # servers that ignore CopySourceIfMatch (moto, rclone) still cannot
+        # splice two versions: the source must be unchanged before completing
+        now = await accessor.stat(src, OpStat(sse=op.sse))
+        if pin is not None and now.etag != pin:
+            raise ConditionNotMatch(
+                "the source changed during the copy", operation="copy", path=src, service=SCHEME
+            )
         await accessor.complete_multipart(dst, upload_id, parts, write_op)
     except BaseException:
         with anyio.CancelScope(shield=True):

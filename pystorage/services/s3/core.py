@@ -15,11 +15,9 @@ retrier) and checksums only where the API requires one, unless
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import datetime as dt
 import email.utils
-import hashlib
 import io
 import os
 from collections.abc import Mapping, Sequence
@@ -27,6 +25,7 @@ from typing import Any
 
 import anyio
 from aiobotocore.config import AioConfig  # type: ignore[import-untyped]
+from aiobotocore.httpsession import AIOHTTPSession  # type: ignore[import-untyped]
 from aiobotocore.session import AioSession  # type: ignore[import-untyped]
 from botocore import UNSIGNED  # type: ignore[import-untyped]
 from botocore.credentials import Credentials  # type: ignore[import-untyped]
@@ -34,9 +33,11 @@ from botocore.credentials import Credentials  # type: ignore[import-untyped]
 from ...errors import ConfigInvalid
 from ...raw import forks
 from ...raw.accessor import Buffer
+from ...raw.checksum import crc32c_b64, md5_b64
+from ...raw.http import DEFAULT_POOL_SIZE, HttpLimits, no_silent_resend
 from ...raw.ops import OpCopy, OpRead, OpStat, OpWrite
 from ...raw.path import normalize_root
-from ...raw.redact import install_redaction
+from ...raw.redact import install_redaction, register_secrets
 from ...sse import CustomerKey, SseSpec
 from ...types import EncryptionInfo, EntryMode, Metadata, Part
 from .config import S3Config
@@ -50,20 +51,25 @@ __all__ = [
     "S3Core",
     "ViewBody",
     "as_body",
+    "bounded_http_session",
     "metadata_from_response",
     "parse_time",
     "quote_etag",
+    "register_credentials",
 ]
 
-#: the loggers of the SDK below this driver (secrets are redacted from their records)
-REDACTED_LOGGERS = ("botocore", "aiobotocore", "aiohttp")
+#: the loggers of the SDK below this driver, and pystorage's own (secrets are redacted from their records)
+REDACTED_LOGGERS = ("botocore", "aiobotocore", "aiohttp", "pystorage")
 
-#: connections the client keeps open to the endpoint
-MAX_POOL_CONNECTIONS = 128
+#: connections the client keeps open to the endpoint (the ``pool_size`` default)
+MAX_POOL_CONNECTIONS = DEFAULT_POOL_SIZE
 
 #: the longest a SigV4 presigned URL may live (7 days)
 MAX_PRESIGN_SECONDS = 7 * 24 * 3600
 
+#: checksums pystorage computes itself (sent as headers, on the lean path too)
+_OWN_CHECKSUMS = frozenset({"crc32c", "md5"})
+_LEAN_CHECKSUMS = frozenset({None, "crc32c", "md5"})
 _CLIENT_METHOD = {"GET": "get_object", "PUT": "put_object", "HEAD": "head_object"}
 _PRESIGN_KIND: dict[str, RequestKind] = {"GET": "GetObject", "PUT": "PutObject", "HEAD": "HeadObject"}
 
@@ -203,6 +209,34 @@ def _raw_body(body: bytes | ViewBody) -> Buffer:
     return body.getbuffer() if isinstance(body, ViewBody) else body
 
 
+async def register_credentials(credentials: Any) -> Any:
+    """Register the secret parts of credentials found by botocore's default chain
+    (environment, config files, web identity, instance metadata) with the redacting
+    filter, so no log record shows them; returns the frozen credentials."""
+    frozen = credentials.get_frozen_credentials()
+    if hasattr(frozen, "__await__"):
+        frozen = await frozen
+    register_secrets((frozen.access_key, frozen.secret_key, frozen.token))
+    return frozen
+
+
+def bounded_http_session(limits: HttpLimits) -> type[AIOHTTPSession]:
+    """aiobotocore's HTTP session class with ``limits``' bounded wait for a pooled
+    connection (aiobotocore sets only ``sock_connect`` and ``sock_read``, so a
+    request waits for a free connection forever) and without aiohttp's silent
+    resend of idempotent requests (the retry layer is the only retrier)."""
+
+    class BoundedAIOHTTPSession(AIOHTTPSession):  # type: ignore[misc]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._timeout = limits.client_timeout()
+
+        async def _get_session(self, proxy_url: Any) -> Any:
+            return no_silent_resend(await super()._get_session(proxy_url))
+
+    return BoundedAIOHTTPSession
+
+
 def _http_date(value: dt.datetime) -> str:
     return email.utils.format_datetime(value.astimezone(dt.timezone.utc), usegmt=True)
 
@@ -307,6 +341,8 @@ class S3Core:
         else:
             if not config.disable_config_load:
                 found = await session.get_credentials()
+                if found is not None:
+                    await register_credentials(found)
             if found is None:
                 if not (config.allow_anonymous or config.endpoint):
                     raise ConfigInvalid(
@@ -315,6 +351,7 @@ class S3Core:
                         service="s3",
                     )
                 signature = UNSIGNED
+        limits = HttpLimits.of(config)
         region = config.region
         if region is None and not config.disable_config_load:
             region = session.get_config_variable("region")
@@ -325,7 +362,10 @@ class S3Core:
             request_checksum_calculation="when_required",
             response_checksum_validation="when_required",
             s3={"addressing_style": "virtual" if config.enable_virtual_host_style else "path"},
-            max_pool_connections=MAX_POOL_CONNECTIONS,
+            max_pool_connections=config.pool_size,
+            connect_timeout=config.connect_timeout,
+            read_timeout=config.read_timeout,
+            http_session_cls=bounded_http_session(limits),
             signature_version=signature,
         )
         stack = contextlib.AsyncExitStack()
@@ -345,7 +385,7 @@ class S3Core:
                 region=self._client.meta.region_name or "us-east-1",
                 virtual_host=config.enable_virtual_host_style,
                 credentials=None if signature is UNSIGNED else found,
-                pool=MAX_POOL_CONNECTIONS,
+                limits=limits,
             )
             stack.push_async_callback(lean.close)
             self._lean = lean
@@ -402,13 +442,25 @@ class S3Core:
         algorithm = self.config.checksum_algorithm
         if algorithm is None:
             return {}
-        if algorithm == "md5":
+        if algorithm in _OWN_CHECKSUMS:
             if body is None:
-                return {}
+                return {"ChecksumAlgorithm": "CRC32C"} if algorithm == "crc32c" else {}
             data = body.getbuffer() if isinstance(body, ViewBody) else body
-            digest = hashlib.md5(data, usedforsecurity=False).digest()
-            return {"ContentMD5": base64.b64encode(digest).decode()}
+            if algorithm == "md5":
+                return {"ContentMD5": md5_b64(data)}
+            return {"ChecksumCRC32C": crc32c_b64(data)}
         return {"ChecksumAlgorithm": algorithm.upper()}
+
+    def _lean_checksum(self, body: Buffer) -> dict[str, str]:
+        algorithm = self.config.checksum_algorithm
+        if algorithm == "crc32c":
+            return {"x-amz-checksum-crc32c": crc32c_b64(body)}
+        if algorithm == "md5":
+            return {"content-md5": md5_b64(body)}
+        return {}
+
+    def _use_lean(self) -> bool:
+        return self._lean is not None and self.config.checksum_algorithm in _LEAN_CHECKSUMS
 
     # lean request headers ---------------------------------------------------------------
     def _lean_sse(self, spec: SseSpec | None, kind: RequestKind) -> dict[str, str]:
@@ -472,6 +524,8 @@ class S3Core:
             headers.update(self._lean_sse(op.sse, "GetObject"))
             if range_header is not None:
                 headers["range"] = range_header
+            elif self.config.checksum_algorithm is not None:
+                headers["x-amz-checksum-mode"] = "ENABLED"  # the stored checksum, to verify the body
             return await self._lean.get_object(key, headers, query)
         params = self._read_conditions(op)
         params.update(self._sse(op.sse, "GetObject"))
@@ -483,10 +537,12 @@ class S3Core:
     async def put_object(self, key: str, body: bytes | ViewBody, op: OpWrite) -> dict[str, Any]:
         """PutObject of ``body`` with ``op``'s headers, metadata and conditions."""
         client = await self.client()
-        if self._lean is not None and self.config.checksum_algorithm is None:
+        if self._lean is not None and self._use_lean():
+            raw = _raw_body(body)
             headers = self._lean_write(op)
             headers.update(self._lean_sse(op.sse, "PutObject"))
-            return await self._lean.put_object(key, _raw_body(body), headers)
+            headers.update(self._lean_checksum(raw))
+            return await self._lean.put_object(key, raw, headers)
         params = self._write_params(op)
         params.update(self._condition_params(op))
         params.update(self._checksum_params(body))
@@ -585,24 +641,46 @@ class S3Core:
     async def upload_part(
         self, key: str, upload_id: str, number: int, body: bytes | ViewBody, op: OpWrite
     ) -> dict[str, Any]:
-        """UploadPart ``number`` (1-based)."""
+        """UploadPart ``number`` (1-based). The answer's ``ChecksumCRC32C`` is
+        the checksum sent (CompleteMultipartUpload repeats it)."""
         client = await self.client()
-        if self._lean is not None and self.config.checksum_algorithm is None:
+        if self._lean is not None and self._use_lean():
+            raw = _raw_body(body)
             headers = self._lean_sse(op.sse, "UploadPart")
-            return await self._lean.upload_part(key, upload_id, number, _raw_body(body), headers)
+            checksum = self._lean_checksum(raw)
+            headers.update(checksum)
+            response = await self._lean.upload_part(key, upload_id, number, raw, headers)
+            if "x-amz-checksum-crc32c" in checksum:
+                response.setdefault("ChecksumCRC32C", checksum["x-amz-checksum-crc32c"])
+            return response
         params = self._checksum_params(body)
         params.update(self._sse(op.sse, "UploadPart"))
-        response: dict[str, Any] = await client.upload_part(
+        response = await client.upload_part(
             Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=body, **params
         )
-        return response
+        if "ChecksumCRC32C" in params:
+            response.setdefault("ChecksumCRC32C", params["ChecksumCRC32C"])
+        result: dict[str, Any] = response
+        return result
 
     async def upload_part_copy(
-        self, src_key: str, key: str, upload_id: str, number: int, *, first: int, last: int, op: OpCopy
+        self,
+        src_key: str,
+        key: str,
+        upload_id: str,
+        number: int,
+        *,
+        first: int,
+        last: int,
+        op: OpCopy,
+        if_match: str | None = None,
     ) -> dict[str, Any]:
-        """UploadPartCopy: bytes ``[first, last]`` of ``src_key`` as part ``number``."""
+        """UploadPartCopy: bytes ``[first, last]`` of ``src_key`` as part ``number``,
+        of the source version whose etag is ``if_match`` (``CopySourceIfMatch``)."""
         client = await self.client()
         params = self._sse(op.sse, "UploadPartCopy")
+        if if_match is not None:
+            params["CopySourceIfMatch"] = if_match
         response: dict[str, Any] = await client.upload_part_copy(
             Bucket=self.bucket,
             Key=key,
@@ -652,11 +730,16 @@ class S3Core:
         return response
 
     async def list_parts(
-        self, key: str, upload_id: str, *, part_number_marker: int | None = None
+        self,
+        key: str,
+        upload_id: str,
+        *,
+        part_number_marker: int | None = None,
+        sse: SseSpec | None = None,
     ) -> dict[str, Any]:
-        """One page of ListParts."""
+        """One page of ListParts (with the SSE-C key of an SSE-C upload)."""
         client = await self.client()
-        params: dict[str, Any] = {}
+        params: dict[str, Any] = self._sse(sse, "ListParts")
         if part_number_marker:
             params["PartNumberMarker"] = part_number_marker
         response: dict[str, Any] = await client.list_parts(

@@ -30,6 +30,8 @@ import aiohttp
 import yarl
 
 from ...raw.accessor import Buffer
+from ...raw.http import HttpLimits, new_session
+from ...raw.redact import register_secrets
 from .errors import S3ErrorAnswer
 from .signer import EMPTY_SHA256, UNSIGNED_PAYLOAD, SigV4Signer, canonical_query, quote_path
 
@@ -54,6 +56,7 @@ _FIELDS = (
     ("x-amz-server-side-encryption-aws-kms-key-id", "SSEKMSKeyId"),
     ("x-amz-server-side-encryption-customer-algorithm", "SSECustomerAlgorithm"),
     ("x-amz-server-side-encryption-customer-key-md5", "SSECustomerKeyMD5"),
+    ("x-amz-checksum-crc32c", "ChecksumCRC32C"),
 )
 _META = "x-amz-meta-"
 
@@ -228,7 +231,7 @@ class LeanHttp:
         credentials: an object with ``get_frozen_credentials()`` (sync or
             async, as botocore's and aiobotocore's credentials have), or
             ``None`` for anonymous (unsigned) requests.
-        pool: connections kept to the endpoint.
+        limits: timeouts and pool bounds (see :mod:`pystorage.raw.http`).
     """
 
     def __init__(
@@ -239,7 +242,7 @@ class LeanHttp:
         region: str,
         virtual_host: bool,
         credentials: Any,
-        pool: int,
+        limits: HttpLimits,
     ) -> None:
         parts = urlsplit(endpoint)
         host = parts.netloc
@@ -253,18 +256,15 @@ class LeanHttp:
         self._host = host
         self._signer = SigV4Signer(region)
         self._credentials = credentials
-        self._pool = pool
+        self._limits = limits
+        self._registered: str | None = None
         self._session: aiohttp.ClientSession | None = None
 
     def _client(self) -> aiohttp.ClientSession:
         session = self._session
         if session is None:
-            connector = aiohttp.TCPConnector(limit=self._pool, limit_per_host=self._pool)
-            session = aiohttp.ClientSession(
-                connector=connector,
-                auto_decompress=False,
-                skip_auto_headers=("Accept-Encoding", "Content-Type"),
-                timeout=aiohttp.ClientTimeout(total=None, sock_connect=60),
+            session = new_session(
+                self._limits, auto_decompress=False, skip_auto_headers=("Accept-Encoding", "Content-Type")
             )
             self._session = session
         return session
@@ -282,6 +282,10 @@ class LeanHttp:
         frozen = credentials.get_frozen_credentials()
         if hasattr(frozen, "__await__"):
             frozen = await frozen
+        if frozen.secret_key != self._registered:
+            # refreshed credentials (web identity, instance roles): keep them out of the logs too
+            register_secrets((frozen.access_key, frozen.secret_key, frozen.token))
+            self._registered = frozen.secret_key
         return frozen
 
     async def request(

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import Any
 
 from ...raw.ops import OpList
+from ...sse import SseSpec
 from ...types import Entry, EntryMode, Metadata, Part, UploadInfo
 from .core import S3Core, parse_time, quote_etag
 from .errors import map_errors
@@ -106,16 +107,19 @@ async def list_versions(core: S3Core, path: str, op: OpList) -> AsyncIterator[En
             return
 
 
-async def list_parts(core: S3Core, path: str, upload_id: str) -> AsyncIterator[Part]:
-    """The parts the service holds for an upload (ListParts, paginated)."""
+async def list_parts(
+    core: S3Core, path: str, upload_id: str, *, sse: SseSpec | None = None
+) -> AsyncIterator[Part]:
+    """The parts the service holds for an upload (ListParts, paginated; ``sse``:
+    the SSE-C key of an SSE-C upload)."""
     key = core.key(path)
     marker: int | None = None
     while True:
         with map_errors("list_parts", path, bucket=core.bucket):
-            page = await core.list_parts(key, upload_id, part_number_marker=marker)
+            page = await core.list_parts(key, upload_id, part_number_marker=marker, sse=sse)
         for item in page.get("Parts") or ():
             number, size = int(item["PartNumber"]), int(item.get("Size") or 0)
-            yield Part(number, quote_etag(item.get("ETag")) or "", size)
+            yield Part(number, quote_etag(item.get("ETag")) or "", size, item.get("ChecksumCRC32C"))
         next_marker = page.get("NextPartNumberMarker")
         if not page.get("IsTruncated") or not next_marker:
             return

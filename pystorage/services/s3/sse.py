@@ -18,6 +18,7 @@ CompleteMultipartUpload    no                              yes (required when th
 GetObject / HeadObject     no (decrypted transparently)    yes
 CopyObject                 yes (the destination)           destination, and ``CopySource...``
 UploadPartCopy             no                              destination, and ``CopySource...``
+ListParts                  no                              yes
 =========================  ==============================  =====================================
 
 The same spec is used for both sides of a copy: what a
@@ -60,6 +61,7 @@ RequestKind = Literal[
     "HeadObject",
     "CopyObject",
     "UploadPartCopy",
+    "ListParts",
 ]
 """The S3 API calls that take encryption parameters."""
 
@@ -73,6 +75,7 @@ KINDS: tuple[RequestKind, ...] = (
     "HeadObject",
     "CopyObject",
     "UploadPartCopy",
+    "ListParts",
 )
 
 # the calls that choose how a new object is encrypted (SSE-S3 / SSE-KMS)

@@ -63,7 +63,7 @@ def test_info(tmp_path: Path) -> None:
 def test_capability_declares_exactly_what_fs_does() -> None:
     declared = {name for name, value in CAPABILITY.as_dict().items() if value is True}
     assert declared == {
-        "stat", "read", "write", "write_can_empty", "write_can_append",
+        "stat", "read", "read_with_if_match", "write", "write_can_empty", "write_can_append",
         "write_with_if_not_exists", "create_dir", "delete", "copy", "rename", "list",
         "list_with_limit", "list_with_start_after", "list_with_recursive", "blocking",
     }

@@ -143,11 +143,11 @@ def test_capability_override_refuses_claims(value: object, match: str) -> None:
             s3.build({"bucket": "b", "capability_override": value})
 
 
-def test_crc32c_needs_the_crt_extension() -> None:
-    import importlib.util
-
-    if importlib.util.find_spec("awscrt") is not None:
-        assert "crc32c" in repr(s3.build({"bucket": "b", "checksum_algorithm": "crc32c"}))
-    else:
-        with pytest.raises(errors.ConfigInvalid, match=r"botocore\[crt\]"):
-            s3.build({"bucket": "b", "checksum_algorithm": "crc32c"})
+def test_checksums_are_on_by_default_and_can_be_turned_off() -> None:
+    # crc32c is computed by pystorage (no botocore CRT needed)
+    assert s3.build({"bucket": "b"})._config.checksum_algorithm == "crc32c"  # type: ignore[attr-defined]
+    for off in ("none", "NONE", None):
+        accessor = s3.build({"bucket": "b", "checksum_algorithm": off})
+        assert accessor._config.checksum_algorithm is None  # type: ignore[attr-defined]
+    with pytest.raises(errors.ConfigInvalid, match="checksum_algorithm"):
+        s3.build({"bucket": "b", "checksum_algorithm": "crc64"})

@@ -495,3 +495,25 @@ async def test_keys_never_reach_logs_reprs_or_errors(
     for text in seen:
         for secret in secrets:
             assert secret not in text
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("how", ["config", "layer"])
+async def test_sse_c_key_goes_on_list_parts(proxy: tuple[S3Proxy, S3Server], root: str, how: str) -> None:
+    recorder, server = proxy
+    if how == "config":
+        op = _operator(server, root, server_side_encryption_customer_key=KEY_B64, checksum_algorithm="crc32")
+    else:
+        op = _operator(server, root, checksum_algorithm="crc32").layer(
+            ServerSideEncryptionLayer(sse.CustomerKey(KEY))
+        )
+    async with op:
+        up = await op.create_multipart("parts.bin")
+        part = await up.write_part(1, b"p" * (5 * 1024 * 1024))
+        if how == "config":  # the explicit listing knows the key from the config
+            assert [p.number async for p in up.list_parts()] == [1]
+        await up.complete([part])  # ListParts again: the parts' checksums (crc32 via botocore)
+    listings = [r for r in recorder.recorded("GET") if "uploadId" in r.query]
+    assert listings
+    for record in listings:
+        assert _sse_of(record)["x-amz-server-side-encryption-customer-algorithm"] == "AES256"

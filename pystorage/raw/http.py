@@ -1,0 +1,145 @@
+"""Finite transport defaults shared by every HTTP driver (s3, gcs).
+
+Every network service takes the same four config keys, checked by
+:func:`check_http_limits` and turned into aiohttp settings by
+:class:`HttpLimits`:
+
+* ``connect_timeout`` (default 10 s): opening a TCP (+TLS) connection;
+* ``read_timeout`` (default 60 s): the longest wait for the next byte of an
+  answer (its status line, headers or body) — aiohttp's ``sock_read``,
+  botocore's ``read_timeout``. A server that goes quiet fails the request
+  with a temporary error, which ``RetryLayer`` retries; a slow but moving
+  transfer never does;
+* ``pool_timeout`` (default 60 s): the longest wait for a free pooled
+  connection when ``pool_size`` requests are already in flight (urllib3's and
+  httpx's name for it; object_store and OpenDAL have no bound here: their
+  pools open a new connection instead of waiting);
+* ``pool_size`` (default 128): connections kept to the endpoint.
+
+aiohttp bounds "wait for a pooled connection, then open it" with one
+deadline (``ClientTimeout.connect``), which is set to ``pool_timeout +
+connect_timeout``; ``sock_connect`` bounds the connect alone.
+
+This module imports aiohttp: only the drivers that need it import this module.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+import aiohttp
+
+from ..errors import ConfigInvalid
+
+__all__ = [
+    "DEFAULT_CONNECT_TIMEOUT",
+    "DEFAULT_POOL_SIZE",
+    "DEFAULT_POOL_TIMEOUT",
+    "DEFAULT_READ_TIMEOUT",
+    "HttpLimits",
+    "check_http_limits",
+    "new_session",
+]
+
+#: seconds to open a connection
+DEFAULT_CONNECT_TIMEOUT = 10.0
+#: seconds without a byte from the server before a request fails (temporary)
+DEFAULT_READ_TIMEOUT = 60.0
+#: seconds to wait for a free pooled connection
+DEFAULT_POOL_TIMEOUT = 60.0
+#: connections kept to the endpoint
+DEFAULT_POOL_SIZE = 128
+
+_TIMEOUT_KEYS = ("connect_timeout", "read_timeout", "pool_timeout")
+
+
+def check_http_limits(scheme: str, config: Any) -> None:
+    """Check the transport keys of a service config.
+
+    Raises:
+        ConfigInvalid: a timeout that is not a finite number > 0, or a
+            ``pool_size`` that is not an int >= 1 (the message names the key).
+    """
+    for key in _TIMEOUT_KEYS:
+        value = getattr(config, key)
+        if (
+            not isinstance(value, (int, float))
+            or isinstance(value, bool)
+            or not math.isfinite(value)
+            or not value > 0
+        ):
+            raise ConfigInvalid(
+                f"config key {key!r} of service {scheme!r} must be a finite number of seconds > 0, "
+                f"got {value!r}",
+                service=scheme,
+            )
+    size = config.pool_size
+    if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+        raise ConfigInvalid(
+            f"config key 'pool_size' of service {scheme!r} must be an int >= 1, got {size!r}",
+            service=scheme,
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class HttpLimits:
+    """The transport keys of a config, as aiohttp settings.
+
+    Attributes:
+        connect_timeout: seconds to open a connection.
+        read_timeout: seconds without a byte before a request fails.
+        pool_timeout: seconds to wait for a free pooled connection.
+        pool_size: connections kept to the endpoint.
+    """
+
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+    read_timeout: float = DEFAULT_READ_TIMEOUT
+    pool_timeout: float = DEFAULT_POOL_TIMEOUT
+    pool_size: int = DEFAULT_POOL_SIZE
+
+    @classmethod
+    def of(cls, config: Any) -> HttpLimits:
+        """The limits of a config carrying the four keys."""
+        return cls(
+            float(config.connect_timeout),
+            float(config.read_timeout),
+            float(config.pool_timeout),
+            int(config.pool_size),
+        )
+
+    def client_timeout(self) -> aiohttp.ClientTimeout:
+        """No whole-request deadline (a large transfer may take hours; ``TimeoutLayer``
+        is for that), a per-read one, and bounded connection waits."""
+        return aiohttp.ClientTimeout(
+            total=None,
+            connect=self.pool_timeout + self.connect_timeout,
+            sock_connect=self.connect_timeout,
+            sock_read=self.read_timeout,
+        )
+
+    def connector(self, **kwargs: Any) -> aiohttp.TCPConnector:
+        """A connector keeping at most ``pool_size`` connections."""
+        return aiohttp.TCPConnector(limit=self.pool_size, limit_per_host=self.pool_size, **kwargs)
+
+
+def no_silent_resend(session: aiohttp.ClientSession) -> aiohttp.ClientSession:
+    """Switch off aiohttp's own resend of an idempotent request (>= 3.13 resends a
+    ``PUT``/``DELETE``/``GET`` once when its connection drops before the answer).
+
+    ``RetryLayer`` is the only retrier: a resend hidden below the driver turns a
+    lost answer to a conditional ``PUT`` into a ``412`` the driver cannot tell from
+    a real one. aiohttp has no public switch; the attribute is set where it exists.
+    """
+    if hasattr(session, "_retry_connection"):
+        session._retry_connection = False
+    return session
+
+
+def new_session(limits: HttpLimits, **kwargs: Any) -> aiohttp.ClientSession:
+    """An aiohttp session with ``limits`` (its connector, timeouts and no silent resend);
+    ``kwargs`` go to :class:`aiohttp.ClientSession`."""
+    return no_silent_resend(
+        aiohttp.ClientSession(connector=limits.connector(), timeout=limits.client_timeout(), **kwargs)
+    )

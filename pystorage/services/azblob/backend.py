@@ -1,0 +1,514 @@
+"""The azblob accessor: Azure Blob semantics on top of :class:`~pystorage.services.azblob.core.AzblobCore`.
+
+Writes above one chunk go through the core multipart engine, which drives
+block blobs here: ``initiate_multipart`` only names the upload, each part
+is a Put Block whose id is derived from the upload id and the part number
+(every id of one blob has the same length), ``complete_multipart`` is Put
+Block List. Aborting needs no request: the service drops uncommitted
+blocks after 7 days. Appends go through
+:class:`~pystorage.services.azblob.writer.AzblobAppendWriter`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+import anyio
+
+from ...errors import ConditionNotMatch, Error, NotFound, RangeNotSatisfied, Unexpected, Unsupported
+from ...raw.accessor import Accessor, AccessorInfo, Buffer, EmptyReader, RawReader, RawWriter
+from ...raw.config import config_repr
+from ...raw.multipart import MultipartWriter
+from ...raw.ops import OpCopy, OpCreateDir, OpDelete, OpList, OpPresign, OpRead, OpRename, OpStat, OpWrite
+from ...raw.redact import install_redaction
+from ...sse import CustomerKey, SseSpec
+from ...types import Capability, Entry, EntryMode, Metadata, Part, PresignedRequest
+from . import lister
+from .config import AzblobConfig, parse_capability_override
+from .core import AzblobCore, block_id, metadata_from_headers
+from .errors import SCHEME, AzureErrorAnswer, classify, map_errors
+from .reader import AzblobReader, parse_content_range
+from .signer import service_sas
+from .writer import AzblobAppendWriter
+
+__all__ = ["CAPABILITY", "REDACTED_LOGGERS", "AzblobAccessor", "capability_for"]
+
+MiB = 1024 * 1024
+
+#: the loggers below this driver (secrets are redacted from their records)
+REDACTED_LOGGERS = ("aiohttp", "azure")
+
+#: the longest a service SAS made by ``presign`` may live (7 days, as other services)
+MAX_PRESIGN_SECONDS = 7 * 24 * 3600
+
+#: what the azblob service can do against Azure (before config adjustments)
+CAPABILITY = Capability(
+    stat=True,
+    stat_with_if_match=True,
+    stat_with_if_none_match=True,
+    stat_with_if_modified_since=True,
+    stat_with_if_unmodified_since=True,
+    read=True,
+    read_with_if_match=True,
+    read_with_if_none_match=True,
+    read_with_if_modified_since=True,
+    read_with_if_unmodified_since=True,
+    write=True,
+    write_can_empty=True,
+    write_can_multi=True,
+    write_can_append=True,
+    write_with_content_type=True,
+    write_with_cache_control=True,
+    write_with_content_disposition=True,
+    write_with_content_encoding=True,
+    write_with_user_metadata=True,
+    write_with_if_not_exists=True,
+    write_with_if_match=True,
+    write_with_if_none_match=True,
+    # Azure encrypts every blob at rest with Microsoft-managed keys: S3Managed needs no header
+    write_with_sse_s3=True,
+    write_with_sse_kms=True,
+    write_with_sse_c=True,
+    write_multi_max_size=4000 * MiB,
+    write_multi_max_parts=50_000,
+    write_total_max_size=50_000 * 4000 * MiB,
+    # the explicit multipart API must list uploads in progress: Azure cannot list
+    # uncommitted blocks across blobs
+    multipart=False,
+    create_dir=True,
+    delete=True,
+    delete_max_size=256,
+    copy=True,
+    rename=True,
+    list=True,
+    list_with_limit=True,
+    list_with_start_after=True,
+    list_with_recursive=True,
+    presign=True,
+    presign_read=True,
+    presign_stat=True,
+    presign_write=True,
+    shared=True,
+    blocking=True,
+)
+
+_VERSIONED = ("stat_with_version", "read_with_version", "delete_with_version", "list_with_versions")
+_PRESIGN = ("presign", "presign_read", "presign_stat", "presign_write")
+
+
+def capability_for(config: AzblobConfig, *, can_presign: bool = True) -> Capability:
+    """The capability of an accessor built from ``config``: :data:`CAPABILITY` adjusted by
+    ``enable_versioning``, ``batch_max_operations``, ``disable_batch``, the credential
+    (presign needs the account key) and ``capability_override``."""
+    changes: dict[str, Any] = {
+        "delete_max_size": None if config.disable_batch else config.batch_max_operations
+    }
+    if config.enable_versioning:
+        changes.update(dict.fromkeys(_VERSIONED, True))
+    if not can_presign:
+        changes.update(dict.fromkeys(_PRESIGN, False))
+    changes.update(parse_capability_override(config.capability_override))
+    return CAPABILITY.replace(**changes)
+
+
+def _nbytes(data: Buffer) -> int:
+    return data.nbytes if isinstance(data, memoryview) else len(data)
+
+
+def _stat_of(op: OpRead) -> OpStat:
+    return OpStat(
+        version=op.version,
+        if_match=op.if_match,
+        if_none_match=op.if_none_match,
+        if_modified_since=op.if_modified_since,
+        if_unmodified_since=op.if_unmodified_since,
+        sse=op.sse,
+    )
+
+
+def _past_end(path: str, offset: int, length: int) -> RangeNotSatisfied:
+    return RangeNotSatisfied(
+        f"offset {offset} is past the end ({length} bytes)", operation="read", path=path, service=SCHEME
+    )
+
+
+def _bad_answer(path: str, what: str) -> Unexpected:
+    return Unexpected(
+        f"the ranged answer is wrong: {what}", operation="read", path=path, service=SCHEME, temporary=True
+    )
+
+
+class AzblobAccessor(Accessor):
+    """An Azure Blob Storage container, under an optional root prefix.
+
+    Args:
+        config: the parsed service config.
+    """
+
+    def __init__(self, config: AzblobConfig) -> None:
+        self._config = config
+        self._core = AzblobCore(config)
+        assert config.container is not None
+        self._info = AccessorInfo(
+            SCHEME,
+            self._core.root,
+            config.container,
+            capability_for(config, can_presign=self._core.signer is not None),
+        )
+        self._redacted: set[bytes] = set()
+        install_redaction(REDACTED_LOGGERS, (config.account_key, config.sas_token, config.encryption_key))
+
+    def info(self) -> AccessorInfo:
+        return self._info
+
+    def __repr__(self) -> str:
+        return f"AzblobAccessor({config_repr(self._config)})"
+
+    @property
+    def core(self) -> AzblobCore:
+        """The Blob service calls (for tests and tools that need a raw call)."""
+        return self._core
+
+    def _errors(self, operation: str, path: str) -> Any:
+        return map_errors(operation, path, container=self._core.container)
+
+    def _watch(self, spec: SseSpec | None) -> None:
+        # a layer's customer key is first seen here: keep it out of the logs
+        if isinstance(spec, CustomerKey) and spec.key not in self._redacted:
+            install_redaction(REDACTED_LOGGERS, (spec.key_b64,))
+            self._redacted.add(spec.key)
+
+    # lifecycle -------------------------------------------------------------------------------
+    async def close(self) -> None:
+        await self._core.close()
+
+    # metadata --------------------------------------------------------------------------------
+    async def stat(self, path: str, op: OpStat) -> Metadata:
+        if path == "/":
+            return Metadata(mode=EntryMode.DIR, content_length=0)
+        self._watch(op.sse)
+        key = self._core.key(path)
+        if not path.endswith("/"):
+            with self._errors("stat", path):
+                headers = await self._core.get_blob_properties(key, op)
+            return metadata_from_headers(headers)
+        try:
+            with self._errors("stat", path):
+                headers = await self._core.get_blob_properties(key, op)
+            return metadata_from_headers(headers, mode=EntryMode.DIR)
+        except NotFound:
+            pass
+        with self._errors("stat", path):
+            page = await self._core.list_blobs(key, delimiter="/", max_results=1)
+        if page.blobs or page.prefixes:
+            return Metadata(mode=EntryMode.DIR, content_length=0)
+        raise NotFound("directory not found", operation="stat", path=path, service=SCHEME)
+
+    async def create_dir(self, path: str, op: OpCreateDir) -> None:
+        with self._errors("create_dir", path):
+            await self._core.put_blob(self._core.key(path), b"", OpWrite())
+
+    # reads -------------------------------------------------------------------------------------
+    async def read(self, path: str, op: OpRead) -> RawReader:
+        self._watch(op.sse)
+        if op.size == 0:
+            meta = await self.stat(path, _stat_of(op))
+            if meta.content_length is not None and op.offset > meta.content_length:
+                raise _past_end(path, op.offset, meta.content_length)
+            return EmptyReader(meta)
+        ranged = op.offset > 0 or op.size is not None
+        range_header = None
+        if ranged:
+            end = "" if op.size is None else str(op.offset + op.size - 1)
+            range_header = f"bytes={op.offset}-{end}"
+        try:
+            with self._errors("read", path):
+                response = await self._core.get_blob(self._core.key(path), op, range_header=range_header)
+        except RangeNotSatisfied:
+            # 416 for offset == length too (an empty read): tell it from offset > length
+            meta = await self.stat(path, OpStat(version=op.version, sse=op.sse))
+            if meta.content_length == op.offset:
+                return EmptyReader(meta)
+            raise
+        try:
+            return self._reader(path, op, response, ranged)
+        except BaseException:
+            response.close()
+            raise
+
+    def _reader(self, path: str, op: OpRead, response: Any, ranged: bool) -> RawReader:
+        headers = {name.lower(): value for name, value in response.headers.items()}
+        meta = metadata_from_headers(headers)
+        body_length = meta.content_length
+        if body_length is None:
+            raise _bad_answer(path, "no Content-Length")
+        md5: str | None = None
+        if response.status == 206:
+            content_range = parse_content_range(headers.get("content-range"))
+            if content_range is None:
+                raise _bad_answer(path, "206 without a Content-Range")
+            first, last, total = content_range
+            if total is not None and first >= total and body_length == 0:
+                # Azurite answers ``206 bytes n-(n-1)/n`` where Azure answers 416
+                response.release()
+                if first > total:
+                    raise _past_end(path, op.offset, total)
+                meta.content_length = total
+                return EmptyReader(meta)
+            if first != op.offset or last < first or last - first + 1 != body_length:
+                raise _bad_answer(
+                    path, f"Content-Range {headers.get('content-range')!r} for offset {op.offset}"
+                )
+            if op.size is not None and body_length > op.size:
+                raise _bad_answer(path, f"{body_length} bytes for a range of {op.size}")
+            meta.content_length = total
+            meta.content_md5 = headers.get("x-ms-blob-content-md5")
+            size = body_length
+        else:
+            # the whole blob
+            if op.offset > body_length:
+                raise _past_end(path, op.offset, body_length)
+            # (a server ignoring the range answers the whole blob: skip up to the offset)
+            rest = body_length - op.offset
+            size = rest if op.size is None else min(op.size, rest)
+            if not ranged:
+                md5 = headers.get("content-md5")
+        skip = 0 if response.status == 206 else op.offset
+        if size == 0:
+            if skip:
+                response.close()  # an unread body: drop the connection
+            else:
+                response.release()
+            return EmptyReader(meta)
+        return AzblobReader(response, size=size, metadata=meta, path=path, md5=md5, skip=skip)
+
+    # writes ------------------------------------------------------------------------------------
+    async def write(self, path: str, op: OpWrite) -> RawWriter:
+        if not op.append:
+            raise self._unsupported("write", path)  # the core multipart engine drives plain writes
+        self._watch(op.sse)
+        return AzblobAppendWriter(self._core, path, op)
+
+    async def write_once(self, path: str, data: Buffer, op: OpWrite) -> Metadata:
+        self._watch(op.sse)
+        try:
+            with self._errors("write", path):
+                headers = await self._core.put_blob(self._core.key(path), data, op)
+        except NotFound as exc:
+            if op.if_match is None:
+                raise
+            raise ConditionNotMatch(
+                "if_match: the blob does not exist", operation="write", path=path, service=SCHEME
+            ) from exc
+        meta = metadata_from_headers(headers)
+        meta.content_length = _nbytes(data)
+        return meta
+
+    async def initiate_multipart(self, path: str, op: OpWrite) -> str:
+        self._watch(op.sse)
+        return uuid.uuid4().hex  # block blobs need no request to start
+
+    async def write_part(self, path: str, upload_id: str, number: int, data: Buffer, op: OpWrite) -> Part:
+        name = block_id(upload_id, number)
+        with self._errors("write_part", path):
+            await self._core.put_block(self._core.key(path), name, data, op)
+        return Part(number, name, _nbytes(data))
+
+    async def complete_multipart(
+        self, path: str, upload_id: str, parts: Sequence[Part], op: OpWrite
+    ) -> Metadata:
+        blocks = [("Latest", part.etag) for part in parts]
+        key = self._core.key(path)
+        try:
+            with self._errors("complete_multipart", path):
+                headers = await self._core.put_block_list(key, blocks, op)
+        except NotFound as exc:
+            if op.if_match is None:
+                raise
+            raise ConditionNotMatch(
+                "if_match: the blob does not exist", operation="write", path=path, service=SCHEME
+            ) from exc
+        except ConditionNotMatch:
+            # a retried commit whose first answer was lost fails its own condition:
+            # the blob then holds exactly this upload's blocks (ids embed the upload id)
+            if not await self._committed(path, [part.etag for part in parts]):
+                raise
+            meta = await self.stat(path, OpStat(sse=op.sse))
+            return meta
+        meta = metadata_from_headers(headers)
+        meta.content_length = sum(part.size for part in parts)
+        return meta
+
+    async def _committed(self, path: str, ids: list[str]) -> bool:
+        with self._errors("complete_multipart", path):
+            try:
+                committed = await self._core.get_block_list(self._core.key(path))
+            except AzureErrorAnswer as exc:
+                if exc.status == 404:
+                    return False
+                raise
+        return [name for name, _ in committed] == ids
+
+    async def abort_multipart(self, path: str, upload_id: str) -> None:
+        # nothing to send: the service garbage-collects uncommitted blocks after 7 days
+        return None
+
+    # deletes -----------------------------------------------------------------------------------
+    async def delete(self, path: str, op: OpDelete) -> None:
+        try:
+            with self._errors("delete", path):
+                await self._core.delete_blob(self._core.key(path), version=op.version)
+        except NotFound:
+            pass
+
+    async def delete_batch(self, paths: Sequence[str]) -> None:
+        size = self._config.batch_max_operations
+        for start in range(0, len(paths), size):
+            chunk = paths[start : start + size]
+            with self._errors("delete", chunk[0] if len(chunk) == 1 else ""):
+                results = await self._core.delete_blobs_batch([self._core.key(p) for p in chunk])
+            failed = [
+                (self._core.path(r.key), r.status, r.code)
+                for r in results
+                if r.status >= 300 and r.status != 404
+            ]
+            if failed:
+                raise _batch_error(failed, len(chunk))
+
+    # listing -----------------------------------------------------------------------------------
+    def list(self, path: str, op: OpList) -> AsyncIterator[Entry]:
+        return lister.list_entries(self._core, path, op)
+
+    # server-side -------------------------------------------------------------------------------
+    async def copy(self, src: str, dst: str, op: OpCopy) -> None:
+        self._watch(op.sse)
+        try:
+            source = await self.stat(src, OpStat(sse=op.sse))
+        except Error as exc:
+            exc.operation = "copy"
+            raise
+        if isinstance(op.sse, CustomerKey):
+            # Copy Blob cannot read a customer-key source: stream it through, the key on both sides
+            await self._copy_through(src, dst, source, op.sse)
+            return
+        core = self._core
+        with self._errors("copy", src):
+            answer = await core.copy_blob(core.key(src), core.key(dst), source_etag=source.etag, sse=op.sse)
+        status = answer.get("x-ms-copy-status", "success")
+        copy_id = answer.get("x-ms-copy-id", "")
+        deadline = time.monotonic() + self._config.copy_timeout
+        while status == "pending":
+            if time.monotonic() > deadline:
+                with anyio.CancelScope(shield=True):
+                    try:
+                        with self._errors("copy", dst):
+                            await core.abort_copy_blob(core.key(dst), copy_id)
+                    except Error:
+                        pass  # it may have finished meanwhile; the timeout is what matters
+                raise Unexpected(
+                    "the copy did not finish in copy_timeout", operation="copy", path=src, service=SCHEME
+                )
+            await anyio.sleep(self._config.copy_poll_interval)
+            with self._errors("copy", dst):
+                headers = await core.get_blob_properties(core.key(dst), OpStat(sse=op.sse))
+            if headers.get("x-ms-copy-id", copy_id) != copy_id:
+                raise ConditionNotMatch(
+                    "another copy replaced the destination", operation="copy", path=dst, service=SCHEME
+                )
+            status = headers.get("x-ms-copy-status", "success")
+        if status != "success":
+            raise Unexpected(
+                f"the copy ended {status!r}", operation="copy", path=src, service=SCHEME, temporary=True
+            )
+
+    async def _copy_through(self, src: str, dst: str, source: Metadata, spec: CustomerKey) -> None:
+        reader = await self.read(src, OpRead(if_match=source.etag, sse=spec))
+        writer = MultipartWriter(
+            self,
+            dst,
+            OpWrite(
+                content_type=source.content_type,
+                cache_control=source.cache_control,
+                content_disposition=source.content_disposition,
+                content_encoding=source.content_encoding,
+                user_metadata=source.user_metadata,
+                sse=spec,
+            ),
+        )
+        try:
+            while piece := await reader.read():
+                await writer.write(piece)
+            await writer.close()
+        except BaseException:
+            await writer.abort()
+            raise
+        finally:
+            await reader.aclose()
+
+    async def rename(self, src: str, dst: str, op: OpRename) -> None:
+        await self.copy(src, dst, OpCopy(sse=op.sse))
+        await self.delete(src, OpDelete())
+
+    async def presign(self, path: str, op: OpPresign) -> PresignedRequest:
+        signer = self._core.signer
+        if signer is None:
+            raise self._unsupported("presign", path)
+        if isinstance(op.sse, CustomerKey):
+            raise Unsupported(
+                "a presigned request cannot carry a customer-provided key",
+                operation="presign",
+                path=path,
+                service=SCHEME,
+            )
+        seconds = op.expire.total_seconds()
+        if not 1 <= seconds <= MAX_PRESIGN_SECONDS:
+            raise Unsupported(
+                f"presign expire must be between 1 second and 7 days, got {op.expire}",
+                operation="presign",
+                path=path,
+                service=SCHEME,
+            )
+        scope_headers = self._core.sse_headers(op.sse, write=True)
+        permissions = {"GET": "r", "HEAD": "r", "PUT": "cw"}.get(op.method)
+        if permissions is None:
+            raise self._unsupported("presign", path)
+        key = self._core.key(path)
+        now = dt.datetime.now(dt.timezone.utc)
+        query = service_sas(
+            signer,
+            container=self._core.container,
+            blob=key,
+            permissions=permissions,
+            expiry=now + op.expire,
+            encryption_scope=scope_headers.get("x-ms-encryption-scope"),
+        )
+        headers: dict[str, str] = {}
+        if op.method == "PUT":
+            headers = {"x-ms-blob-type": "BlockBlob", **scope_headers}
+        return PresignedRequest(op.method, f"{self._core.blob_url(key)}?{query}", headers)
+
+
+_SHOWN_FAILURES = 50
+
+
+def _batch_error(failed: list[tuple[str, int, str]], total: int) -> Error:
+    """One error for the sub-requests of a Blob Batch that failed: of their common
+    kind when they share one, else ``Unexpected``."""
+    kinds = [classify(status, code) for _, status, code in failed]
+    classes = {cls for cls, _ in kinds}
+    cls = classes.pop() if len(classes) == 1 else Unexpected
+    shown = ", ".join(f"{path!r} ({status} {code})" for path, status, code in failed[:_SHOWN_FAILURES])
+    more = len(failed) - _SHOWN_FAILURES
+    if more > 0:
+        shown += f" and {more} more"
+    return cls(
+        f"could not delete {len(failed)} of {total} paths: {shown}",
+        operation="delete",
+        path=failed[0][0] if len(failed) == 1 else "",
+        service=SCHEME,
+        temporary=all(temporary for _, temporary in kinds),
+    )

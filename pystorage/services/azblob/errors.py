@@ -1,0 +1,211 @@
+"""Translation of Azure Blob error answers and aiohttp failures into :mod:`pystorage.errors`.
+
+Every request runs inside :func:`map_errors`. An error answer is classified
+by its HTTP status first, refined by its service error code (the
+``x-ms-error-code`` header, or ``<Code>`` of the XML body; never by
+matching the message text). Transport failures (refused or dropped
+connections, timeouts, short bodies) are temporary :class:`Unexpected`
+errors. The native error is chained as ``__cause__``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import email.utils
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import aiohttp
+
+from ... import errors
+from ...raw.redact import redact
+
+__all__ = ["SCHEME", "AzureErrorAnswer", "classify", "from_answer", "map_errors", "parse_error"]
+
+SCHEME = "azblob"
+
+_RATE_LIMIT_CODES = frozenset({"ServerBusy", "OperationTimedOut", "TooManyRequests"})
+_TEMPORARY_CODES = frozenset({"InternalError", "PendingCopyOperation", "ServiceUnavailable"})
+_CONDITION_CODES = frozenset(
+    {
+        "ConditionNotMet",
+        "TargetConditionNotMet",
+        "SourceConditionNotMet",
+        "AppendPositionConditionNotMet",
+        "MaxBlobSizeConditionNotMet",
+        "BlobAlreadyExists",
+    }
+)
+_CONFIG_CODES = frozenset(
+    {
+        "InvalidHeaderValue",
+        "InvalidQueryParameterValue",
+        "InvalidBlockList",
+        "InvalidBlockId",
+        "InvalidBlobTier",
+        "InvalidResourceName",
+        "InvalidUri",
+        "OutOfRangeInput",
+        "OutOfRangeQueryParameterValue",
+        "RequestBodyTooLarge",
+        "InvalidBlobType",
+        "MissingRequiredHeader",
+        "InvalidXmlDocument",
+    }
+)
+_UNSUPPORTED_CODES = frozenset(
+    {
+        "NotImplemented",
+        "FeatureNotSupported",
+        "UnsupportedHeader",
+        "UnsupportedQueryParameter",
+        "UnsupportedHttpVerb",
+        "FeatureVersionMismatch",
+    }
+)
+_CHECKSUM_CODES = frozenset({"Md5Mismatch", "Crc64Mismatch", "InvalidMd5"})
+_CPK_CODES = frozenset({"BlobUsesCustomerSpecifiedEncryption", "BlobDoesNotUseCustomerSpecifiedEncryption"})
+
+
+def classify(status: int | None, code: str) -> tuple[type[errors.Error], bool]:
+    """The pystorage error class and ``temporary`` flag of an error answer:
+    the HTTP status decides, the service error code refines."""
+    if code in _RATE_LIMIT_CODES or status in (429, 503):
+        return errors.RateLimited, True
+    if status == 404:
+        return errors.NotFound, False
+    if status == 403:
+        return errors.PermissionDenied, False
+    if status in (304, 412) or code in _CONDITION_CODES:
+        return errors.ConditionNotMatch, False
+    if status == 416 or code == "InvalidRange":
+        return errors.RangeNotSatisfied, False
+    if code in _CHECKSUM_CODES:
+        return errors.ChecksumMismatch, True
+    if code in _CPK_CODES:
+        return errors.PermissionDenied, False
+    if code in _UNSUPPORTED_CODES or status in (405, 501):
+        return errors.Unsupported, False
+    if status is not None and status >= 500:
+        return errors.Unexpected, True
+    if code in _TEMPORARY_CODES or status == 408:
+        return errors.Unexpected, True
+    if code in _CONFIG_CODES:
+        return errors.ConfigInvalid, False
+    if code.startswith("Authentication") or code.startswith("Authorization"):
+        return errors.PermissionDenied, False
+    return errors.Unexpected, False
+
+
+def parse_error(payload: bytes) -> tuple[str, str]:
+    """``(code, message)`` of an XML error body (empty strings if it has none or is garbage)."""
+    if not payload:
+        return "", ""
+    try:
+        root = ET.fromstring(payload)
+    except ET.ParseError:
+        return "", ""
+    code = root.findtext("Code") or ""
+    message = (root.findtext("Message") or "").split("\n", 1)[0]
+    return code.strip(), message.strip()
+
+
+def retry_after(headers: Mapping[str, Any]) -> float | None:
+    """Seconds of a ``Retry-After`` header (delta or HTTP date), or ``None``."""
+    value = headers.get("retry-after") or headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(str(value))
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.timezone.utc)
+    return max(0.0, (when - dt.datetime.now(dt.timezone.utc)).total_seconds())
+
+
+class AzureErrorAnswer(Exception):
+    """An error answer (status >= 300) of the blob service.
+
+    Args:
+        status: the HTTP status.
+        code: the service error code (``BlobNotFound`` ...; ``""`` when the answer had none).
+        message: the service's message (may be empty).
+        headers: the answer's headers.
+    """
+
+    def __init__(self, status: int, code: str, message: str, headers: Mapping[str, Any]) -> None:
+        super().__init__(f"HTTP {status} {code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = headers
+
+
+def from_answer(
+    status: int | None,
+    code: str,
+    text: str,
+    headers: Mapping[str, Any],
+    operation: str = "",
+    path: str = "",
+    container: str = "",
+) -> errors.Error:
+    """Translate an error answer (see :func:`classify`)."""
+    cls, temporary = classify(status, code)
+    if code == "ContainerNotFound":
+        text = f"container {container!r} does not exist (check the 'container' config key)"
+    elif code == "BlobAlreadyExists":
+        text = "if_not_exists: the blob exists"
+    elif code in _CPK_CODES:
+        text = "the blob's customer-provided key does not match the request's (or one is missing)"
+    elif status == 304:
+        text = "not modified: if_none_match / if_modified_since did not hold"
+    elif cls is errors.RangeNotSatisfied and not text:
+        text = "the requested range is not satisfiable"
+    detail = f"HTTP {status}" + (f" {code}" if code else "")
+    message = f"{text} ({detail})" if text else detail
+    return cls(
+        redact(message),
+        operation=operation,
+        path=path,
+        service=SCHEME,
+        temporary=temporary,
+        retry_after=retry_after(headers) if temporary else None,
+    )
+
+
+@contextlib.contextmanager
+def map_errors(operation: str, path: str = "", *, container: str = "") -> Iterator[None]:
+    """Run a block of requests, translating what they raise.
+
+    Args:
+        operation: the pystorage operation (``"read"``, ``"write"`` ...).
+        path: the path it works on, relative to the root.
+        container: the container, for the ``ContainerNotFound`` message.
+
+    Raises:
+        errors.Error: the translated error, chaining the native one.
+    """
+    try:
+        yield
+    except errors.Error as exc:
+        exc.with_context(operation=operation, path=path, service=SCHEME)
+        raise
+    except AzureErrorAnswer as exc:
+        raise from_answer(exc.status, exc.code, exc.message, exc.headers, operation, path, container) from exc
+    except (aiohttp.ClientError, asyncio.TimeoutError, OSError, ET.ParseError, ValueError) as exc:
+        raise errors.Unexpected(
+            redact(f"{type(exc).__name__}: {exc}"),
+            operation=operation,
+            path=path,
+            service=SCHEME,
+            temporary=True,
+        ) from exc

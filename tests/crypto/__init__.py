@@ -1,0 +1,1 @@
+"""Tests of pystorage.crypto: the streaming AEAD format, keysets, Tink interop."""
