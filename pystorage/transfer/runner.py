@@ -1,10 +1,11 @@
 """Running a transfer: list both sides, pair, decide, copy with bounded concurrency.
 
 The two listings are read concurrently, each by its own task into a
-bounded buffer (``window`` entries), and paired by a merge-join (listings
-are in lexicographic key order on every service), so memory does not grow
-with the number of objects. At most ``jobs`` objects are compared or
-copied at once; each holds at most ``chunk × (concurrent + 2)`` bytes.
+bounded buffer (``window`` entries, handed over in pages of
+:data:`_PAGE`), and paired by a merge-join (listings are in lexicographic
+key order on every service), so memory does not grow with the number of
+objects. ``jobs`` worker tasks compare or copy the objects, taken from a
+rendezvous stream; each holds at most ``chunk × (concurrent + 2)`` bytes.
 Deletions (``delete=True``) are spilled to a temporary file and done after
 every copy succeeded, so a failed run never deletes.
 """
@@ -40,6 +41,9 @@ DEFAULT_JOBS = 8
 
 #: listing entries buffered ahead, per side
 DEFAULT_WINDOW = 1000
+
+#: listing entries handed from a listing task to the pairing at once
+_PAGE = 100
 
 #: paths deleted per ``delete_many`` call
 _DELETE_BATCH = 1000
@@ -94,22 +98,34 @@ class _Listing:
     @contextlib.asynccontextmanager
     async def read_ahead(
         self, tg: anyio.abc.TaskGroup, window: int
-    ) -> AsyncIterator[MemoryObjectReceiveStream[tuple[str, Entry]]]:
-        send, receive = anyio.create_memory_object_stream[tuple[str, Entry]](window)
+    ) -> AsyncIterator[MemoryObjectReceiveStream[list[tuple[str, Entry]]]]:
+        """Start the listing task; the stream yields pages of entries (at most
+        ``window`` entries buffered, plus the page being filled)."""
+        size = max(1, min(_PAGE, window))
+        send, receive = anyio.create_memory_object_stream[list[tuple[str, Entry]]](max(1, window // size))
 
         async def produce() -> None:
             async with send, contextlib.aclosing(self.entries()) as entries:
+                page: list[tuple[str, Entry]] = []
                 async for item in entries:
-                    await send.send(item)
+                    page.append(item)
+                    if len(page) >= size:
+                        await send.send(page)
+                        page = []
+                if page:
+                    await send.send(page)
 
         tg.start_soon(produce)
         async with receive:
             yield receive
 
 
-async def _iterate(stream: MemoryObjectReceiveStream[tuple[str, Entry]]) -> AsyncIterator[tuple[str, Entry]]:
-    async for item in stream:
-        yield item
+async def _iterate(
+    stream: MemoryObjectReceiveStream[list[tuple[str, Entry]]],
+) -> AsyncGenerator[tuple[str, Entry], None]:
+    async for page in stream:
+        for item in page:
+            yield item
 
 
 class _Spill:
@@ -363,16 +379,21 @@ async def _run(
             on_event=on_event,
         )
         src_listing, dst_listing = _Listing(src, sp, keep), _Listing(dst, dp, keep)
-        slots = anyio.Semaphore(jobs)
+        # ``jobs`` workers take objects from a rendezvous stream: handing one over waits
+        # for a free worker, which bounds the objects in flight (and is cheaper than a task each)
+        work, todo = anyio.create_memory_object_stream[tuple[str, Entry, Entry | None, Verdict]](0)
 
-        async def worker(rel: str, s: Entry, d: Entry | None, verdict: Verdict) -> None:
-            try:
-                await job.copy(rel, s, d, verdict)
-            finally:
-                slots.release()
+        async def worker(items: MemoryObjectReceiveStream[tuple[str, Entry, Entry | None, Verdict]]) -> None:
+            async with items:
+                async for rel, s, d, verdict in items:
+                    await job.copy(rel, s, d, verdict)
 
         async with anyio.create_task_group() as tg:
+            with todo:
+                for _ in range(jobs):
+                    tg.start_soon(worker, todo.clone())
             async with (
+                work,
                 src_listing.read_ahead(tg, window) as src_items,
                 dst_listing.read_ahead(tg, window) as dst_items,
             ):
@@ -394,8 +415,7 @@ async def _run(
                                 continue
                         else:
                             verdict = Verdict.DIFFER
-                        await slots.acquire()
-                        tg.start_soon(worker, rel, s, d, verdict)
+                        await work.send((rel, s, d, verdict))
         if delete and deletes.count:
             if src_listing.seen == 0:
                 raise errors.NotFound(
