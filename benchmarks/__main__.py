@@ -1,5 +1,7 @@
 """``python -m benchmarks [--quick] [--only W] [--contenders a,b] [--reps N] [--out FILE]``,
-``python -m benchmarks compare A.json B.json`` and ``python -m benchmarks crypto``."""
+``python -m benchmarks compare A.json B.json``, ``python -m benchmarks crypto`` and
+``python -m benchmarks sync [--quick]`` (``pystorage sync`` against ``rclone sync``; also run
+after a whole-suite run)."""
 
 from __future__ import annotations
 
@@ -34,6 +36,10 @@ def main(argv: list[str] | None = None) -> int:
         b = json.loads(ns.b.read_text(encoding="utf-8"))
         sys.stdout.write(compare(a, b))
         return 0
+    if argv[:1] == ["sync"]:
+        from .sync_rclone import main as sync_main
+
+        return sync_main(argv[1:])
     if argv[:1] == ["crypto"]:
         from .crypto import crypto_lines
 
@@ -99,8 +105,11 @@ def main(argv: list[str] | None = None) -> int:
     sys.stdout.write("\n" + render(doc))
     if ns.only is None:
         from .crypto import crypto_lines
+        from .sync_rclone import run_sync_benchmark
 
         sys.stdout.write("\n" + "\n".join(crypto_lines(16 if ns.quick else 64)) + "\n")
+        # the sync comparison against rclone (issue 15)
+        sys.stdout.write("\n" + run_sync_benchmark(quick=ns.quick))
     return 0
 
 

@@ -1,5 +1,5 @@
 """The ``pystorage`` command line: ``ls``, ``stat``, ``cat``, ``cp``, ``mv``,
-``rm``, ``presign`` and ``bench`` over any service, with URIs, local paths and
+``rm``, ``sync``, ``check``, ``presign`` and ``bench`` over any service, with URIs, local paths and
 named profiles as targets.
 
 Run it as ``pystorage`` (the console script) or ``python -m pystorage``;

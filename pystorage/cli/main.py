@@ -32,6 +32,7 @@ from .. import __version__, errors
 from .commands import COMMANDS, Context, UsageError, parse_duration, parse_size
 from .profiles import ProfileError
 from .progress import progress_enabled
+from .sync import cmd_check, cmd_sync
 from .targets import TargetError
 
 __all__ = [
@@ -148,6 +149,45 @@ def _add_transfer(parser: argparse.ArgumentParser) -> None:
                         help="objects transferred at once with -r (default 8)")
 
 
+def _add_filters_and_compare(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--checksum", action="store_true",
+                        help="compare by MD5 (reported checksums where both sides have one, else hashed)")
+    parser.add_argument("--size-only", action="store_true", help="compare by size alone")
+    parser.add_argument("--compare", choices=("size_mtime", "size", "checksum", "etag"), default=None,
+                        help="how objects on both sides are judged the same (default size_mtime)")
+    parser.add_argument("--include", action="append", metavar="GLOB",
+                        help="only paths matching GLOB (rclone-like; repeatable)")
+    parser.add_argument("--exclude", action="append", metavar="GLOB",
+                        help="leave out paths matching GLOB (repeatable; excludes win)")
+    parser.add_argument("-j", "--jobs", type=_positive_int, metavar="N", default=8,
+                        help="objects compared or transferred at once (default 8)")
+
+
+def _add_sync_commands(command: Any) -> None:
+    sync = command("sync", "make DST hold what SRC holds: copy what is missing or differs "
+                           "(--delete: also remove what SRC lacks)")
+    _add_filters_and_compare(sync)
+    sync.add_argument("--delete", action="store_true",
+                      help="delete destination objects the source lacks (after all copies succeeded)")
+    sync.add_argument("-n", "--dry-run", action="store_true",
+                      help="report what would be done, change nothing")
+    sync.add_argument("--journal", metavar="PATH", default=None,
+                      help="a local SQLite file recording progress: a killed run started again resumes")
+    sync.add_argument("--bwlimit", type=_size, metavar="SIZE", default=None,
+                      help="bytes per second read from the source for the whole job, e.g. 10MiB")
+    sync.add_argument("--chunk", type=_size, metavar="SIZE", default=None,
+                      help="part size of uploads, e.g. 16MiB (default 8MiB, or the service's minimum)")
+    sync.add_argument("--concurrent", type=_positive_int, metavar="N", default=4,
+                      help="parts of one object in flight (default 4)")
+    sync.add_argument("src", metavar="SRC")
+    sync.add_argument("dst", metavar="DST")
+
+    chk = command("check", "compare two trees: objects missing on either side or differing (exit 1 if any)")
+    _add_filters_and_compare(chk)
+    chk.add_argument("src", metavar="SRC")
+    chk.add_argument("dst", metavar="DST")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``pystorage`` (all commands)."""
     parser = _Parser(
@@ -201,6 +241,8 @@ def build_parser() -> argparse.ArgumentParser:
     presign.add_argument("--expire", type=_duration, metavar="DURATION", default=3600.0,
                          help="validity: seconds, or 90s, 15m, 12h, 7d (default 1h)")
     presign.add_argument("target", metavar="TARGET")
+
+    _add_sync_commands(command)
 
     command("bench", "run the benchmark suite: python -m benchmarks [ARGS...]", add_help=False)
     return parser
@@ -283,7 +325,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.debug:
         logging.basicConfig(level=logging.WARNING, format="%(name)s: %(levelname)s: %(message)s")
         logging.getLogger("pystorage").setLevel(logging.DEBUG)
-    command = COMMANDS[args.command]
+    command = {**COMMANDS, "sync": cmd_sync, "check": cmd_check}[args.command]
 
     async def run() -> int:
         try:
