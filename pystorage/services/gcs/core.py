@@ -49,7 +49,7 @@ from ...raw.redact import install_redaction, register_secrets
 from ...sse import CustomerKey, SseSpec
 from ...types import EncryptionInfo, EntryMode, Metadata
 from .config import GcsConfig
-from .errors import SERVICE, GcsHttpError
+from .errors import SERVICE, GcsHttpError, GcsMalformedAnswer
 from .sse import RequestKind, sse_headers, sse_params
 
 __all__ = [
@@ -58,6 +58,7 @@ __all__ = [
     "GcsCore",
     "REDACTED_LOGGERS",
     "ServiceAccount",
+    "decode_json",
     "metadata_from_headers",
     "metadata_from_resource",
     "parse_rfc3339",
@@ -583,8 +584,7 @@ class GcsCore:
             response.release()
         if not raw.strip():
             return {}
-        doc = json.loads(raw)
-        return doc if isinstance(doc, dict) else {}
+        return decode_json(raw)
 
     # objects -------------------------------------------------------------------
     async def objects_get(
@@ -791,5 +791,21 @@ async def _json_of(response: aiohttp.ClientResponse) -> dict[str, Any]:
         raw = await response.read()
     finally:
         response.release()
-    doc = json.loads(raw) if raw.strip() else {}
-    return doc if isinstance(doc, dict) else {}
+    return decode_json(raw) if raw.strip() else {}
+
+
+def decode_json(raw: bytes) -> dict[str, Any]:
+    """The JSON object of an answer's body.
+
+    Raises:
+        GcsMalformedAnswer: the body is not a JSON object (an HTML page from a
+            captive portal, a truncated document).
+    """
+    try:
+        doc = json.loads(raw)
+    except ValueError as exc:
+        start = raw[:15].decode("utf-8", "replace").strip()
+        raise GcsMalformedAnswer(f"not JSON: {exc.__class__.__name__} on a body starting {start!r}") from None
+    if not isinstance(doc, dict):
+        raise GcsMalformedAnswer(f"a JSON {type(doc).__name__} where an object was expected")
+    return doc
