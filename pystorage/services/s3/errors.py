@@ -201,14 +201,21 @@ def refuse_html(response_dict: Mapping[str, Any], **_: Any) -> None:
     which botocore's XML parser would otherwise read as an empty result."""
     status = response_dict.get("status_code")
     headers = response_dict.get("headers") or {}
-    if isinstance(status, int) and 200 <= status < 300 and is_html_page(headers):
+    if isinstance(status, int) and 200 <= status < 300 and is_html_page(headers, status):
         raise MalformedAnswer(f"HTTP {status} with an HTML page instead of an S3 answer")
 
 
-def is_html_page(headers: Mapping[str, Any]) -> bool:
-    """Whether answer ``headers`` describe an HTML page rather than an S3 answer
-    (an object that is an HTML page still carries its ``ETag``)."""
+def is_html_page(headers: Mapping[str, Any], status: int) -> bool:
+    """Whether a 2xx answer with ``headers`` is an HTML page rather than an S3 answer.
+
+    An object that is an HTML page still carries its ``ETag``; an answer with no
+    body (``204``, ``Content-Length: 0``: moto labels its empty DELETE answers
+    ``text/html``) is no page."""
+    if status == 204:
+        return False
     lowered = {str(k).lower(): v for k, v in headers.items()}
+    if str(lowered.get("content-length", "")).strip() == "0":
+        return False
     content_type = str(lowered.get("content-type") or "").lower()
     return content_type.startswith(("text/html", "application/xhtml")) and "etag" not in lowered
 

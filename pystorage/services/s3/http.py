@@ -336,7 +336,7 @@ class LeanHttp:
         url = yarl.URL(self._origin + path + ("?" + q if q else ""), encoded=True)
         response = await self._client().request(method, url, headers=sent, data=data, allow_redirects=False)
         if response.status < 300:
-            if is_html_page(response.headers):
+            if is_html_page(response.headers, response.status):
                 response.close()
                 raise MalformedAnswer(f"HTTP {response.status} with an HTML page instead of an S3 answer")
             return response
