@@ -43,7 +43,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from ...errors import ConfigInvalid
 from ...raw.accessor import Buffer
 from ...raw.buffered import as_view
-from ...raw.http import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, HttpLimits, new_session
+from ...raw.http import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, HttpLimits, new_session, write_pieces
 from ...raw.path import join_root, normalize_root
 from ...raw.redact import install_redaction, register_secrets
 from ...sse import CustomerKey, SseSpec
@@ -131,6 +131,8 @@ class BufferPayload(aiohttp.payload.Payload):
         self._head = head
         self._tail = tail
         self._size = len(head) + self._view.nbytes + len(tail)
+        #: seconds a piece may wait for the socket (set by :meth:`GcsCore.send` from ``read_timeout``)
+        self.stall_timeout: float | None = None
 
     def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
         """The body as text (aiohttp's payload interface; not used for uploads)."""
@@ -141,17 +143,14 @@ class BufferPayload(aiohttp.payload.Payload):
         await self.write_with_length(writer, None)
 
     async def write_with_length(self, writer: AbstractStreamWriter, content_length: int | None) -> None:
-        """Write the body (aiohttp passes its own ``Content-Length``: the whole body)."""
+        """Write the body (aiohttp passes its own ``Content-Length``: the whole body),
+        each piece bounded by :attr:`stall_timeout`."""
         view = self._view
         if len(view) <= _SMALL:
             await writer.write(b"".join((self._head, view, self._tail)))
             return
-        if self._head:
-            await writer.write(self._head)
-        for start in range(0, len(view), _PIECE):
-            await writer.write(view[start : start + _PIECE])
-        if self._tail:
-            await writer.write(self._tail)
+        pieces = [view[start : start + _PIECE] for start in range(0, len(view), _PIECE)]
+        await write_pieces(writer, [self._head, *pieces, self._tail], self.stall_timeout)
 
 
 def _quote(value: str) -> str:
@@ -541,6 +540,8 @@ class GcsCore:
         all_headers = await self.auth.header(session)
         if headers:
             all_headers.update(headers)
+        if isinstance(data, BufferPayload):
+            data.stall_timeout = self.config.read_timeout  # a server that stops reading an upload
         query = _query(params or {})
         target = yarl.URL(f"{url}{'&' if '?' in url else '?'}{query}" if query else url, encoded=True)
         response = await session.request(

@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import xml.etree.ElementTree as ET
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote_plus, urlsplit
 
@@ -30,7 +30,7 @@ import aiohttp
 import yarl
 
 from ...raw.accessor import Buffer
-from ...raw.http import HttpLimits, new_session
+from ...raw.http import BoundedBody, HttpLimits, new_session
 from ...raw.redact import register_secrets
 from .errors import MalformedAnswer, S3ErrorAnswer, is_html_page
 from .signer import EMPTY_SHA256, UNSIGNED_PAYLOAD, SigV4Signer, canonical_query, quote_path
@@ -220,11 +220,6 @@ class LeanBody:
             response.close()
 
 
-async def _slices(view: memoryview) -> AsyncIterator[memoryview]:
-    for start in range(0, len(view), BODY_PIECE):
-        yield view[start:start + BODY_PIECE]
-
-
 class LeanHttp:
     """Signs and sends the hot-path S3 requests on one aiohttp session.
 
@@ -332,7 +327,8 @@ class LeanHttp:
             if view.ndim != 1 or view.itemsize != 1:
                 view = view.cast("B")
             sent["content-length"] = str(len(view))
-            data = view if len(view) <= BODY_PIECE else _slices(view)
+            stall = self._limits.read_timeout
+            data = view if len(view) <= BODY_PIECE else BoundedBody(view, BODY_PIECE, stall)
         url = yarl.URL(self._origin + path + ("?" + q if q else ""), encoded=True)
         response = await self._client().request(method, url, headers=sent, data=data, allow_redirects=False)
         if response.status < 300:
