@@ -188,7 +188,12 @@ class Context:
         key = target.operator_key
         op = self._operators.get(key)
         if op is None:
-            op = Operator(target.scheme, **target.config)
+            config = dict(target.config)
+            if target.scheme == "fs":
+                # a copy, sync or dump that reported success must survive a power loss:
+                # durable commits on local destinations (``?fsync=false`` opts out)
+                config.setdefault("fsync", True)
+            op = Operator(target.scheme, **config)
             layers: list[Layer] = []
             if self.debug:
                 layers.append(LoggingLayer())

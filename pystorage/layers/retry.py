@@ -21,8 +21,9 @@ What is retried:
   factor ** n)``; with ``jitter`` it is drawn uniformly from ``[delay / 2,
   delay]``. When the error carries ``retry_after`` (``Retry-After`` on
   :class:`~pystorage.errors.RateLimited` and some 503s) the layer sleeps
-  ``max(retry_after, delay)``: the service's request wins even above
-  ``max_delay``;
+  ``max(delay, min(retry_after, max_delay))``: the service's request is
+  honoured up to ``max_delay``, never beyond (a ``Retry-After: 86400`` from a
+  misbehaving proxy must not park a call for a day);
 * every one-shot call is retried whole: ``stat``, ``create_dir``, ``read`` (the
   opening request), ``write`` (opening the writer only), ``write_once``,
   ``initiate_multipart``, ``write_part`` (the failed part alone, with the same
@@ -114,8 +115,8 @@ class RetryLayer(Layer):
         max_times: retries after the first attempt (default 3, i.e. up to 4
             attempts); ``0`` disables retrying but still marks errors persistent.
         min_delay: seconds before the first retry (default 1.0).
-        max_delay: cap on the backoff delay, in seconds (default 60.0); a
-            larger ``retry_after`` sent by the service is still honoured.
+        max_delay: cap on every delay, in seconds (default 60.0), a
+            ``retry_after`` sent by the service included.
         factor: growth of the delay between retries (default 2.0, >= 1).
         jitter: draw each delay uniformly from ``[delay / 2, delay]`` so that
             many clients do not retry in lockstep (default ``True``).
@@ -169,7 +170,8 @@ class _RetryAccessor(LayeredAccessor):
         if config.jitter and delay > 0:
             delay = self._random.uniform(delay / 2, delay)
         if err.retry_after is not None:
-            delay = max(delay, err.retry_after)
+            # honour the service's Retry-After, but never beyond max_delay
+            delay = max(delay, min(err.retry_after, config.max_delay))
         return delay
 
     async def backoff(self, retry: int, err: Error, operation: str, path: str) -> None:

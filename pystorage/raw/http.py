@@ -16,6 +16,14 @@ Every network service takes the same four config keys, checked by
   pools open a new connection instead of waiting);
 * ``pool_size`` (default 128): connections kept to the endpoint.
 
+``read_timeout`` also bounds an upload's progress: aiohttp starts its read
+timer only once the request body is sent, so a server that stops reading an
+upload would block it forever. Bodies sent with :func:`write_pieces` (the
+S3 lean path's streamed bodies, every GCS upload) fail with a
+``TimeoutError`` when no piece could be handed to the socket for
+``read_timeout`` seconds (botocore's ``read_timeout`` is a socket timeout,
+which bounds sends the same way).
+
 aiohttp bounds "wait for a pooled connection, then open it" with one
 deadline (``ClientTimeout.connect``), which is set to ``pool_timeout +
 connect_timeout``; ``sock_connect`` bounds the connect alone.
@@ -28,9 +36,13 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+from collections.abc import Iterable
 from typing import Any
 
 import aiohttp
+import aiohttp.payload
+import anyio
+from aiohttp.abc import AbstractStreamWriter
 
 from ..errors import ConfigInvalid
 
@@ -40,9 +52,12 @@ __all__ = [
     "DEFAULT_POOL_SIZE",
     "DEFAULT_POOL_TIMEOUT",
     "DEFAULT_READ_TIMEOUT",
+    "BoundedBody",
     "HttpLimits",
     "check_http_limits",
     "new_session",
+    "no_silent_resend",
+    "write_pieces",
 ]
 
 #: seconds to open a connection
@@ -161,3 +176,63 @@ def new_session(limits: HttpLimits, **kwargs: Any) -> aiohttp.ClientSession:
     return no_silent_resend(
         aiohttp.ClientSession(connector=limits.connector(), timeout=limits.client_timeout(), **kwargs)
     )
+
+
+async def write_pieces(
+    writer: AbstractStreamWriter, pieces: Iterable[Any], stall_timeout: float | None
+) -> None:
+    """Write ``pieces`` of a request body to aiohttp's ``writer``, failing with
+    ``TimeoutError`` when one of them waits more than ``stall_timeout`` seconds for
+    the socket to take it (a server that stopped reading); ``None``: no bound.
+
+    One cancel scope for the whole body, its deadline pushed forward after each piece.
+    """
+    if stall_timeout is None:
+        for piece in pieces:
+            await writer.write(piece)
+        return
+    with anyio.CancelScope() as scope:
+        for piece in pieces:
+            scope.deadline = anyio.current_time() + stall_timeout
+            await writer.write(piece)
+    if scope.cancelled_caught:
+        # the connection is unusable, and closing it would wait for its unsent buffer
+        # to drain, which a server that stopped reading never lets happen: abort it
+        transport = getattr(writer, "transport", None)
+        if transport is not None:
+            transport.abort()
+        raise TimeoutError(f"the server took no request body bytes for {stall_timeout}s")
+
+
+class BoundedBody(aiohttp.payload.Payload):
+    """A bytes-like request body sent in zero-copy slices of ``piece`` bytes,
+    each bounded by ``stall_timeout`` (see :func:`write_pieces`).
+
+    Args:
+        view: the body.
+        piece: bytes per socket write.
+        stall_timeout: seconds a piece may wait for the socket (``None``: no bound).
+    """
+
+    _autoclose = True
+
+    def __init__(self, view: memoryview, piece: int, stall_timeout: float | None) -> None:
+        super().__init__(view, content_type="application/octet-stream")
+        self._view = view
+        self._piece = piece
+        self._stall_timeout = stall_timeout
+        self._size = view.nbytes
+
+    def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
+        """The body as text (aiohttp's payload interface; not used for uploads)."""
+        return bytes(self._view).decode(encoding, errors)
+
+    async def write(self, writer: AbstractStreamWriter) -> None:
+        """Write the whole body."""
+        await self.write_with_length(writer, None)
+
+    async def write_with_length(self, writer: AbstractStreamWriter, content_length: int | None) -> None:
+        """Write the body (aiohttp passes its own ``Content-Length``: the whole body)."""
+        view, step = self._view, self._piece
+        pieces = (view[i : i + step] for i in range(0, len(view), step))
+        await write_pieces(writer, pieces, self._stall_timeout)

@@ -28,6 +28,7 @@ from tests.fixtures.fault_proxy import (
     StallAfterHeaders,
     StallBeforeStatus,
     StallMidBody,
+    StallReadingBody,
     When,
 )
 
@@ -180,6 +181,17 @@ async def test_stalled_write_fails_within_the_bound_and_is_retried(
     target.proxy.inject(StallBeforeStatus(), _object_put(target, f"{root}k"))
     await _retrying(op).write("k", DATA)
     assert await op.read("k") == DATA
+
+
+@pytest.mark.anyio
+async def test_a_server_that_stops_reading_an_upload_fails_it_within_the_bound(
+    target: FaultTarget, root: str, make_op: Callable[..., Operator]
+) -> None:
+    op = make_op()
+    big = os.urandom(16 * 1024 * 1024)  # far more than the socket buffers hold
+    fault = target.proxy.inject(StallReadingBody(), _object_put(target, f"{root}k"))
+    _assert_temporary_stall(*await _timed(op.write("k", big)))
+    assert fault.hits == 1
 
 
 @pytest.mark.parametrize(

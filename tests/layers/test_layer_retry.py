@@ -383,9 +383,15 @@ def test_jitter_stays_within_half_and_full_delay(mem: Accessor) -> None:
 
 
 def test_retry_after_wins_over_a_shorter_backoff(mem: Accessor) -> None:
-    acc = RetryLayer(min_delay=0.1, max_delay=1.0, jitter=False).layer(mem)
+    acc = RetryLayer(min_delay=0.1, max_delay=10.0, jitter=False).layer(mem)
     assert acc.delay(0, errors.RateLimited("slow", retry_after=5.0)) == 5.0  # type: ignore[attr-defined]
     assert acc.delay(0, errors.RateLimited("slow", retry_after=0.01)) == 0.1  # type: ignore[attr-defined]
+
+
+def test_retry_after_is_capped_at_max_delay(mem: Accessor) -> None:
+    acc = RetryLayer(min_delay=0.1, max_delay=1.0, jitter=False).layer(mem)
+    assert acc.delay(0, errors.RateLimited("slow", retry_after=86400.0)) == 1.0  # type: ignore[attr-defined]
+    assert acc.delay(0, errors.Unexpected("503", retry_after=5.0)) == 1.0  # type: ignore[attr-defined]
 
 
 @pytest.mark.anyio
@@ -393,7 +399,7 @@ async def test_rate_limited_retry_after_is_slept(mem: Accessor) -> None:
     await mem.write_once("a", b"x", OpWrite())
     flaky = Flaky(mem)
     flaky.fail["stat"] = [errors.RateLimited("slow down", retry_after=0.03)]
-    acc = RetryLayer(max_times=3, min_delay=0.001, max_delay=0.001, jitter=False).layer(flaky)
+    acc = RetryLayer(max_times=3, min_delay=0.001, max_delay=1.0, factor=1.0, jitter=False).layer(flaky)
     start = anyio.current_time()
     await acc.stat("a", OpStat())
     elapsed = anyio.current_time() - start

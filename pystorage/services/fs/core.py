@@ -183,11 +183,31 @@ class FsCore:
             "next to the target".
     """
 
-    def __init__(self, root: str, temp_dir: str | None = None) -> None:
+    def __init__(self, root: str, temp_dir: str | None = None, *, fsync: bool = False) -> None:
         self.root = root
         self.real_root = os.path.realpath(root)
         self._inside = self.real_root.rstrip(os.sep) + os.sep
         self.temp_dir = temp_dir
+        #: flush files and directories to disk before a commit returns (the ``fsync`` config key)
+        self.fsync = fsync
+
+    def sync_file(self, fd: int) -> None:
+        """``fsync(fd)`` when durable commits are on."""
+        if self.fsync:
+            os.fsync(fd)
+
+    def sync_dir_of(self, *paths: str) -> None:
+        """Flush the directories holding ``paths`` (their entries: a rename, a link,
+        a new file) when durable commits are on. Windows cannot open a directory:
+        there a rename is flushed by the file system itself."""
+        if not self.fsync or os.name == "nt":
+            return
+        for directory in dict.fromkeys(os.path.dirname(p) for p in paths):
+            fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
 
     @classmethod
     def from_config(cls, config: FsConfig) -> FsCore:
@@ -209,7 +229,7 @@ class FsCore:
                     "config key 'atomic_write_dir' of service 'fs' must be on the same file system as 'root'",
                     service=SERVICE,
                 )
-        return cls(root, temp_dir)
+        return cls(root, temp_dir, fsync=config.fsync)
 
     # paths -------------------------------------------------------------------
     def _confine(self, real: str, path: str) -> str:
@@ -415,7 +435,11 @@ class FsCore:
             os.close(fd)
             try:
                 shutil.copyfile(real_src, tmp)
+                if self.fsync:
+                    with open(tmp, "rb+") as copied:
+                        os.fsync(copied.fileno())
                 os.replace(tmp, real_dst)
+                self.sync_dir_of(real_dst)
             except BaseException:
                 _unlink_quietly(tmp)
                 raise
@@ -438,6 +462,7 @@ class FsCore:
                     raise
                 _make_dirs(os.path.dirname(real_dst))
                 os.replace(real_src, real_dst)
+            self.sync_dir_of(real_dst, real_src)
 
 
 def _make_config_dir(key: str, directory: str) -> None:
@@ -585,8 +610,11 @@ class TempFile:
             if self._fd is None or self._tmp is None or self._target is None:
                 raise Unexpected("the writer is closed")
             try:
+                self._core.sync_file(self._fd)  # durable bytes before the name points at them
                 if self._append:
-                    return self._commit_append(self._fd, self._tmp, self._target)
+                    meta = self._commit_append(self._fd, self._tmp, self._target)
+                    self._core.sync_dir_of(self._target)
+                    return meta
                 st = os.fstat(self._fd)
                 self._close_fd()
                 if self._if_not_exists:
@@ -594,6 +622,7 @@ class TempFile:
                 else:
                     os.replace(self._tmp, self._target)
                     self._tmp = None
+                self._core.sync_dir_of(self._target)
                 return metadata_from_stat(st)
             finally:
                 self._cleanup()
@@ -673,6 +702,7 @@ class TempFile:
                     block = _pread_exact(fd, min(COPY_BLOCK, size - copied), copied)
                     _write_all(out, block)
                     copied += len(block)
+                self._core.sync_file(out)
             except BaseException:
                 try:
                     os.ftruncate(out, original)

@@ -50,13 +50,14 @@ from ...raw.http import (
     HttpLimits,
     new_session,
     parse_content_range,
+    write_pieces,
 )
 from ...raw.path import join_root, normalize_root
 from ...raw.redact import install_redaction, register_secrets
 from ...sse import CustomerKey, SseSpec
 from ...types import EncryptionInfo, EntryMode, Metadata
 from .config import GcsConfig
-from .errors import SERVICE, GcsHttpError
+from .errors import SERVICE, GcsHttpError, GcsMalformedAnswer
 from .sse import RequestKind, sse_headers, sse_params
 
 __all__ = [
@@ -65,6 +66,7 @@ __all__ = [
     "GcsCore",
     "REDACTED_LOGGERS",
     "ServiceAccount",
+    "decode_json",
     "metadata_from_headers",
     "metadata_from_resource",
     "parse_rfc3339",
@@ -137,6 +139,8 @@ class BufferPayload(aiohttp.payload.Payload):
         self._head = head
         self._tail = tail
         self._size = len(head) + self._view.nbytes + len(tail)
+        #: seconds a piece may wait for the socket (set by :meth:`GcsCore.send` from ``read_timeout``)
+        self.stall_timeout: float | None = None
 
     def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
         """The body as text (aiohttp's payload interface; not used for uploads)."""
@@ -147,17 +151,14 @@ class BufferPayload(aiohttp.payload.Payload):
         await self.write_with_length(writer, None)
 
     async def write_with_length(self, writer: AbstractStreamWriter, content_length: int | None) -> None:
-        """Write the body (aiohttp passes its own ``Content-Length``: the whole body)."""
+        """Write the body (aiohttp passes its own ``Content-Length``: the whole body),
+        each piece bounded by :attr:`stall_timeout`."""
         view = self._view
         if len(view) <= _SMALL:
             await writer.write(b"".join((self._head, view, self._tail)))
             return
-        if self._head:
-            await writer.write(self._head)
-        for start in range(0, len(view), _PIECE):
-            await writer.write(view[start : start + _PIECE])
-        if self._tail:
-            await writer.write(self._tail)
+        pieces = [view[start : start + _PIECE] for start in range(0, len(view), _PIECE)]
+        await write_pieces(writer, [self._head, *pieces, self._tail], self.stall_timeout)
 
 
 def _quote(value: str) -> str:
@@ -566,6 +567,8 @@ class GcsCore:
         all_headers = await self.auth.header(session)
         if headers:
             all_headers.update(headers)
+        if isinstance(data, BufferPayload):
+            data.stall_timeout = self.config.read_timeout  # a server that stops reading an upload
         query = _query(params or {})
         target = yarl.URL(f"{url}{'&' if '?' in url else '?'}{query}" if query else url, encoded=True)
         response = await session.request(
@@ -609,8 +612,7 @@ class GcsCore:
             response.release()
         if not raw.strip():
             return {}
-        doc = json.loads(raw)
-        return doc if isinstance(doc, dict) else {}
+        return decode_json(raw)
 
     # objects -------------------------------------------------------------------
     async def objects_get(
@@ -822,5 +824,21 @@ async def _json_of(response: aiohttp.ClientResponse) -> dict[str, Any]:
         raw = await response.read()
     finally:
         response.release()
-    doc = json.loads(raw) if raw.strip() else {}
-    return doc if isinstance(doc, dict) else {}
+    return decode_json(raw) if raw.strip() else {}
+
+
+def decode_json(raw: bytes) -> dict[str, Any]:
+    """The JSON object of an answer's body.
+
+    Raises:
+        GcsMalformedAnswer: the body is not a JSON object (an HTML page from a
+            captive portal, a truncated document).
+    """
+    try:
+        doc = json.loads(raw)
+    except ValueError as exc:
+        start = raw[:15].decode("utf-8", "replace").strip()
+        raise GcsMalformedAnswer(f"not JSON: {exc.__class__.__name__} on a body starting {start!r}") from None
+    if not isinstance(doc, dict):
+        raise GcsMalformedAnswer(f"a JSON {type(doc).__name__} where an object was expected")
+    return doc

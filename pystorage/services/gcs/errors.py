@@ -17,6 +17,8 @@ native                             pystorage
 other statuses                     :class:`~pystorage.errors.Unexpected`
 connection errors, broken          :class:`~pystorage.errors.Unexpected`, temporary
 bodies, timeouts
+a 2xx answer that is not JSON      :class:`~pystorage.errors.Unexpected`, temporary
+(an HTML page, truncated JSON)     (:class:`GcsMalformedAnswer`)
 =================================  ==================================================
 
 The native error is chained as ``__cause__``. Messages never contain request
@@ -48,6 +50,7 @@ __all__ = [
     "CSEK_MISMATCH_REASONS",
     "SERVICE",
     "GcsHttpError",
+    "GcsMalformedAnswer",
     "from_native",
     "from_status",
     "map_errors",
@@ -130,6 +133,12 @@ class GcsHttpError(Exception):
         return cls(status, message or f"HTTP {status}", retry_after, code)
 
 
+class GcsMalformedAnswer(Exception):
+    """A success answer whose body is not the JSON document the API sends (an
+    HTML page from a captive portal or proxy, a truncated document): a temporary
+    :class:`~pystorage.errors.Unexpected`, never a raw ``JSONDecodeError``."""
+
+
 def from_status(
     status: int,
     message: str,
@@ -166,6 +175,9 @@ def from_native(exc: BaseException, *, operation: str = "", path: str = "") -> E
         operation: the operation that failed.
         path: the path it failed on, relative to the root.
     """
+    if isinstance(exc, GcsMalformedAnswer):
+        text = f"GCS's answer is malformed ({exc})"
+        return Unexpected(text, operation=operation, path=path, service=SERVICE, temporary=True)
     if isinstance(exc, GcsHttpError):
         if exc.status == 400 and exc.reason in CSEK_MISMATCH_REASONS:
             return PermissionDenied(

@@ -41,6 +41,7 @@ from ...raw.redact import install_redaction, register_secrets
 from ...sse import CustomerKey, SseSpec
 from ...types import EncryptionInfo, EntryMode, Metadata, Part
 from .config import S3Config
+from .errors import refuse_html
 from .http import LeanHttp
 from .sse import RedactedHeaders, RequestKind, sse_headers
 from .sse import sse_params as _sse_params
@@ -377,6 +378,8 @@ class S3Core:
             **credentials,
         )
         self._client = await stack.enter_async_context(creator)
+        # an HTML page answered 2xx is not an (empty) S3 result
+        self._client.meta.events.register("before-parse.s3", refuse_html)
         self._stack = stack
         if config.lean_http:
             lean = LeanHttp(

@@ -13,11 +13,13 @@ import asyncio
 import contextlib
 import datetime as dt
 import email.utils
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 import aiohttp
 import botocore.exceptions as bexc  # type: ignore[import-untyped]
+from botocore.parsers import ResponseParserError  # type: ignore[import-untyped]
 
 from ... import errors
 from ...raw.redact import redact
@@ -25,12 +27,15 @@ from .sse import SSE_C_MISMATCH_MESSAGE, SSE_MISMATCH_CODES, SSE_MISMATCH_OPERAT
 
 __all__ = [
     "SCHEME",
+    "MalformedAnswer",
     "S3ErrorAnswer",
     "classify",
     "error_for_code",
     "from_answer",
     "from_client_error",
+    "is_html_page",
     "map_errors",
+    "refuse_html",
 ]
 
 SCHEME = "s3"
@@ -183,6 +188,38 @@ class S3ErrorAnswer(Exception):
         self.headers = headers
 
 
+class MalformedAnswer(Exception):
+    """A success answer that is not what S3 sends: an HTML page (a captive portal,
+    a misconfigured proxy), a truncated or foreign XML document. :func:`map_errors`
+    turns it into a temporary :class:`~pystorage.errors.Unexpected` (a retry may
+    reach the real service); it never passes for a result (an empty listing)."""
+
+
+def refuse_html(response_dict: Mapping[str, Any], **_: Any) -> None:
+    """botocore ``before-parse`` handler: raise :class:`MalformedAnswer` for a 2xx
+    answer that is an HTML page (``Content-Type: text/html`` and no ``ETag``),
+    which botocore's XML parser would otherwise read as an empty result."""
+    status = response_dict.get("status_code")
+    headers = response_dict.get("headers") or {}
+    if isinstance(status, int) and 200 <= status < 300 and is_html_page(headers, status):
+        raise MalformedAnswer(f"HTTP {status} with an HTML page instead of an S3 answer")
+
+
+def is_html_page(headers: Mapping[str, Any], status: int) -> bool:
+    """Whether a 2xx answer with ``headers`` is an HTML page rather than an S3 answer.
+
+    An object that is an HTML page still carries its ``ETag``; an answer with no
+    body (``204``, ``Content-Length: 0``: moto labels its empty DELETE answers
+    ``text/html``) is no page."""
+    if status == 204:
+        return False
+    lowered = {str(k).lower(): v for k, v in headers.items()}
+    if str(lowered.get("content-length", "")).strip() == "0":
+        return False
+    content_type = str(lowered.get("content-type") or "").lower()
+    return content_type.startswith(("text/html", "application/xhtml")) and "etag" not in lowered
+
+
 def from_client_error(
     exc: bexc.ClientError,
     operation: str = "",
@@ -292,6 +329,14 @@ def map_errors(
             operation=operation,
             path=path,
             service=SCHEME,
+        ) from exc
+    except (MalformedAnswer, ET.ParseError, ResponseParserError) as exc:
+        raise errors.Unexpected(
+            redact(f"the service's answer is malformed ({exc})"),
+            operation=operation,
+            path=path,
+            service=SCHEME,
+            temporary=True,
         ) from exc
     except (bexc.ParamValidationError, bexc.ProfileNotFound) as exc:
         raise errors.ConfigInvalid(

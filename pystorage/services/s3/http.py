@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import xml.etree.ElementTree as ET
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote_plus, urlsplit
 
@@ -30,9 +30,9 @@ import aiohttp
 import yarl
 
 from ...raw.accessor import Buffer
-from ...raw.http import HttpLimits, new_session
+from ...raw.http import BoundedBody, HttpLimits, new_session
 from ...raw.redact import register_secrets
-from .errors import S3ErrorAnswer
+from .errors import MalformedAnswer, S3ErrorAnswer, is_html_page
 from .signer import EMPTY_SHA256, UNSIGNED_PAYLOAD, SigV4Signer, canonical_query, quote_path
 
 __all__ = ["BODY_PIECE", "LeanBody", "LeanHttp", "parse_error", "parse_http_date", "parse_list_objects_v2"]
@@ -117,7 +117,13 @@ def parse_list_objects_v2(body: bytes) -> dict[str, Any]:
     Per key this is the C parser's work plus a few comparisons: tags are
     compared with their namespaced names, and each distinct ``LastModified``
     text is parsed once per page (objects written together share it)."""
-    root = ET.fromstring(body)
+    try:
+        root = ET.fromstring(body)
+    except ET.ParseError as exc:
+        raise MalformedAnswer(f"the ListObjectsV2 answer is not XML ({exc})") from exc
+    if _local(root.tag) != "ListBucketResult":
+        # an HTML page or another document that parsed as XML: never an empty listing
+        raise MalformedAnswer(f"the ListObjectsV2 answer is a {_local(root.tag)!r} document")
     ns = root.tag[: root.tag.index("}") + 1] if root.tag.startswith("{") else ""
     t_contents, t_prefixes, t_key, t_size = ns + "Contents", ns + "CommonPrefixes", ns + "Key", ns + "Size"
     t_etag, t_modified, t_prefix = ns + "ETag", ns + "LastModified", ns + "Prefix"
@@ -213,11 +219,6 @@ class LeanBody:
             response.release()
         else:
             response.close()
-
-
-async def _slices(view: memoryview) -> AsyncIterator[memoryview]:
-    for start in range(0, len(view), BODY_PIECE):
-        yield view[start:start + BODY_PIECE]
 
 
 class LeanHttp:
@@ -327,10 +328,14 @@ class LeanHttp:
             if view.ndim != 1 or view.itemsize != 1:
                 view = view.cast("B")
             sent["content-length"] = str(len(view))
-            data = view if len(view) <= BODY_PIECE else _slices(view)
+            stall = self._limits.read_timeout
+            data = view if len(view) <= BODY_PIECE else BoundedBody(view, BODY_PIECE, stall)
         url = yarl.URL(self._origin + path + ("?" + q if q else ""), encoded=True)
         response = await self._client().request(method, url, headers=sent, data=data, allow_redirects=False)
         if response.status < 300:
+            if is_html_page(response.headers, response.status):
+                response.close()
+                raise MalformedAnswer(f"HTTP {response.status} with an HTML page instead of an S3 answer")
             return response
         try:
             payload = b"" if method == "HEAD" else await response.read()

@@ -28,8 +28,8 @@ def test_root_is_required() -> None:
 
 
 def test_unknown_key_is_named(tmp_path: Path) -> None:
-    with pytest.raises(errors.ConfigInvalid, match="'fsync'"):
-        build({"root": str(tmp_path), "fsync": True})
+    with pytest.raises(errors.ConfigInvalid, match="'fsync_everything'"):
+        build({"root": str(tmp_path), "fsync_everything": True})
 
 
 def test_missing_root_is_created(tmp_path: Path) -> None:
