@@ -94,7 +94,7 @@ def _object_head(target: FaultTarget, key: str) -> When:
 
 def _object_put(target: FaultTarget, key: str) -> When:
     if target.scheme == "gcs":
-        return When(method="POST", path="/upload/", predicate=lambda r: True)
+        return When(method="POST", path="/upload/")
     return When(method="PUT", path=f"/{key}")
 
 
