@@ -83,6 +83,10 @@ async def test_error_is_picklable(op: Operator) -> None:
     assert type(copy) is errors.NotFound
     assert copy.path == "missing"
     assert copy.operation == "read"
+    # the native error chained as __cause__ pickles too (dask/tblib ship the chain)
+    cause = info.value.__cause__
+    if cause is not None:
+        assert type(pickle.loads(pickle.dumps(cause))) is type(cause)
 
 
 async def test_unsupported_fields(op: Operator) -> None:

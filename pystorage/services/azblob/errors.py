@@ -148,6 +148,10 @@ class AzureErrorAnswer(Exception):
         self.message = message
         self.headers = headers
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # picklable (dask and tblib ship an error's __cause__ between processes)
+        return (type(self), (self.status, self.code, self.message, dict(self.headers)))
+
 
 def from_answer(
     status: int | None,

@@ -32,6 +32,7 @@ import asyncio
 import contextlib
 import json
 from collections.abc import Iterator
+from typing import Any
 
 import aiohttp
 
@@ -108,6 +109,10 @@ class GcsHttpError(Exception):
         self.message = message
         self.retry_after = retry_after
         self.reason = reason
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # picklable (dask and tblib ship an error's __cause__ between processes)
+        return (type(self), (self.status, self.message, self.retry_after, self.reason))
 
     @classmethod
     def from_body(

@@ -187,6 +187,10 @@ class S3ErrorAnswer(Exception):
         self.message = message
         self.headers = headers
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # picklable (dask and tblib ship an error's __cause__ between processes)
+        return (type(self), (self.status, self.code, self.message, dict(self.headers)))
+
 
 class MalformedAnswer(Exception):
     """A success answer that is not what S3 sends: an HTML page (a captive portal,
