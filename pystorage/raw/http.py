@@ -44,10 +44,12 @@ import aiohttp.payload
 import anyio
 from aiohttp.abc import AbstractStreamWriter
 
-from ..errors import ConfigInvalid
+from ..errors import ConfigInvalid, Unexpected
 
 __all__ = [
+    "answer_mismatch",
     "parse_content_range",
+    "skip_refused",
     "DEFAULT_CONNECT_TIMEOUT",
     "DEFAULT_POOL_SIZE",
     "DEFAULT_POOL_TIMEOUT",
@@ -155,6 +157,30 @@ def parse_content_range(value: Any) -> tuple[int, int, int | None] | None:
         return None
     total = None if match.group(3) == "*" else int(match.group(3))
     return int(match.group(1)), int(match.group(2)), total
+
+
+def answer_mismatch(path: str, what: str, *, service: str) -> Unexpected:
+    """The temporary error of a ranged answer that is not what was asked (a
+    ``Content-Range`` elsewhere, a body shorter than its range): a retry resumes."""
+    return Unexpected(
+        f"the answer does not match the request: {what}",
+        operation="read",
+        path=path,
+        service=service,
+        temporary=True,
+    )
+
+
+def skip_refused(path: str, skip: int, limit: int, *, service: str) -> Unexpected:
+    """The error of a ranged request answered with the whole object when more
+    than ``limit`` bytes (``max_range_skip``) would be read only to be discarded."""
+    return Unexpected(
+        f"the service ignored the requested range: {skip} bytes would be downloaded and "
+        f"discarded, above max_range_skip ({limit})",
+        operation="read",
+        path=path,
+        service=service,
+    )
 
 
 def no_silent_resend(session: aiohttp.ClientSession) -> aiohttp.ClientSession:

@@ -39,12 +39,6 @@ def sessions(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[aiohttp.ClientSes
     yield made
 
 
-@pytest.fixture(params=["moto", "rclone", "gcs"])
-def target(request: pytest.FixtureRequest) -> FaultTarget:
-    """Each server, through its fault proxy."""
-    found: FaultTarget = request.getfixturevalue(f"faulty_{request.param}")
-    return found
-
 
 @pytest.mark.parametrize("lean_http", [True, False], ids=["lean", "botocore"])
 @pytest.mark.anyio

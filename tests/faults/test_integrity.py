@@ -33,12 +33,6 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-@pytest.fixture(params=["moto", "rclone", "gcs"])
-def target(request: pytest.FixtureRequest) -> FaultTarget:
-    """Each server, through its fault proxy."""
-    found: FaultTarget = request.getfixturevalue(f"faulty_{request.param}")
-    return found
-
 
 @pytest.fixture
 async def make_op(target: FaultTarget) -> AsyncIterator[Callable[..., Operator]]:

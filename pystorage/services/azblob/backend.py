@@ -22,6 +22,7 @@ import anyio
 from ...errors import ConditionNotMatch, Error, NotFound, RangeNotSatisfied, Unexpected, Unsupported
 from ...raw.accessor import Accessor, AccessorInfo, Buffer, EmptyReader, RawReader, RawWriter
 from ...raw.config import config_repr
+from ...raw.http import answer_mismatch, parse_content_range
 from ...raw.multipart import MultipartWriter
 from ...raw.ops import OpCopy, OpCreateDir, OpDelete, OpList, OpPresign, OpRead, OpRename, OpStat, OpWrite
 from ...raw.redact import install_redaction
@@ -31,7 +32,7 @@ from . import lister
 from .config import AzblobConfig, parse_capability_override
 from .core import AzblobCore, block_id, metadata_from_headers
 from .errors import SCHEME, AzureErrorAnswer, classify, map_errors
-from .reader import AzblobReader, parse_content_range
+from .reader import AzblobReader
 from .signer import service_sas
 from .writer import AzblobAppendWriter
 
@@ -137,9 +138,7 @@ def _past_end(path: str, offset: int, length: int) -> RangeNotSatisfied:
 
 
 def _bad_answer(path: str, what: str) -> Unexpected:
-    return Unexpected(
-        f"the ranged answer is wrong: {what}", operation="read", path=path, service=SCHEME, temporary=True
-    )
+    return answer_mismatch(path, what, service=SCHEME)
 
 
 class AzblobAccessor(Accessor):
@@ -267,7 +266,11 @@ class AzblobAccessor(Accessor):
                 raise _bad_answer(path, f"{body_length} bytes for a range of {op.size}")
             meta.content_length = total
             meta.content_md5 = headers.get("x-ms-blob-content-md5")
-            size = body_length
+            # what was asked, clamped to the blob's end: a shorter (even
+            # self-consistent) answer ends early and is a temporary error
+            size = body_length if total is None else max(0, total - op.offset)
+            if op.size is not None:
+                size = min(size, op.size)
         else:
             # the whole blob
             if op.offset > body_length:

@@ -12,10 +12,10 @@ from typing import Any
 
 import aiohttp
 
-from ...errors import IsADirectory, NotFound, RangeNotSatisfied, Unexpected
+from ...errors import IsADirectory, NotFound, RangeNotSatisfied
 from ...raw.accessor import Accessor, AccessorInfo, Buffer, EmptyReader, RawReader, RawWriter
 from ...raw.checksum import VerifyingReader
-from ...raw.http import parse_content_range
+from ...raw.http import answer_mismatch, parse_content_range, skip_refused
 from ...raw.ops import OpCopy, OpCreateDir, OpDelete, OpList, OpPresign, OpRead, OpRename, OpStat, OpWrite
 from ...raw.redact import install_redaction
 from ...sse import SseSpec
@@ -259,29 +259,24 @@ class GcsAccessor(Accessor):
             parsed = parse_content_range(content_range)
             if parsed is None:
                 response.close()
-                raise self._bad_answer(path, f"malformed Content-Range {content_range!r}")
+                raise answer_mismatch(path, f"malformed Content-Range {content_range!r}", service=SERVICE)
             body_start, last, total = parsed
             if body_start > op.offset or (
                 response.content_length is not None and response.content_length != last - body_start + 1
             ):
                 response.close()
-                raise self._bad_answer(
+                raise answer_mismatch(
                     path,
                     f"Content-Range {content_range!r} ({response.content_length} bytes)"
                     f" for offset {op.offset}",
+                    service=SERVICE,
                 )
         elif response.content_length is not None:
             total = response.content_length
         skip = op.offset - body_start
         if skip > self._config.max_range_skip:
             response.close()
-            raise Unexpected(
-                f"the service ignored the requested range: {skip} bytes would be downloaded and "
-                f"discarded, above max_range_skip ({self._config.max_range_skip})",
-                operation="read",
-                path=path,
-                service=SERVICE,
-            )
+            raise skip_refused(path, skip, self._config.max_range_skip, service=SERVICE)
         size: int | None = None if total is None else max(0, total - op.offset)
         if op.size is not None:
             size = op.size if size is None else min(size, op.size)
@@ -293,15 +288,6 @@ class GcsAccessor(Accessor):
                 reader = VerifyingReader(reader, "crc32c", expected, path=path, service=SERVICE)
         return reader
 
-    @staticmethod
-    def _bad_answer(path: str, what: str) -> Unexpected:
-        return Unexpected(
-            f"the answer does not match the request: {what}",
-            operation="read",
-            path=path,
-            service=SERVICE,
-            temporary=True,
-        )
 
     # writes ------------------------------------------------------------------------
     async def write(self, path: str, op: OpWrite) -> RawWriter:

@@ -18,6 +18,7 @@ from ...errors import Error, NotFound, RangeNotSatisfied, Unexpected
 from ...raw.accessor import Accessor, AccessorInfo, Buffer, EmptyReader, RawReader
 from ...raw.checksum import VerifyingReader
 from ...raw.config import config_repr
+from ...raw.http import answer_mismatch, skip_refused
 from ...raw.ops import OpCopy, OpCreateDir, OpDelete, OpList, OpPresign, OpRead, OpRename, OpStat, OpWrite
 from ...raw.redact import install_redaction
 from ...types import Capability, Entry, EntryMode, Metadata, Part, PresignedRequest, UploadInfo
@@ -213,9 +214,8 @@ class S3Accessor(Accessor):
             meta.content_length = total
             if isinstance(body_length, int) and body_length != body_last - body_start + 1:
                 body.close()
-                raise self._bad_answer(
-                    path, f"Content-Range {body_start}-{body_last} but {body_length} bytes of body"
-                )
+                what = f"Content-Range {body_start}-{body_last} but {body_length} bytes of body"
+                raise answer_mismatch(path, what, service=SCHEME)
         elif status == 206:
             body_start = op.offset  # a 206 without Content-Range: trust that it is the range asked for
             meta.content_length = None
@@ -232,13 +232,7 @@ class S3Accessor(Accessor):
             )
         if skip > self._config.max_range_skip:
             body.close()
-            raise Unexpected(
-                f"the service ignored the requested range: {skip} bytes would be downloaded and "
-                f"discarded, above max_range_skip ({self._config.max_range_skip})",
-                operation="read",
-                path=path,
-                service=SCHEME,
-            )
+            raise skip_refused(path, skip, self._config.max_range_skip, service=SCHEME)
         if body_start == 0 and content_range is None and isinstance(body_length, int):
             meta.content_length = total = body_length
             if op.offset > body_length:
@@ -261,15 +255,6 @@ class S3Accessor(Accessor):
                 reader = VerifyingReader(reader, *expected, path=path, service=SCHEME)
         return reader
 
-    @staticmethod
-    def _bad_answer(path: str, what: str) -> Unexpected:
-        return Unexpected(
-            f"the answer does not match the request: {what}",
-            operation="read",
-            path=path,
-            service=SCHEME,
-            temporary=True,
-        )
 
     # writes --------------------------------------------------------------------------------
     async def write_once(self, path: str, data: Buffer, op: OpWrite) -> Metadata:
