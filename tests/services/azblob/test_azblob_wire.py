@@ -236,6 +236,21 @@ async def test_short_body_is_temporary_and_resumed(proxied: tuple[AzuriteProxy, 
     assert await retried.read("x") == data
 
 
+async def test_self_consistent_short_range_is_temporary_and_resumed(
+    proxied: tuple[AzuriteProxy, Operator],
+) -> None:
+    proxy, op = proxied
+    data = bytes(range(256)) * 4096  # 1 MiB
+    await op.write("x", data)
+    proxy.inject(Fault(lambda r: r.method == "GET", shorten=1000))  # 206 bytes 100-1099 for 100-50099
+    with pytest.raises(errors.Unexpected) as info:
+        await op.read("x", offset=100, size=50_000)
+    assert info.value.temporary
+    proxy.inject(Fault(lambda r: r.method == "GET", shorten=1000))
+    retried = op.layer(RetryLayer(max_times=3, min_delay=0.01, jitter=False))
+    assert await retried.read("x", offset=100, size=50_000) == data[100:50_100]
+
+
 async def test_garbage_error_body_is_unexpected(proxied: tuple[AzuriteProxy, Operator]) -> None:
     proxy, op = proxied
     proxy.inject(Fault(lambda r: r.method == "GET", status=500, code=""))
