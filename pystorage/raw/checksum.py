@@ -5,8 +5,8 @@ Written once for every driver:
 * :func:`crc32c_b64` / :func:`md5_b64` — the base64 digests that S3
   (``x-amz-checksum-crc32c``, ``Content-MD5``), GCS (``crc32c``, ``md5Hash``)
   and Azure (``Content-MD5``) carry; CRC32C comes from the C-accelerated
-  ``crc32c`` package (hardware CRC instructions), falling back to
-  ``google-crc32c`` and, last, to a pure-Python table (correct, slow);
+  ``crc32c`` package (hardware CRC instructions), falling back to a
+  pure-Python table (correct, slow) where it is not installed;
 * :class:`VerifyingReader` — wraps a driver's :class:`RawReader` of a whole
   object whose answer reported a checksum, hashes the bytes as they pass and
   raises :class:`~pystorage.errors.ChecksumMismatch` (temporary) instead of

@@ -21,6 +21,7 @@ import anyio
 
 from ...errors import ConditionNotMatch, Error, NotFound, RangeNotSatisfied, Unexpected, Unsupported
 from ...raw.accessor import Accessor, AccessorInfo, Buffer, EmptyReader, RawReader, RawWriter
+from ...raw.checksum import VerifyingReader
 from ...raw.config import config_repr
 from ...raw.http import answer_mismatch, parse_content_range
 from ...raw.multipart import MultipartWriter
@@ -287,7 +288,10 @@ class AzblobAccessor(Accessor):
             else:
                 response.release()
             return EmptyReader(meta)
-        return AzblobReader(response, size=size, metadata=meta, path=path, md5=md5, skip=skip)
+        reader = AzblobReader(response, size=size, metadata=meta, path=path, skip=skip)
+        if md5 is None:
+            return reader
+        return VerifyingReader(reader, "md5", md5, path=path, service=SCHEME)  # the whole blob
 
     # writes ------------------------------------------------------------------------------------
     async def write(self, path: str, op: OpWrite) -> RawWriter:

@@ -10,12 +10,9 @@ checked at the end: a mismatch raises a temporary
 
 from __future__ import annotations
 
-import base64
-import hashlib
-
 import aiohttp
 
-from ...errors import ChecksumMismatch, Unexpected
+from ...errors import Unexpected
 from ...raw.accessor import RawReader
 from ...raw.http import parse_content_range
 from ...types import Metadata
@@ -34,8 +31,6 @@ class AzblobReader(RawReader):
         size: bytes the body must deliver.
         metadata: the blob's metadata from the answer's headers.
         path: for error messages.
-        md5: the blob's base64 ``Content-MD5`` to verify the body against
-            (whole-blob downloads only), or ``None``.
         skip: body bytes before the wanted range (a server that answered a
             ranged request with the whole blob).
     """
@@ -47,7 +42,6 @@ class AzblobReader(RawReader):
         size: int,
         metadata: Metadata,
         path: str,
-        md5: str | None,
         skip: int = 0,
     ) -> None:
         self._response = response
@@ -55,8 +49,6 @@ class AzblobReader(RawReader):
         self._remaining = size
         self._path = path
         self._closed = False
-        self._md5 = md5
-        self._hash = hashlib.md5(usedforsecurity=False) if md5 else None
         self.size = size
         self.metadata = metadata
 
@@ -64,7 +56,6 @@ class AzblobReader(RawReader):
         if self._closed:
             return b""
         if self._remaining == 0:
-            self._verify()
             await self.aclose()
             return b""
         with map_errors("read", self._path):
@@ -86,27 +77,7 @@ class AzblobReader(RawReader):
         if len(data) > self._remaining:  # never more than asked (a server ignoring the range)
             data = data[: self._remaining]
         self._remaining -= len(data)
-        if self._hash is not None:
-            self._hash.update(data)
-        if self._remaining == 0:
-            self._verify()
         return data
-
-    def _verify(self) -> None:
-        if self._hash is None:
-            return
-        digest = base64.b64encode(self._hash.digest()).decode()
-        self._hash = None
-        if digest != self._md5:
-            self._response.close()
-            self._closed = True
-            raise ChecksumMismatch(
-                "the downloaded bytes do not match the blob's Content-MD5",
-                operation="read",
-                path=self._path,
-                service=SCHEME,
-                temporary=True,
-            )
 
     async def aclose(self) -> None:
         if self._closed:
