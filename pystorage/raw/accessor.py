@@ -32,6 +32,9 @@ from .ops import (
 
 __all__ = ["Accessor", "AccessorInfo", "Buffer", "EmptyReader", "RawReader", "RawWriter"]
 
+#: entries per page when :meth:`Accessor.list_pages` groups what ``list`` yields
+_DEFAULT_PAGE = 1000
+
 #: what write primitives take: ``bytes`` or a ``memoryview`` of bytes
 Buffer = bytes | memoryview
 
@@ -205,15 +208,35 @@ class Accessor(abc.ABC):
         raise self._unsupported("delete_many")
 
     # listing -----------------------------------------------------------------
-    def list(self, path: str, op: OpList) -> AsyncIterator[Entry]:
+    async def list(self, path: str, op: OpList) -> AsyncIterator[Entry]:
         """``list``: the entries below directory ``path`` (never ``path``
         itself), in lexicographic order. Non-recursive: direct children, with
         sub-directories as ``name/`` entries. ``recursive``: every file at any
         depth, plus directories that exist as entries of their own (fs
         directories, object-store ``dir/`` markers). ``start_after`` is
         honoured by the driver; ``limit`` is a page-size hint (the Operator
-        caps the total)."""
-        raise self._unsupported("list", path)
+        caps the total).
+
+        A driver implements this or :meth:`list_pages` (each defaults to the
+        other); implementing ``list_pages`` saves a generator hop per entry."""
+        async for page in self.list_pages(path, op):
+            for entry in page:
+                yield entry
+
+    async def list_pages(self, path: str, op: OpList) -> AsyncIterator[Sequence[Entry]]:
+        """``list`` one page at a time: the same entries, in the same order, in
+        the pages the service answered (a page may be empty). The Operator
+        consumes this; the default groups what :meth:`list` yields."""
+        if type(self).list is Accessor.list:
+            raise self._unsupported("list", path)
+        page: list[Entry] = []
+        async for entry in self.list(path, op):
+            page.append(entry)
+            if len(page) >= _DEFAULT_PAGE:
+                yield page
+                page = []
+        if page:
+            yield page
 
     # server-side ----------------------------------------------------------
     async def copy(self, src: str, dst: str, op: OpCopy) -> None:

@@ -98,6 +98,11 @@ class LayeredAccessor(Accessor):
     def list(self, path: str, op: OpList) -> AsyncIterator[Entry]:
         return self.inner.list(path, op)
 
+    def list_pages(self, path: str, op: OpList) -> AsyncIterator[Sequence[Entry]]:
+        if type(self).list is not LayeredAccessor.list:  # this layer intercepts ``list``
+            return Accessor.list_pages(self, path, op)
+        return self.inner.list_pages(path, op)
+
     async def copy(self, src: str, dst: str, op: OpCopy) -> None:
         await self.inner.copy(src, dst, op)
 
