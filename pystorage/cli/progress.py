@@ -18,15 +18,13 @@ import sys
 from types import TracebackType
 from typing import IO, Any
 
-__all__ = ["FILE_BAR_MIN", "FileProgress", "Transfers", "progress_enabled"]
+__all__ = ["FILE_BAR_MIN", "FileProgress", "Transfers", "progress_enabled", "transfer_bars"]
 
 #: objects smaller than this get no bar of their own (they still count in the total)
 FILE_BAR_MIN = 4 * 1024 * 1024
 
 
-def progress_enabled(
-    *, quiet: bool, json_output: bool, streams: tuple[IO[Any], ...] | None = None
-) -> bool:
+def progress_enabled(*, quiet: bool, json_output: bool, streams: tuple[IO[Any], ...] | None = None) -> bool:
     """Whether progress bars should be drawn.
 
     Args:
@@ -44,6 +42,33 @@ def progress_enabled(
         except (AttributeError, ValueError):  # closed or not a real stream
             return False
     return True
+
+
+def transfer_bars(description: str, console: Any = None) -> Any:
+    """A ``rich`` progress display with the columns of a transfer (label, bar,
+    bytes, rate, ETA) on ``console`` (default: standard error), or ``None``
+    without ``rich`` (it is optional: no bars then)."""
+    try:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+            TransferSpeedColumn,
+        )
+    except ImportError:
+        return None
+    return Progress(
+        TextColumn(description, justify="left"),
+        BarColumn(),
+        DownloadColumn(binary_units=True),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        console=console if console is not None else Console(stderr=True),
+        transient=False,
+    )
 
 
 class FileProgress:
@@ -106,27 +131,9 @@ class Transfers:
         self._description = description
         if not enabled:
             return
-        try:
-            from rich.console import Console
-            from rich.progress import (
-                BarColumn,
-                DownloadColumn,
-                Progress,
-                TextColumn,
-                TimeRemainingColumn,
-                TransferSpeedColumn,
-            )
-        except ImportError:  # rich is optional: no bars without it
+        self.bars = transfer_bars("[progress.description]{task.description}", console)
+        if self.bars is None:
             return
-        self.bars = Progress(
-            TextColumn("[progress.description]{task.description}", justify="left"),
-            BarColumn(),
-            DownloadColumn(binary_units=True),
-            TransferSpeedColumn(),
-            TimeRemainingColumn(),
-            console=console if console is not None else Console(stderr=True),
-            transient=False,
-        )
         if not single:
             self.overall = self.bars.add_task(self._overall_label(), total=None)
 

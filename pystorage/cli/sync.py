@@ -18,6 +18,7 @@ from typing import Any
 from .. import errors
 from ..transfer import CheckReport, Event, TransferReport, check, sync
 from .commands import Context, UsageError
+from .progress import transfer_bars
 
 __all__ = ["JobProgress", "cmd_check", "cmd_sync", "compare_mode"]
 
@@ -46,26 +47,9 @@ class JobProgress:
         self.copied = self.skipped = self.deleted = self.failed = 0
         if not enabled:
             return
-        try:
-            from rich.console import Console
-            from rich.progress import (
-                BarColumn,
-                DownloadColumn,
-                Progress,
-                TextColumn,
-                TimeRemainingColumn,
-                TransferSpeedColumn,
-            )
-        except ImportError:
+        self._bars = transfer_bars("{task.description}")
+        if self._bars is None:
             return
-        self._bars = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            DownloadColumn(binary_units=True),
-            TransferSpeedColumn(),
-            TimeRemainingColumn(),
-            console=Console(stderr=True),
-        )
         self._task = self._bars.add_task(self._describe(), total=None)
 
     def _describe(self) -> str:
