@@ -82,9 +82,8 @@ class FsCore(FsRoot):
             NotFound: missing, or a directory path (``a/``) naming a file.
         """
         with map_os_errors("stat", path):
-            real = self.resolve(path)
             try:
-                st = os.stat(real)
+                st = os.stat(self.real_root) if path == "/" else self.stat_entry(path)
             except FileNotFoundError:
                 if path == "/":  # the root always exists, like an object store's
                     return Metadata(mode=EntryMode.DIR, content_length=0)
@@ -118,9 +117,8 @@ class FsCore(FsRoot):
         with map_os_errors("read", path):
             if path.endswith("/"):
                 raise IsADirectory("cannot read a directory path")
-            real = self.resolve(path)
             try:
-                fd = os.open(real, os.O_RDONLY | _O_NONBLOCK | _O_BINARY)
+                fd = self.open_file(path, os.O_RDONLY | _O_NONBLOCK | _O_BINARY)
             except NotADirectoryError as exc:
                 raise NotFound("not found (a parent is a file)") from exc
             handle: ReadHandle | None = None

@@ -9,6 +9,7 @@ first symlink on does it fall back to :func:`os.path.realpath`.
 
 from __future__ import annotations
 
+import errno
 import itertools
 import os
 import secrets
@@ -27,6 +28,9 @@ TEMP_SUFFIX = ".pystorage-tmp"
 _TEMP_NAME_KEEP = 100
 _O_BINARY = getattr(os, "O_BINARY", 0)
 _S_ISLNK = stat_mod.S_ISLNK
+_O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+#: what ``open(O_NOFOLLOW)`` of a symlink fails with (Linux, macOS: ELOOP; FreeBSD: EMLINK)
+_SYMLINK_ERRNOS = frozenset({errno.ELOOP, errno.EMLINK})
 _lstat = os.lstat
 _R = TypeVar("_R", bound="FsRoot")
 
@@ -129,10 +133,11 @@ class FsRoot:
         """Whether a real path lies within the real root."""
         return real == self.real_root or real.startswith(self._inside)
 
-    def _confine(self, real: str, path: str) -> str:
+    def _confine(self, real: str) -> str:
+        # the error's path and operation are filled in by the caller's map_os_errors
         if real == self.real_root or real.startswith(self._inside):
             return real
-        raise PermissionDenied("the path resolves outside the root (through a symlink)", path=path)
+        raise PermissionDenied("the path resolves outside the root (through a symlink)")
 
     def resolve(self, path: str) -> str:
         """The real path of ``path`` (symlinks followed, missing tail kept).
@@ -155,7 +160,7 @@ class FsRoot:
             except OSError:  # nothing (reachable) there: no symlink further down either
                 return "/".join([candidate, *parts[i + 1:]])
             if _S_ISLNK(mode):
-                return self._confine(os.path.realpath("/".join([candidate, *parts[i + 1:]])), path)
+                return self._confine(os.path.realpath("/".join([candidate, *parts[i + 1:]])))
             current = candidate + "/"
         return current[:-1]
 
@@ -165,6 +170,37 @@ class FsRoot:
         on a symlink, not on what it points to)."""
         parent, _, name = path.rstrip("/").rpartition("/")
         return os.path.join(self.resolve(parent + "/" if parent else "/"), name)
+
+    def open_file(self, path: str, flags: int) -> int:
+        """``os.open`` of ``path`` below the root, symlinks followed and confined.
+
+        The parents are resolved as by :meth:`resolve`; the last component is
+        opened with ``O_NOFOLLOW``, so a plain file costs no ``lstat`` of its
+        own, and only a symlink there is resolved (and confined) before the
+        second, following open.
+
+        Raises:
+            PermissionDenied: it resolves outside the root.
+        """
+        if _O_NOFOLLOW:
+            try:
+                return os.open(self.resolve_entry(path), flags | _O_NOFOLLOW)
+            except OSError as exc:
+                if exc.errno not in _SYMLINK_ERRNOS:
+                    raise
+        return os.open(self.resolve(path), flags)
+
+    def stat_entry(self, path: str) -> os.stat_result:
+        """``os.stat`` of ``path`` below the root, symlinks followed and confined
+        (an ``lstat`` of the resolved entry; a symlink there costs a resolve and a ``stat``).
+
+        Raises:
+            PermissionDenied: it resolves outside the root.
+        """
+        st = _lstat(self.resolve_entry(path))
+        if _S_ISLNK(st.st_mode):
+            return os.stat(self.resolve(path))
+        return st
 
     # temp files and durability ---------------------------------------------------
     def new_temp(self, target: str, *, readable: bool = False) -> tuple[str, int]:
