@@ -95,15 +95,7 @@ class TempFile:
             ConditionNotMatch: ``if_not_exists`` and the target exists already.
         """
         with self._lock, map_os_errors("write", self._path):
-            if self._finished or self._tmp is not None:
-                raise Unexpected("the writer was already opened")
-            if self._path.endswith("/"):
-                raise IsADirectory("cannot write a directory path")
-            target = self._core.resolve(self._path)
-            if self._if_not_exists and os.path.lexists(target):
-                raise ConditionNotMatch("the target already exists")
-            self._tmp, self._fd = self._core.new_temp(target, readable=self._append)
-            self._target = target
+            self._open()
 
     def write(self, data: Buffer) -> None:
         """Append ``data`` to the temp file."""
@@ -118,25 +110,7 @@ class TempFile:
         The temp file is removed whatever happens.
         """
         with self._lock, map_os_errors("write", self._path):
-            if self._fd is None or self._tmp is None or self._target is None:
-                raise Unexpected("the writer is closed")
-            try:
-                self._core.sync_file(self._fd)  # durable bytes before the name points at them
-                if self._append:
-                    meta = self._commit_append(self._fd, self._tmp, self._target)
-                    self._core.sync_dir_of(self._target)
-                    return meta
-                st = os.fstat(self._fd)
-                self._close_fd()
-                if self._if_not_exists:
-                    self._commit_exclusive(self._tmp, self._target)
-                else:
-                    os.replace(self._tmp, self._target)
-                    self._tmp = None
-                self._core.sync_dir_of(self._target)
-                return metadata_from_stat(st)
-            finally:
-                self._cleanup()
+            return self._commit()
 
     def discard(self) -> None:
         """Close and delete the temp file; the target is untouched. Safe to call twice."""
@@ -145,16 +119,51 @@ class TempFile:
 
     def write_once(self, data: Buffer) -> Metadata:
         """Open, write ``data`` and commit, in the calling thread (one hand-off for a one-shot write)."""
-        self.open()
-        try:
-            if len(data):
-                self.write(data)
-            return self.commit()
-        except BaseException:
-            self.discard()
-            raise
+        with self._lock, map_os_errors("write", self._path):
+            fd = self._open()
+            try:
+                if len(data):
+                    _write_all(fd, data)
+            except BaseException:
+                self._cleanup()
+                raise
+            return self._commit()
 
     # internals (lock held) -------------------------------------------------
+    def _open(self) -> int:
+        if self._finished or self._tmp is not None:
+            raise Unexpected("the writer was already opened")
+        if self._path.endswith("/"):
+            raise IsADirectory("cannot write a directory path")
+        target = self._core.resolve(self._path)
+        if self._if_not_exists and os.path.lexists(target):
+            raise ConditionNotMatch("the target already exists")
+        self._tmp, fd = self._core.new_temp(target, readable=self._append)
+        self._fd = fd
+        self._target = target
+        return fd
+
+    def _commit(self) -> Metadata:
+        if self._fd is None or self._tmp is None or self._target is None:
+            raise Unexpected("the writer is closed")
+        try:
+            self._core.sync_file(self._fd)  # durable bytes before the name points at them
+            if self._append:
+                meta = self._commit_append(self._fd, self._tmp, self._target)
+                self._core.sync_dir_of(self._target)
+                return meta
+            st = os.fstat(self._fd)
+            self._close_fd()
+            if self._if_not_exists:
+                self._commit_exclusive(self._tmp, self._target)
+            else:
+                os.replace(self._tmp, self._target)
+                self._tmp = None
+            self._core.sync_dir_of(self._target)
+            return metadata_from_stat(st)
+        finally:
+            self._cleanup()
+
     def _close_fd(self) -> None:
         fd, self._fd = self._fd, None
         if fd is not None:
