@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import stat as stat_mod
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from operator import itemgetter
 
 from ...raw.ops import OpList
@@ -153,7 +153,7 @@ class DirWalker:
         return children
 
 
-async def list_pages(core: FsCore, path: str, op: OpList) -> AsyncIterator[Sequence[Entry]]:
+async def list_pages(core: FsCore, path: str, op: OpList) -> AsyncGenerator[Sequence[Entry], None]:
     """Yield the entries below directory ``path`` in lexicographic order, one
     page per worker-thread hand-off, each page as the walker built it.
 
