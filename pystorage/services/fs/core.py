@@ -36,14 +36,18 @@ from .errors import map_os_errors
 from .metadata import metadata_from_stat
 from .root import FsRoot, make_dirs, unlink_quietly
 
-__all__ = ["READ_BLOCK", "FsCore", "ReadHandle", "pread_exact"]
+__all__ = ["READ_BLOCK", "STREAM_BLOCK", "FsCore", "ReadHandle", "pread_exact"]
 
-#: a streamed range is delivered in blocks of this size, one thread call each;
 #: a range up to this size is read whole by the call that opens the file, so
 #: it is one hand-off (8 MiB measured best: larger blocks cost fresh-mmap page
 #: faults). A caller wanting a whole range as ``bytes`` reads it in one call
 #: (:meth:`ReadHandle.read_rest`), whatever its size.
 READ_BLOCK = 8 * 1024 * 1024
+#: the rest of a larger range is streamed in blocks of this size, one thread
+#: call each: the piece ``async for`` over ``open("rb")`` asks for, so no block
+#: is sliced into copies (1 GiB streamed: 0.35 s CPU/GiB at 1 MiB blocks,
+#: 0.41 s at 8 MiB; docs/performance.md, "fs driver, round 2")
+STREAM_BLOCK = 1024 * 1024
 
 _O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # so opening a FIFO cannot hang a worker thread
 _O_BINARY = getattr(os, "O_BINARY", 0)
@@ -271,11 +275,11 @@ class ReadHandle:
             self.close()
 
     def read_block(self) -> bytes:
-        """The next block (at most :data:`READ_BLOCK` bytes); ``b""`` at the end."""
+        """The next block (at most :data:`STREAM_BLOCK` bytes); ``b""`` at the end."""
         with self._lock, map_os_errors("read", self._path):
             if self._file is None:
                 return b""
-            data = pread_exact(self._file.fileno(), min(READ_BLOCK, self._end - self._pos), self._pos)
+            data = pread_exact(self._file.fileno(), min(STREAM_BLOCK, self._end - self._pos), self._pos)
             self._pos += len(data)
             if self._pos >= self._end:
                 self._close_locked()
