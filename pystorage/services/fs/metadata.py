@@ -32,7 +32,7 @@ def metadata_from_stat(st: os.stat_result) -> Metadata:
         return Metadata(
             mode=_FILE,
             content_length=size,
-            etag='"%x-%x-%x"' % (st.st_ino, mtime_ns, size),  # %-format: a third faster than an f-string
+            etag='"%x-%x-%x"' % (st.st_ino, mtime_ns, size),  # noqa: UP031  (a third faster than an f-string)
             last_modified=modified,
         )
     if _S_ISDIR(mode):

@@ -23,7 +23,9 @@ async def test_the_result_and_the_error_come_back() -> None:
         await threads.run_sync(divmod, 1, 0)
 
 
-async def test_nothing_starts_in_a_cancelled_scope(anyio_backend: str, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_nothing_starts_in_a_cancelled_scope(
+    anyio_backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     submitted: list[object] = []
     if anyio_backend == "asyncio":  # record what reaches the pool (a started call would race the cancel)
 
