@@ -1,4 +1,9 @@
-"""The raw fs line: plain ``os``/``open`` calls, one ``anyio.to_thread.run_sync`` per operation.
+"""The raw fs line: plain ``os``/``open`` calls, one ``asyncio.to_thread`` per operation.
+
+``asyncio.to_thread`` (the loop's default executor), not ``anyio.to_thread``:
+anyio's hand-off costs ~100 µs of CPU per call against ~35 µs, and measuring
+both lines through it hid most of the fs driver's overhead (docs/performance.md,
+"fs driver, round 2").
 
 Each call does what the matching pystorage call must do at least: ``get`` opens,
 reads the whole file and closes; ``get_range`` opens, ``pread``s and closes;
@@ -61,23 +66,23 @@ def _count(path: str) -> int:
 
 
 class OsFs(Contender):
-    """``os`` calls in anyio worker threads."""
+    """``os`` calls in asyncio's default executor."""
 
     name = "os_fs"
     family = "fs"
     role = "sdk"
-    label = "plain os calls, one worker-thread call per op"
+    label = "plain os calls, one asyncio.to_thread call per op"
 
     def __init__(self) -> None:
         self.root = ""
         self.run: Any = None
 
     async def setup(self, cfg: Mapping[str, Any]) -> None:
-        """Remember the root."""
-        import anyio.to_thread
+        """Remember the root (the benchmark child runs on asyncio)."""
+        import asyncio
 
         self.root = cfg["root"]
-        self.run = anyio.to_thread.run_sync
+        self.run = asyncio.to_thread
 
     def _path(self, key: str) -> str:
         return os.path.join(self.root, key)

@@ -1,7 +1,7 @@
 """The ``fs`` service: files in a local directory.
 
 Config: ``root`` (required; created when missing), ``atomic_write_dir``
-(optional). Blocking file calls run in anyio worker threads, one hand-off per
+(optional). Blocking file calls run in worker threads, one hand-off per
 operation, so the driver works under asyncio and trio alike. See
 ``docs/services/fs.md`` for its capabilities and decisions.
 """

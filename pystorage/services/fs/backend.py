@@ -6,16 +6,18 @@ streamed reads and writes: one per block or chunk).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import contextlib
+from collections.abc import AsyncIterator, Sequence
 
 from ...raw.accessor import Accessor, AccessorInfo, Buffer, RawReader, RawWriter
 from ...raw.ops import OpCopy, OpCreateDir, OpDelete, OpList, OpRead, OpRename, OpStat, OpWrite
 from ...types import Capability, Entry, Metadata
 from .config import FsConfig
-from .core import FsCore, TempFile, run_shielded, run_sync
-from .lister import list_entries
+from .core import FsCore
+from .lister import list_pages
 from .reader import FsReader
-from .writer import FsWriter
+from .threads import run_shielded, run_sync
+from .writer import FsWriter, TempFile
 
 __all__ = ["CAPABILITY", "FsAccessor"]
 
@@ -106,9 +108,17 @@ class FsAccessor(Accessor):
         """``delete`` (one thread call); missing is fine, a non-empty directory is kept."""
         await run_sync(self._core.delete, path)
 
-    def list(self, path: str, op: OpList) -> AsyncIterator[Entry]:
-        """``list``: sorted entries below ``path``, one thread call per page."""
-        return list_entries(self._core, path, op)
+    async def list(self, path: str, op: OpList) -> AsyncIterator[Entry]:
+        """``list``: the entries of :meth:`list_pages`, one by one (an abandoned
+        iteration closes the page generator at once, so nothing is left to the GC)."""
+        async with contextlib.aclosing(list_pages(self._core, path, op)) as pages:
+            async for page in pages:
+                for entry in page:
+                    yield entry
+
+    def list_pages(self, path: str, op: OpList) -> AsyncIterator[Sequence[Entry]]:
+        """``list``: sorted entries below ``path``, one page per thread call, handed on as it is."""
+        return list_pages(self._core, path, op)
 
     async def copy(self, src: str, dst: str, op: OpCopy) -> None:
         """``copy`` via a temp file and a rename (one thread call)."""

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ...raw.accessor import RawReader
 from ...types import Metadata
-from .core import ReadHandle, run_shielded, run_sync
+from .core import ReadHandle
+from .threads import run_shielded, run_sync
 
 __all__ = ["FsReader"]
 
@@ -32,25 +35,22 @@ class FsReader(RawReader):
 
     async def read(self) -> bytes:
         """The next piece of the range; ``b""`` at its end."""
-        first, self._first = self._first, None
-        if first:
-            return first
-        handle = self._handle
-        if handle is None or handle.done:
-            return b""
-        return await run_sync(handle.read_block)
+        return await self._next(ReadHandle.read_block)
 
     async def read_rest(self) -> bytes:
         """The rest of the range as one ``bytes`` object; a large range is read
         in one ``pread`` (one thread call) instead of block by block, so
         ``op.read()`` of a big file holds the file's size once, like ``f.read()``."""
+        return await self._next(ReadHandle.read_rest)
+
+    async def _next(self, call: Callable[[ReadHandle], bytes]) -> bytes:
         first, self._first = self._first, None
         if first:  # a small range: all of it, the file is closed already
             return first
         handle = self._handle
         if handle is None or handle.done:
             return b""
-        return await run_sync(handle.read_rest)
+        return await run_sync(call, handle)
 
     async def aclose(self) -> None:
         """Close the file if it is still open (even in a cancelled scope); safe to call twice."""

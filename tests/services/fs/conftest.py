@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
-import anyio.to_thread
 import pytest
+import trio.to_thread
 
 from pystorage.raw.ops import OpList, OpRead, OpWrite
-from pystorage.services.fs import FsAccessor, build
+from pystorage.services.fs import FsAccessor, build, threads
 from pystorage.types import Entry, Metadata
 
 
@@ -83,15 +84,24 @@ def fs(acc: FsAccessor) -> FsHelper:
 
 @pytest.fixture
 def thread_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """Names of the functions handed to ``anyio.to_thread.run_sync``, in order."""
+    """Names of the functions handed to a worker thread, in order (the fs
+    driver's thread pool under asyncio, ``trio.to_thread.run_sync`` under trio)."""
     calls: list[str] = []
-    original = anyio.to_thread.run_sync
+    pool = threads._executor()
+
+    class Counting:
+        def submit(self, func: Callable[..., Any], *args: Any) -> Future[Any]:
+            calls.append(getattr(func, "__name__", repr(func)))
+            return pool.submit(func, *args)
+
+    original = trio.to_thread.run_sync
 
     async def counting(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         calls.append(getattr(func, "__name__", repr(func)))
         return await original(func, *args, **kwargs)
 
-    monkeypatch.setattr(anyio.to_thread, "run_sync", counting)
+    monkeypatch.setattr(threads, "_executor", Counting)
+    monkeypatch.setattr(trio.to_thread, "run_sync", counting)
     yield calls
 
 

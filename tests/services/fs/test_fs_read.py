@@ -103,6 +103,7 @@ async def test_large_range_is_read_in_blocks(
     fs, monkeypatch: pytest.MonkeyPatch, thread_calls: list[str]
 ) -> None:
     monkeypatch.setattr(core, "READ_BLOCK", 1000)
+    monkeypatch.setattr(core, "STREAM_BLOCK", 1000)
     await fs.put("f", DATA)
     thread_calls.clear()
     reader = await fs.acc.read("f", OpRead(offset=10, size=3500))
@@ -122,6 +123,7 @@ async def test_large_range_read_whole_is_one_more_hand_off(
     fs, monkeypatch: pytest.MonkeyPatch, thread_calls: list[str]
 ) -> None:
     monkeypatch.setattr(core, "READ_BLOCK", 1000)
+    monkeypatch.setattr(core, "STREAM_BLOCK", 1000)
     await fs.put("f", DATA)
     thread_calls.clear()
     reader = await fs.acc.read("f", OpRead(offset=10, size=3500))
@@ -137,6 +139,7 @@ async def test_large_range_read_whole_is_one_more_hand_off(
 
 async def test_read_rest_after_some_blocks(fs, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(core, "READ_BLOCK", 1000)
+    monkeypatch.setattr(core, "STREAM_BLOCK", 1000)
     await fs.put("f", DATA)
     reader = await fs.acc.read("f", OpRead())
     first = await reader.read()
@@ -157,6 +160,7 @@ async def test_small_range_read_rest_is_the_open_call_only(fs, thread_calls: lis
 
 async def test_large_read_sees_one_version_of_the_file(fs, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(core, "READ_BLOCK", 1000)
+    monkeypatch.setattr(core, "STREAM_BLOCK", 1000)
     await fs.put("f", DATA)
     reader = await fs.acc.read("f", OpRead())
     first = await reader.read()
@@ -170,6 +174,7 @@ async def test_large_read_sees_one_version_of_the_file(fs, monkeypatch: pytest.M
 
 async def test_closing_a_large_reader_early_closes_the_file(fs, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(core, "READ_BLOCK", 1000)
+    monkeypatch.setattr(core, "STREAM_BLOCK", 1000)
     await fs.put("f", DATA)
     reader = await fs.acc.read("f", OpRead())
     handle = reader._handle  # the open file behind the reader
@@ -185,6 +190,7 @@ async def test_file_shrinking_under_a_large_read_is_a_temporary_error(
     fs, root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(core, "READ_BLOCK", 1000)
+    monkeypatch.setattr(core, "STREAM_BLOCK", 1000)
     await fs.put("f", DATA)
     reader = await fs.acc.read("f", OpRead())
     await reader.read()

@@ -12,7 +12,7 @@ import pytest
 
 from pystorage import errors
 from pystorage.raw.ops import OpWrite
-from pystorage.services.fs import core
+from pystorage.services.fs import writer as fs_writer
 
 pytestmark = pytest.mark.anyio
 
@@ -198,7 +198,7 @@ async def test_if_not_exists_without_hard_links(fs, root: Path, monkeypatch: pyt
     def no_links(src: object, dst: object) -> None:
         raise OSError(errno.EPERM, "hard links not supported")
 
-    monkeypatch.setattr(core.os, "link", no_links)
+    monkeypatch.setattr(fs_writer.os, "link", no_links)
     await fs.put("f", b"first", if_not_exists=True)
     assert (root / "f").read_bytes() == b"first"
     writer = await fs.acc.write("g", OpWrite(if_not_exists=True))
@@ -258,8 +258,8 @@ async def test_append_in_large_blocks_without_hard_links(
     def no_links(src: object, dst: object) -> None:
         raise OSError(errno.EOPNOTSUPP, "hard links not supported")
 
-    monkeypatch.setattr(core.os, "link", no_links)
-    monkeypatch.setattr(core, "COPY_BLOCK", 1000)
+    monkeypatch.setattr(fs_writer.os, "link", no_links)
+    monkeypatch.setattr(fs_writer, "COPY_BLOCK", 1000)
     data = os.urandom(3500)
     await fs.put("log", data, append=True)  # missing target: created by the append open
     await fs.put("log", data, append=True)
@@ -268,8 +268,8 @@ async def test_append_in_large_blocks_without_hard_links(
 
 async def test_failed_append_is_rolled_back(fs, root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     await fs.put("log", b"original")
-    monkeypatch.setattr(core, "COPY_BLOCK", 4)
-    real_write = core.os.write
+    monkeypatch.setattr(fs_writer, "COPY_BLOCK", 4)
+    real_write = fs_writer.os.write
     calls = 0
 
     def failing_write(fd: int, data: object) -> int:
@@ -281,7 +281,7 @@ async def test_failed_append_is_rolled_back(fs, root: Path, monkeypatch: pytest.
 
     writer = await fs.acc.write("log", OpWrite(append=True))
     await writer.write(b"0123456789")
-    monkeypatch.setattr(core.os, "write", failing_write)
+    monkeypatch.setattr(fs_writer.os, "write", failing_write)
     with pytest.raises(errors.Unexpected, match="No space"):
         await writer.close()  # two blocks land on the target, the third fails
     assert (root / "log").read_bytes() == b"original"
