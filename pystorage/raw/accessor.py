@@ -29,6 +29,7 @@ from .ops import (
     OpStat,
     OpWrite,
 )
+from .tasks import aclose_iterator
 
 __all__ = ["Accessor", "AccessorInfo", "Buffer", "EmptyReader", "RawReader", "RawWriter"]
 
@@ -219,9 +220,13 @@ class Accessor(abc.ABC):
 
         A driver implements this or :meth:`list_pages` (each defaults to the
         other); implementing ``list_pages`` saves a generator hop per entry."""
-        async for page in self.list_pages(path, op):
-            for entry in page:
-                yield entry
+        pages = self.list_pages(path, op)
+        try:
+            async for page in pages:
+                for entry in page:
+                    yield entry
+        finally:
+            await aclose_iterator(pages)
 
     async def list_pages(self, path: str, op: OpList) -> AsyncIterator[Sequence[Entry]]:
         """``list`` one page at a time: the same entries, in the same order, in
@@ -230,11 +235,15 @@ class Accessor(abc.ABC):
         if type(self).list is Accessor.list:
             raise self._unsupported("list", path)
         page: list[Entry] = []
-        async for entry in self.list(path, op):
-            page.append(entry)
-            if len(page) >= _DEFAULT_PAGE:
-                yield page
-                page = []
+        entries = self.list(path, op)
+        try:
+            async for entry in entries:
+                page.append(entry)
+                if len(page) >= _DEFAULT_PAGE:
+                    yield page
+                    page = []
+        finally:
+            await aclose_iterator(entries)
         if page:
             yield page
 
