@@ -29,6 +29,7 @@ from .ops import (
     OpStat,
     OpWrite,
 )
+from .tasks import aclose_iterator
 
 __all__ = ["Accessor", "AccessorInfo", "Buffer", "EmptyReader", "RawReader", "RawWriter"]
 
@@ -219,9 +220,13 @@ class Accessor(abc.ABC):
 
         A driver implements this or :meth:`list_pages` (each defaults to the
         other); implementing ``list_pages`` saves a generator hop per entry."""
-        async for page in self.list_pages(path, op):
-            for entry in page:
-                yield entry
+        pages = self.list_pages(path, op)
+        try:
+            async for page in pages:
+                for entry in page:
+                    yield entry
+        finally:
+            await aclose_iterator(pages)  # closing the listing closes its pages now, not at GC
 
     async def list_pages(self, path: str, op: OpList) -> AsyncIterator[Sequence[Entry]]:
         """``list`` one page at a time: the same entries, in the same order, in

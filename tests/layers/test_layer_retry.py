@@ -176,21 +176,22 @@ class Flaky(LayeredAccessor):
         self.readers.append(reader)
         return reader
 
-    def list(self, path: str, op: OpList) -> AsyncIterator[Entry]:
+    def list_pages(self, path: str, op: OpList) -> AsyncIterator[Sequence[Entry]]:
         self.list_ops.append(op)
         plan = self.list_plan.pop(0) if self.list_plan else None
         return self._list(path, op, plan)
 
     async def _list(
         self, path: str, op: OpList, plan: tuple[int, errors.Error] | None
-    ) -> AsyncIterator[Entry]:
+    ) -> AsyncIterator[Sequence[Entry]]:
+        # one entry per page, failing before page number plan[0] (0-based)
         count = 0
         async with contextlib.aclosing(self.inner.list(path, op)) as it:  # type: ignore[type-var]
             async for entry in it:
                 if plan is not None and count == plan[0]:
                     raise plan[1]
                 count += 1
-                yield entry
+                yield [entry]
         if plan is not None and count == plan[0]:
             raise plan[1]
 
