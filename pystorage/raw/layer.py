@@ -167,9 +167,8 @@ class LayeredAccessor(Accessor):
     async def complete_multipart(
         self, path: str, upload_id: str, parts: Sequence[Part], op: OpWrite
     ) -> Metadata:
-        call = Call(
-            lambda: self.inner.complete_multipart(path, upload_id, parts, op), nbytes=sum(p.size for p in parts)
-        )
+        nbytes = sum(part.size for part in parts)
+        call = Call(lambda: self.inner.complete_multipart(path, upload_id, parts, op), nbytes=nbytes)
         return await self._call(Operation.COMPLETE_MULTIPART, path, call)
 
     async def abort_multipart(self, path: str, upload_id: str) -> None:
@@ -271,9 +270,11 @@ async def flatten(pages: AsyncIterator[Sequence[Item]]) -> AsyncIterator[Item]:
         await aclose_iterator(pages)
 
 
-async def each_page(
-    pages: AsyncIterator[Item], fetch: Callable[[Callable[[], Awaitable[Item | None]]], Awaitable[Item | None]]
-) -> AsyncIterator[Item]:
+#: what :func:`each_page` fetches each page through
+Fetch = Callable[[Callable[[], Awaitable[Item | None]]], Awaitable[Item | None]]
+
+
+async def each_page(pages: AsyncIterator[Item], fetch: Fetch[Item]) -> AsyncIterator[Item]:
     """``pages``, each fetched as ``await fetch(next_page)``, so that what
     ``fetch`` holds around it (a deadline, a token) covers fetching only,
     never the consumer's work on a page. Closes ``pages``."""

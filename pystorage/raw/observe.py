@@ -87,10 +87,10 @@ class ObservingAccessor(LayeredAccessor):
         the layer wraps nothing and costs one call of this per operation."""
         return True
 
-    def _begin(self, obs: Observation) -> None:  # noqa: B027 - optional hook
+    def _begin(self, obs: Observation) -> None:
         """An operation starts (default: nothing)."""
 
-    def _end(self, obs: Observation, exc: BaseException | None, outcome: str) -> None:  # noqa: B027
+    def _end(self, obs: Observation, exc: BaseException | None, outcome: str) -> None:
         """An operation is over: ``exc`` is ``None`` on success; ``outcome``
         is :func:`outcome_of` ``exc``, or ``"closed"`` / ``"aborted"`` for a
         stream closed before its end or an aborted writer (default: nothing)."""
