@@ -239,6 +239,26 @@ async def test_max_times_3_means_4_attempts_then_persistent(mem: Accessor) -> No
 
 
 @pytest.mark.anyio
+async def test_giving_up_raises_a_copy_and_leaves_the_error_intact(mem: Accessor) -> None:
+    native = ConnectionResetError("reset by peer")
+    last = errors.RateLimited("slow down", operation="stat", path="a", service="memory", retry_after=0.0)
+    last.__cause__ = native
+    flaky = Flaky(mem)
+    flaky.fail["stat"] = [temp(), last]
+    acc = RetryLayer(max_times=1, **FAST).layer(flaky)
+    with pytest.raises(errors.RateLimited) as info:
+        await acc.stat("a", OpStat())
+    raised = info.value
+    assert raised is not last
+    assert last.temporary is True and last.message == "slow down"  # not mutated
+    assert raised.temporary is False
+    assert raised.message == "slow down (gave up after 2 attempts)"
+    assert (raised.operation, raised.path, raised.service, raised.retry_after) == ("stat", "a", "memory", 0.0)
+    assert raised.__cause__ is native  # the native error stays the cause
+    assert raised.__context__ is last
+
+
+@pytest.mark.anyio
 async def test_success_after_temporary_failures(mem: Accessor) -> None:
     await mem.write_once("a", b"hello", OpWrite())
     flaky = Flaky(mem)
