@@ -165,6 +165,6 @@ async def test_tracing_and_metrics_layers_observe_every_operation(op: Operator) 
                         key = (metric.name, str((point.attributes or {})["pystorage.operation"]))
                         totals[key] = totals.get(key, 0) + int(point.value)
     assert totals[("pystorage.bytes", "read")] >= len(data)
-    written = sum(v for (name, operation), v in totals.items() if name == "pystorage.bytes" and operation != "read")
+    written = sum(v for (name, what), v in totals.items() if name == "pystorage.bytes" and what != "read")
     assert written >= len(data)
     assert totals[("pystorage.operations", "stat")] >= 1

@@ -47,7 +47,8 @@ async def test_one_span_per_operation_with_attributes(mem: Accessor, exporter: I
     await acc.delete("a/c", OpDelete())
 
     spans = exporter.get_finished_spans()
-    assert [s.name for s in spans] == ["memory write", "memory read", "memory stat", "memory copy", "memory delete"]
+    names = ["memory write", "memory read", "memory stat", "memory copy", "memory delete"]
+    assert [s.name for s in spans] == names
     assert all(s.kind is SpanKind.CLIENT for s in spans)
     attrs = [dict(s.attributes or {}) for s in spans]
     assert all(a["pystorage.service"] == "memory" and a["pystorage.outcome"] == "ok" for a in attrs)
