@@ -38,7 +38,6 @@ from __future__ import annotations
 import dataclasses
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from types import TracebackType
 from typing import TypeVar
 
 import anyio
@@ -103,14 +102,6 @@ class _Slot:
             self._held = False
             self._limiter.release_on_behalf_of(self)
 
-    async def __aenter__(self) -> None:
-        await self.acquire()
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.release()
-
 
 class _ConcurrentLimitAccessor(LayeredAccessor):
     def __init__(self, inner: Accessor, limit: int) -> None:
@@ -131,8 +122,12 @@ class _ConcurrentLimitAccessor(LayeredAccessor):
 
     async def limited(self, fn: Callable[[], Awaitable[T]]) -> T:
         """Await ``fn()`` holding a token."""
-        async with self.slot():
+        slot = self.slot()
+        await slot.acquire()
+        try:
             return await fn()
+        finally:
+            slot.release()
 
     async def _call(self, op: Operation, path: str, fn: Call[T]) -> T:
         return await self.limited(fn)
@@ -193,13 +188,10 @@ class _LimitedWriter(WrappingWriter):
         self._accessor = accessor
 
     async def write(self, data: Buffer) -> None:
-        async with self._accessor.slot():
-            await self.inner.write(data)
+        await self._accessor.limited(lambda: self.inner.write(data))
 
     async def close(self) -> Metadata:
-        async with self._accessor.slot():
-            return await self.inner.close()
+        return await self._accessor.limited(self.inner.close)
 
     async def abort(self) -> None:
-        async with self._accessor.slot():
-            await self.inner.abort()
+        await self._accessor.limited(self.inner.abort)

@@ -263,49 +263,31 @@ class _RetryAccessor(LayeredAccessor):
 
     def list_pages(self, path: str, op: OpList) -> AsyncIterator[Sequence[Entry]]:
         if op.versions:
-            return self._until_first(Operation.LIST, path, lambda: self.inner.list_pages(path, op))
-        return self._resumable_list(path, op)
+            return self._listing(Operation.LIST, path, lambda: self.inner.list_pages(path, op))
+        last: list[str] = []  # the last path handed over, once there is one
+        resume = self.inner.info().capability.list_with_start_after
+
+        def reopen() -> AsyncIterator[Sequence[Entry]]:
+            after = last[-1] if last else None
+            current = dataclasses.replace(op, start_after=after) if after and resume else op
+            return _pages_after(self.inner.list_pages(path, current), after, last)
+
+        return self._listing(Operation.LIST, path, reopen, resumable=True)
 
     def list_parts(self, path: str, upload_id: str) -> AsyncIterator[Part]:
-        return self._until_first(Operation.LIST_PARTS, path, lambda: self.inner.list_parts(path, upload_id))
+        return self._listing(Operation.LIST_PARTS, path, lambda: self.inner.list_parts(path, upload_id))
 
     def list_multipart_uploads(self, prefix: str) -> AsyncIterator[UploadInfo]:
-        return self._until_first(
+        return self._listing(
             Operation.LIST_MULTIPART_UPLOADS, prefix, lambda: self.inner.list_multipart_uploads(prefix)
         )
 
-    async def _resumable_list(self, path: str, op: OpList) -> AsyncIterator[Sequence[Entry]]:
-        last: str | None = None
-        retry = 0
-        while True:
-            current = op
-            if last is not None and self.inner.info().capability.list_with_start_after:
-                current = dataclasses.replace(op, start_after=last)
-            resumed = last  # entries up to it were yielded before the listing broke
-            try:
-                pages = self.inner.list_pages(path, current)
-                try:
-                    async for page in pages:
-                        if resumed is not None:
-                            page = [entry for entry in page if entry.path > resumed]
-                            if not page:
-                                continue
-                            resumed = None  # the rest of the listing is new, in order
-                        if page:
-                            last = page[-1].path
-                        yield page
-                finally:
-                    await aclose_iterator(pages)
-                return
-            except Error as err:
-                if not err.temporary:
-                    raise
-                await self.backoff(retry, err, Operation.LIST, path)
-                retry += 1
-
-    async def _until_first(
-        self, op: Operation, path: str, make: Callable[[], AsyncIterator[T]]
+    async def _listing(
+        self, op: Operation, path: str, make: Callable[[], AsyncIterator[T]], *, resumable: bool = False
     ) -> AsyncIterator[T]:
+        """The items of ``make()``, made again after a temporary failure:
+        before the first item only, or at any point if ``resumable`` (then
+        ``make`` resumes after what was handed over)."""
         retry = 0
         while True:
             started = False
@@ -319,10 +301,30 @@ class _RetryAccessor(LayeredAccessor):
                     await aclose_iterator(it)
                 return
             except Error as err:
-                if started or not err.temporary:
+                if (started and not resumable) or not err.temporary:
                     raise
                 await self.backoff(retry, err, op, path)
                 retry += 1
+
+
+async def _pages_after(
+    pages: AsyncIterator[Sequence[Entry]], after: str | None, last: list[str]
+) -> AsyncIterator[Sequence[Entry]]:
+    """The pages without the entries up to ``after`` (handed over before the
+    listing broke; the accessor contract orders listings), noting in ``last``
+    the last path handed over. Closes ``pages``."""
+    try:
+        async for page in pages:
+            if after is not None:
+                page = [entry for entry in page if entry.path > after]
+                if not page:
+                    continue
+                after = None  # the rest of the listing is new, in order
+            if page:
+                last[:] = (page[-1].path,)
+            yield page
+    finally:
+        await aclose_iterator(pages)
 
 
 class _RetryReader(RawReader):

@@ -12,10 +12,11 @@ without being closed is never reported.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import dataclasses
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any, TypeVar
 
 from ..errors import Error
@@ -175,6 +176,15 @@ class _Ending:
     def add(self, nbytes: int) -> None:
         self.obs.nbytes = (self.obs.nbytes or 0) + nbytes
 
+    @contextlib.contextmanager
+    def failing(self) -> Iterator[None]:
+        """Report the end if the block fails."""
+        try:
+            yield
+        except BaseException as exc:
+            self.end(exc)
+            raise
+
 
 class _ObservedReader(WrappingReader):
     def __init__(self, accessor: ObservingAccessor, obs: Observation, inner: RawReader) -> None:
@@ -182,11 +192,8 @@ class _ObservedReader(WrappingReader):
         self._ending = _Ending(accessor, obs)
 
     async def read(self) -> bytes:
-        try:
+        with self._ending.failing():
             data = await self.inner.read()
-        except BaseException as exc:
-            self._ending.end(exc)
-            raise
         if data:
             self._ending.add(len(data))
         else:
@@ -194,11 +201,8 @@ class _ObservedReader(WrappingReader):
         return data
 
     async def _read_rest(self) -> bytes:
-        try:
+        with self._ending.failing():
             data = await super()._read_rest()
-        except BaseException as exc:
-            self._ending.end(exc)
-            raise
         self._ending.add(len(data))
         self._ending.end(None)
         return data
@@ -216,19 +220,13 @@ class _ObservedWriter(WrappingWriter):
         self._ending = _Ending(accessor, obs)
 
     async def write(self, data: Buffer) -> None:
-        try:
+        with self._ending.failing():
             await self.inner.write(data)
-        except BaseException as exc:
-            self._ending.end(exc)
-            raise
         self._ending.add(len(data))
 
     async def close(self) -> Metadata:
-        try:
+        with self._ending.failing():
             meta = await self.inner.close()
-        except BaseException as exc:
-            self._ending.end(exc)
-            raise
         self._ending.end(None)
         return meta
 

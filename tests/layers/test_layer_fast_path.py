@@ -8,16 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pystorage import errors
-from pystorage.layers import (
-    ChaosLayer,
-    ConcurrentLimitLayer,
-    LoggingLayer,
-    MetricsLayer,
-    RetryLayer,
-    TimeoutLayer,
-    TracingLayer,
-)
+from pystorage import errors, layers
 from pystorage.raw.accessor import Accessor, RawReader
 from pystorage.raw.layer import Layer, LayeredAccessor
 from pystorage.raw.ops import OpRead, OpWrite
@@ -27,13 +18,13 @@ from pystorage.services import fs
 DATA = bytes(range(256)) * 4096  # 1 MiB
 
 LAYERS: list[Layer] = [
-    RetryLayer(max_times=1, min_delay=0),
-    TimeoutLayer(),
-    LoggingLayer(logger="pystorage.test.fast-path", level=logging.INFO),
-    ConcurrentLimitLayer(4),
-    ChaosLayer(error_ratio=0.0),
-    TracingLayer(),
-    MetricsLayer(),
+    layers.RetryLayer(max_times=1, min_delay=0),
+    layers.TimeoutLayer(),
+    layers.LoggingLayer(logger="pystorage.test.fast-path", level=logging.INFO),
+    layers.ConcurrentLimitLayer(4),
+    layers.ChaosLayer(error_ratio=0.0),
+    layers.TracingLayer(),
+    layers.MetricsLayer(),
 ]
 
 
@@ -107,7 +98,7 @@ class _BreaksOnce(LayeredAccessor):
 async def test_retry_resumes_a_failed_read_rest(disk: Accessor) -> None:
     await disk.write_once("big", DATA, OpWrite())
     flaky = _BreaksOnce(disk)
-    reader = await RetryLayer(max_times=2, min_delay=0).layer(flaky).read("big", OpRead(offset=5))
+    reader = await layers.RetryLayer(max_times=2, min_delay=0).layer(flaky).read("big", OpRead(offset=5))
     assert reader.read_rest is not None
     assert await read_all(reader) == DATA[5:]
     assert [op.offset for op, _ in flaky.opened] == [5, 5]  # reopened where nothing had been delivered
