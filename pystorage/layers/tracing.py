@@ -31,8 +31,8 @@ create_multipart"``: few distinct names, as OpenTelemetry asks) and carries:
   exception. ``NotFound`` and ``ConditionNotMatch`` are outcomes, not
   failures (``exists()`` and conditional requests expect them): their status stays unset.
 * Never in a span: data, keys, credentials, presigned URLs, metadata values.
-* The span is not made current while the driver runs, so the HTTP client's own
-  spans (if instrumented) are siblings, not children.
+* The span is current while the call (or a stream's opening request) runs,
+  so the HTTP client's own spans, if it is instrumented, are its children.
 
 Ordering caveat: outside :class:`~pystorage.layers.RetryLayer` one span covers
 each operation with its final outcome; inside it, one span per attempt.
@@ -40,6 +40,7 @@ each operation with its final outcome; inside it, one span per attempt.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 
 from ..errors import ConditionNotMatch, ConfigInvalid, Error, NotFound
@@ -101,6 +102,10 @@ class _TracingAccessor(ObservingAccessor):
         obs.handle = self._tracer.start_span(
             f"{service} {obs.op}", kind=trace.SpanKind.CLIENT, attributes=attributes
         )
+
+    def _scope(self, obs: Observation) -> contextlib.AbstractContextManager[object]:
+        span: trace.Span = obs.handle
+        return trace.use_span(span, record_exception=False, set_status_on_exception=False)
 
     def _end(self, obs: Observation, exc: BaseException | None, outcome: str) -> None:
         span: trace.Span = obs.handle

@@ -91,6 +91,10 @@ class ObservingAccessor(LayeredAccessor):
     def _begin(self, obs: Observation) -> None:
         """An operation starts (default: nothing)."""
 
+    def _scope(self, obs: Observation) -> contextlib.AbstractContextManager[object]:
+        """A context the call runs in (default: none; a tracer makes its span current)."""
+        return contextlib.nullcontext()
+
     def _end(self, obs: Observation, exc: BaseException | None, outcome: str) -> None:
         """An operation is over: ``exc`` is ``None`` on success; ``outcome``
         is :func:`outcome_of` ``exc``, or ``"closed"`` / ``"aborted"`` for a
@@ -103,7 +107,8 @@ class ObservingAccessor(LayeredAccessor):
         self._begin(obs)
         token = _OPENING.set((self, obs)) if op.streams else None
         try:
-            result = await fn()
+            with self._scope(obs):
+                result = await fn()
         except BaseException as exc:
             self._end(obs, exc, outcome_of(exc))
             raise

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TypeVar
 
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
@@ -13,8 +14,11 @@ from opentelemetry.trace import SpanKind, StatusCode
 from pystorage import errors
 from pystorage.layers import ChaosLayer, TracingLayer
 from pystorage.raw.accessor import Accessor
-from pystorage.raw.ops import OpCopy, OpDelete, OpList, OpRead, OpStat, OpWrite
+from pystorage.raw.layer import Call, LayeredAccessor
+from pystorage.raw.ops import OpCopy, OpDelete, Operation, OpList, OpRead, OpStat, OpWrite
 from pystorage.raw.ranged import read_all
+
+T = TypeVar("T")
 
 PAYLOAD = b"TOP-SECRET-" * 100
 
@@ -138,3 +142,21 @@ async def test_paths_can_be_left_out(mem: Accessor, exporter: InMemorySpanExport
 def test_config_is_checked() -> None:
     with pytest.raises(errors.ConfigInvalid):
         TracingLayer(paths="yes")  # type: ignore[arg-type]
+
+
+@pytest.mark.anyio
+async def test_spans_made_below_are_children(mem: Accessor, exporter: InMemorySpanExporter) -> None:
+    layer = tracing(exporter)
+    assert layer.tracer_provider is not None
+    tracer = layer.tracer_provider.get_tracer("below")
+
+    class Below(LayeredAccessor):  # stands for an instrumented HTTP client
+        async def _call(self, op: Operation, path: str, fn: Call[T]) -> T:
+            with tracer.start_as_current_span("http request"):
+                return await fn()
+
+    await layer.layer(Below(mem)).write_once("a", b"x", OpWrite())
+    inner, outer = exporter.get_finished_spans()
+    assert (inner.name, outer.name) == ("http request", "memory write")
+    assert inner.parent is not None and outer.context is not None
+    assert inner.parent.span_id == outer.context.span_id
