@@ -29,7 +29,6 @@ at an offset) overrides that accessor method instead, and may still call
 from __future__ import annotations
 
 import abc
-import dataclasses
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
 
@@ -72,7 +71,6 @@ class Layer(abc.ABC):
         """Wrap ``inner`` and return the wrapping accessor."""
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
 class Call(Generic[T]):
     """One call forwarded to the inner accessor; ``await call()`` runs it
     (and may be awaited again: a retry does).
@@ -85,13 +83,27 @@ class Call(Generic[T]):
         count: how many paths a ``delete_batch`` deletes, else ``None``.
     """
 
-    run: Callable[[], Awaitable[T]]
-    target: str | None = None
-    nbytes: int | None = None
-    count: int | None = None
+    # a plain slotted class: one is made per call, and a frozen dataclass costs more to build
+    __slots__ = ("count", "nbytes", "run", "target")
+
+    def __init__(
+        self,
+        run: Callable[[], Awaitable[T]],
+        *,
+        target: str | None = None,
+        nbytes: int | None = None,
+        count: int | None = None,
+    ) -> None:
+        self.run = run
+        self.target = target
+        self.nbytes = nbytes
+        self.count = count
 
     def __call__(self) -> Awaitable[T]:
         return self.run()
+
+    def __repr__(self) -> str:
+        return f"Call(target={self.target!r}, nbytes={self.nbytes!r}, count={self.count!r})"
 
 
 class LayeredAccessor(Accessor):

@@ -91,9 +91,9 @@ class ObservingAccessor(LayeredAccessor):
     def _begin(self, obs: Observation) -> None:
         """An operation starts (default: nothing)."""
 
-    def _scope(self, obs: Observation) -> contextlib.AbstractContextManager[object]:
-        """A context the call runs in (default: none; a tracer makes its span current)."""
-        return contextlib.nullcontext()
+    def _scope(self, obs: Observation) -> contextlib.AbstractContextManager[object] | None:
+        """A context the call runs in (default ``None``: none; a tracer makes its span current)."""
+        return None
 
     def _end(self, obs: Observation, exc: BaseException | None, outcome: str) -> None:
         """An operation is over: ``exc`` is ``None`` on success; ``outcome``
@@ -103,19 +103,24 @@ class ObservingAccessor(LayeredAccessor):
     async def _call(self, op: Operation, path: str, fn: Call[T]) -> T:
         if not self._observing():
             return await fn()
-        obs = Observation(op, path, fn.target, nbytes=0 if op.streams else fn.nbytes, entries=fn.count)
+        streams = op.streams
+        obs = Observation(op, path, fn.target, nbytes=0 if streams else fn.nbytes, entries=fn.count)
         self._begin(obs)
-        token = _OPENING.set((self, obs)) if op.streams else None
+        token = _OPENING.set((self, obs)) if streams else None
+        scope = self._scope(obs)
         try:
-            with self._scope(obs):
+            if scope is None:
                 result = await fn()
+            else:
+                with scope:
+                    result = await fn()
         except BaseException as exc:
             self._end(obs, exc, outcome_of(exc))
             raise
         finally:
             if token is not None:
                 _OPENING.reset(token)
-        if not op.streams:
+        if not streams:
             self._end(obs, None, "ok")
         return result
 

@@ -86,7 +86,11 @@ class Operation(str, enum.Enum):
     def streams(self) -> bool:
         """Whether the call opens a stream (``read``, ``write``) whose life the
         layer's reader/writer wrapper follows past the call."""
-        return self is Operation.READ or self is Operation.WRITE
+        return self in _STREAMS
+
+
+#: the operations that open a stream
+_STREAMS = frozenset({Operation.READ, Operation.WRITE})
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
