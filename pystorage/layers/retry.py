@@ -239,7 +239,7 @@ class _RetryAccessor(LayeredAccessor):
                     raise
                 return meta
 
-        return await self._call(Operation.WRITE_ONCE, path, Call(attempt, nbytes=len(data)))
+        return await self._call(Operation.WRITE_ONCE, path, Call(attempt).about(nbytes=len(data)))
 
     async def _written(self, path: str, data: Buffer, op: OpWrite) -> Metadata | None:
         """The object's metadata if what is at ``path`` now is ``data``
@@ -258,7 +258,7 @@ class _RetryAccessor(LayeredAccessor):
         return None
 
     async def read(self, path: str, op: OpRead) -> RawReader:
-        first, retries = await self.attempts(Operation.READ, path, Call(lambda: self.inner.read(path, op)))
+        first, retries = await self.attempts(Operation.READ, path, Call(self.inner.read, path, op))
         return _RetryReader(self, path, op, first, retries)
 
     def list_pages(self, path: str, op: OpList) -> AsyncIterator[Sequence[Entry]]:

@@ -29,8 +29,9 @@ at an offset) overrides that accessor method instead, and may still call
 from __future__ import annotations
 
 import abc
+import functools
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from typing import Generic, TypeVar
+from typing import TypeVar
 
 from ..types import Entry, Metadata, Part, PresignedRequest, UploadInfo
 from .accessor import Accessor, AccessorInfo, Buffer, RawReader, RawWriter
@@ -71,39 +72,28 @@ class Layer(abc.ABC):
         """Wrap ``inner`` and return the wrapping accessor."""
 
 
-class Call(Generic[T]):
-    """One call forwarded to the inner accessor; ``await call()`` runs it
-    (and may be awaited again: a retry does).
+class Call(functools.partial[Awaitable[T]]):
+    """One call forwarded to the inner accessor: the accessor method and its
+    arguments; ``await call()`` runs it (and may be awaited again: a retry does).
+    A :class:`functools.partial`, so running it costs no extra Python frame.
 
     Attributes:
-        run: the zero-argument coroutine function making the call.
         target: the destination of ``copy`` / ``rename``, else ``None``.
         nbytes: the bytes the call sends (``write_once``, ``write_part``; the
             parts' total for ``complete_multipart``), else ``None``.
         count: how many paths a ``delete_batch`` deletes, else ``None``.
     """
 
-    # a plain slotted class: one is made per call, and a frozen dataclass costs more to build
-    __slots__ = ("count", "nbytes", "run", "target")
+    target: str | None = None
+    nbytes: int | None = None
+    count: int | None = None
 
-    def __init__(
-        self,
-        run: Callable[[], Awaitable[T]],
-        *,
-        target: str | None = None,
-        nbytes: int | None = None,
-        count: int | None = None,
-    ) -> None:
-        self.run = run
-        self.target = target
-        self.nbytes = nbytes
-        self.count = count
-
-    def __call__(self) -> Awaitable[T]:
-        return self.run()
-
-    def __repr__(self) -> str:
-        return f"Call(target={self.target!r}, nbytes={self.nbytes!r}, count={self.count!r})"
+    def about(
+        self, *, target: str | None = None, nbytes: int | None = None, count: int | None = None
+    ) -> Call[T]:
+        """Set what a layer may want to know of the call; returns ``self``."""
+        self.target, self.nbytes, self.count = target, nbytes, count
+        return self
 
 
 class LayeredAccessor(Accessor):
@@ -147,10 +137,10 @@ class LayeredAccessor(Accessor):
         await self.inner.close()
 
     async def stat(self, path: str, op: OpStat) -> Metadata:
-        return await self._call(Operation.STAT, path, Call(lambda: self.inner.stat(path, op)))
+        return await self._call(Operation.STAT, path, Call(self.inner.stat, path, op))
 
     async def create_dir(self, path: str, op: OpCreateDir) -> None:
-        await self._call(Operation.CREATE_DIR, path, Call(lambda: self.inner.create_dir(path, op)))
+        await self._call(Operation.CREATE_DIR, path, Call(self.inner.create_dir, path, op))
 
     async def read(self, path: str, op: OpRead) -> RawReader:
         async def opened() -> RawReader:
@@ -165,26 +155,26 @@ class LayeredAccessor(Accessor):
         return await self._call(Operation.WRITE, path, Call(opened))
 
     async def write_once(self, path: str, data: Buffer, op: OpWrite) -> Metadata:
-        call = Call(lambda: self.inner.write_once(path, data, op), nbytes=len(data))
+        call = Call(self.inner.write_once, path, data, op).about(nbytes=len(data))
         return await self._call(Operation.WRITE_ONCE, path, call)
 
     async def initiate_multipart(self, path: str, op: OpWrite) -> str:
-        call = Call(lambda: self.inner.initiate_multipart(path, op))
+        call = Call(self.inner.initiate_multipart, path, op)
         return await self._call(Operation.INITIATE_MULTIPART, path, call)
 
     async def write_part(self, path: str, upload_id: str, number: int, data: Buffer, op: OpWrite) -> Part:
-        call = Call(lambda: self.inner.write_part(path, upload_id, number, data, op), nbytes=len(data))
+        call = Call(self.inner.write_part, path, upload_id, number, data, op).about(nbytes=len(data))
         return await self._call(Operation.WRITE_PART, path, call)
 
     async def complete_multipart(
         self, path: str, upload_id: str, parts: Sequence[Part], op: OpWrite
     ) -> Metadata:
         nbytes = sum(part.size for part in parts)
-        call = Call(lambda: self.inner.complete_multipart(path, upload_id, parts, op), nbytes=nbytes)
+        call = Call(self.inner.complete_multipart, path, upload_id, parts, op).about(nbytes=nbytes)
         return await self._call(Operation.COMPLETE_MULTIPART, path, call)
 
     async def abort_multipart(self, path: str, upload_id: str) -> None:
-        call = Call(lambda: self.inner.abort_multipart(path, upload_id))
+        call = Call(self.inner.abort_multipart, path, upload_id)
         await self._call(Operation.ABORT_MULTIPART, path, call)
 
     def list_parts(self, path: str, upload_id: str) -> AsyncIterator[Part]:
@@ -196,10 +186,10 @@ class LayeredAccessor(Accessor):
         return flatten(self._wrap_lister(Operation.LIST_MULTIPART_UPLOADS, prefix, pages))
 
     async def delete(self, path: str, op: OpDelete) -> None:
-        await self._call(Operation.DELETE, path, Call(lambda: self.inner.delete(path, op)))
+        await self._call(Operation.DELETE, path, Call(self.inner.delete, path, op))
 
     async def delete_batch(self, paths: Sequence[str]) -> None:
-        call = Call(lambda: self.inner.delete_batch(paths), count=len(paths))
+        call = Call(self.inner.delete_batch, paths).about(count=len(paths))
         await self._call(Operation.DELETE_BATCH, "", call)
 
     def list_pages(self, path: str, op: OpList) -> AsyncIterator[Sequence[Entry]]:
@@ -208,13 +198,13 @@ class LayeredAccessor(Accessor):
         return self._wrap_lister(Operation.LIST, path, self.inner.list_pages(path, op))
 
     async def copy(self, src: str, dst: str, op: OpCopy) -> None:
-        await self._call(Operation.COPY, src, Call(lambda: self.inner.copy(src, dst, op), target=dst))
+        await self._call(Operation.COPY, src, Call(self.inner.copy, src, dst, op).about(target=dst))
 
     async def rename(self, src: str, dst: str, op: OpRename) -> None:
-        await self._call(Operation.RENAME, src, Call(lambda: self.inner.rename(src, dst, op), target=dst))
+        await self._call(Operation.RENAME, src, Call(self.inner.rename, src, dst, op).about(target=dst))
 
     async def presign(self, path: str, op: OpPresign) -> PresignedRequest:
-        return await self._call(Operation.PRESIGN, path, Call(lambda: self.inner.presign(path, op)))
+        return await self._call(Operation.PRESIGN, path, Call(self.inner.presign, path, op))
 
 
 class WrappingReader(RawReader):
