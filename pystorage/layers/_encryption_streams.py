@@ -13,7 +13,7 @@ from ..crypto.streaming import HEADER_SIZE, TAG_SIZE, Encrypter, SegmentCipher
 from ..errors import DecryptionFailed, RangeNotSatisfied, Unexpected
 from ..raw.accessor import Buffer, RawReader, RawWriter
 from ..raw.buffered import as_view
-from ..raw.ops import OpRead
+from ..raw.ops import Operation, OpRead
 from ..types import Metadata
 
 if TYPE_CHECKING:
@@ -118,7 +118,7 @@ class DecryptingReader(RawReader):
         return max(0, min(length, self._end if self._end is not None else length) - self._start)
 
     def _failed(self, message: str) -> DecryptionFailed:
-        return DecryptionFailed(message, operation="read", path=self._path)
+        return DecryptionFailed(message, operation=str(Operation.READ), path=self._path)
 
     async def _fill(self, need: int) -> None:
         """Buffer more than ``need`` bytes, or all that is left."""
@@ -334,7 +334,10 @@ class DecryptingReader(RawReader):
 
     def _overflow(self) -> Unexpected:
         return Unexpected(
-            "the service sent more bytes than it announced", operation="read", path=self._path, temporary=True
+            "the service sent more bytes than it announced",
+            operation=str(Operation.READ),
+            path=self._path,
+            temporary=True,
         )
 
     async def _close_stream(self) -> None:

@@ -396,7 +396,7 @@ class _RetryReader(RawReader):
             if self.size is not None and self._delivered < self.size:
                 short = Unexpected(
                     f"the stream ended after {self._delivered} of {self.size} bytes",
-                    operation="read", path=self._path, service=self._accessor.info().scheme,
+                    operation=str(Operation.READ), path=self._path, service=self._accessor.info().scheme,
                     temporary=True,
                 )
                 await self._drop()
@@ -418,7 +418,7 @@ class _RetryReader(RawReader):
             await reader.aclose()
             raise ConditionNotMatch(
                 "the object changed while it was being read (etag differs on resumption)",
-                operation="read", path=self._path, service=self._accessor.info().scheme,
+                operation=str(Operation.READ), path=self._path, service=self._accessor.info().scheme,
             )
         return reader
 
