@@ -70,7 +70,7 @@ def test_layers_exported() -> None:
     import pystorage.layers as layers
 
     names = {"RetryLayer", "TimeoutLayer", "LoggingLayer", "ConcurrentLimitLayer",
-             "ServerSideEncryptionLayer", "ChaosLayer"}
+             "ServerSideEncryptionLayer", "ChaosLayer", "TracingLayer", "MetricsLayer"}
     assert names <= set(layers.__all__)
     assert list(layers.__all__) == sorted(layers.__all__)
     for name in names:

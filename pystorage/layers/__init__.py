@@ -10,11 +10,14 @@
         ConcurrentLimitLayer(64),     # tokens held only while a request is in flight
     )
 
-Each layer's module documents its own ordering caveats.
+Each layer's module documents its own ordering caveats. ``TracingLayer``
+and ``MetricsLayer`` need the ``tracing`` extra (OpenTelemetry),
+``EncryptionLayer`` the ``crypto`` extra; each is imported on first use.
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 from .chaos import ChaosLayer
@@ -26,22 +29,29 @@ from .timeout import TimeoutLayer
 
 if TYPE_CHECKING:
     from .encryption import EncryptionLayer
+    from .metrics import MetricsLayer
+    from .tracing import TracingLayer
 
 __all__ = [
     "ChaosLayer",
     "ConcurrentLimitLayer",
     "EncryptionLayer",
     "LoggingLayer",
+    "MetricsLayer",
     "RetryLayer",
     "ServerSideEncryptionLayer",
     "TimeoutLayer",
+    "TracingLayer",
 ]
 
 
-def __getattr__(name: str) -> Any:
-    # EncryptionLayer needs the "crypto" extra (cryptography): imported on first use
-    if name == "EncryptionLayer":
-        from .encryption import EncryptionLayer
+#: layers needing an optional extra, by name: the module holding each
+_OPTIONAL = {"EncryptionLayer": "encryption", "MetricsLayer": "metrics", "TracingLayer": "tracing"}
 
-        return EncryptionLayer
+
+def __getattr__(name: str) -> Any:
+    # these need an optional extra (cryptography, opentelemetry-api): imported on first use
+    if name in _OPTIONAL:
+        module = importlib.import_module(f".{_OPTIONAL[name]}", __name__)
+        return getattr(module, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

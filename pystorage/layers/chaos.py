@@ -13,13 +13,14 @@
 * Before each call reaches the inner accessor (``stat``, ``read``, ``write``,
   ``write_once``, ``initiate_multipart``, ``write_part``,
   ``complete_multipart``, ``abort_multipart``, ``delete``, ``delete_batch``,
-  ``copy``, ``rename``, ``presign``, ``create_dir``, and the start of
+  ``copy``, ``rename``, ``presign``, ``create_dir``, and the first page of
   ``list``, ``list_parts`` and ``list_multipart_uploads``) it fails with
   probability ``error_ratio``.
 * In the middle of read streams: each ``RawReader.read()`` fails with
   probability ``error_ratio``; half of those failures first return a part
   of the piece read (at least one byte, never all of it) and fail on the next
-  call, so that a retrying reader must resume mid-piece.
+  call, so that a retrying reader must resume mid-piece. A reader's
+  ``read_rest`` fast path fails whole, with the same probability.
 * Nothing is injected into a streamed writer's ``write``/``close``/``abort``
   (a stream cannot be replayed, so no layer could recover), nor into
   ``open``/``close`` of the accessor.
@@ -43,11 +44,10 @@ from collections.abc import AsyncIterator, Sequence
 from typing import TypeVar
 
 from ..errors import ConfigInvalid, Unexpected
-from ..raw.accessor import Accessor, Buffer, RawReader, RawWriter
-from ..raw.layer import Layer, LayeredAccessor
-from ..raw.ops import OpCopy, OpCreateDir, OpDelete, OpList, OpPresign, OpRead, OpRename, OpStat, OpWrite
+from ..raw.accessor import Accessor, RawReader
+from ..raw.layer import Call, Item, Layer, LayeredAccessor, WrappingReader
+from ..raw.ops import Operation
 from ..raw.tasks import aclose_iterator
-from ..types import Entry, Metadata, Part, PresignedRequest, UploadInfo
 
 __all__ = ["ChaosLayer"]
 
@@ -96,122 +96,55 @@ class _ChaosAccessor(LayeredAccessor):
         """Whether to inject a failure now."""
         return self.ratio > 0 and self.rng.random() < self.ratio
 
-    def failure(self, operation: str, path: str) -> Unexpected:
+    def failure(self, op: Operation, path: str) -> Unexpected:
         """The injected error."""
         return Unexpected(
-            MESSAGE, operation=operation, path=path, service=self.inner.info().scheme, temporary=True
+            MESSAGE, operation=str(op), path=path, service=self.inner.info().scheme, temporary=True
         )
 
-    def maybe_fail(self, operation: str, path: str) -> None:
-        """Raise the injected error with probability ``error_ratio``."""
+    async def _call(self, op: Operation, path: str, fn: Call[T]) -> T:
         if self.strikes():
-            raise self.failure(operation, path)
+            raise self.failure(op, path)
+        return await fn()
 
-    # one-shot calls ----------------------------------------------------------
-    async def stat(self, path: str, op: OpStat) -> Metadata:
-        self.maybe_fail("stat", path)
-        return await self.inner.stat(path, op)
+    def _wrap_reader(self, op: Operation, path: str, reader: RawReader) -> RawReader:
+        return _ChaosReader(self, path, reader)
 
-    async def create_dir(self, path: str, op: OpCreateDir) -> None:
-        self.maybe_fail("create_dir", path)
-        await self.inner.create_dir(path, op)
-
-    async def write(self, path: str, op: OpWrite) -> RawWriter:
-        self.maybe_fail("write", path)
-        return await self.inner.write(path, op)
-
-    async def write_once(self, path: str, data: Buffer, op: OpWrite) -> Metadata:
-        self.maybe_fail("write", path)
-        return await self.inner.write_once(path, data, op)
-
-    async def initiate_multipart(self, path: str, op: OpWrite) -> str:
-        self.maybe_fail("create_multipart", path)
-        return await self.inner.initiate_multipart(path, op)
-
-    async def write_part(
-        self, path: str, upload_id: str, number: int, data: Buffer, op: OpWrite
-    ) -> Part:
-        self.maybe_fail("write_part", path)
-        return await self.inner.write_part(path, upload_id, number, data, op)
-
-    async def complete_multipart(
-        self, path: str, upload_id: str, parts: Sequence[Part], op: OpWrite
-    ) -> Metadata:
-        self.maybe_fail("complete_multipart", path)
-        return await self.inner.complete_multipart(path, upload_id, parts, op)
-
-    async def abort_multipart(self, path: str, upload_id: str) -> None:
-        self.maybe_fail("abort_multipart", path)
-        await self.inner.abort_multipart(path, upload_id)
-
-    async def delete(self, path: str, op: OpDelete) -> None:
-        self.maybe_fail("delete", path)
-        await self.inner.delete(path, op)
-
-    async def delete_batch(self, paths: Sequence[str]) -> None:
-        self.maybe_fail("delete_many", "")
-        await self.inner.delete_batch(paths)
-
-    async def copy(self, src: str, dst: str, op: OpCopy) -> None:
-        self.maybe_fail("copy", src)
-        await self.inner.copy(src, dst, op)
-
-    async def rename(self, src: str, dst: str, op: OpRename) -> None:
-        self.maybe_fail("rename", src)
-        await self.inner.rename(src, dst, op)
-
-    async def presign(self, path: str, op: OpPresign) -> PresignedRequest:
-        self.maybe_fail("presign", path)
-        return await self.inner.presign(path, op)
-
-    # streams -----------------------------------------------------------------
-    async def read(self, path: str, op: OpRead) -> RawReader:
-        self.maybe_fail("read", path)
-        return _ChaosReader(self, path, await self.inner.read(path, op))
-
-    def list(self, path: str, op: OpList) -> AsyncIterator[Entry]:
-        it = self.inner.list(path, op)
-        return _fail_first(self, "list", path, it) if self.strikes() else it
-
-    def list_parts(self, path: str, upload_id: str) -> AsyncIterator[Part]:
-        it = self.inner.list_parts(path, upload_id)
-        return _fail_first(self, "list_parts", path, it) if self.strikes() else it
-
-    def list_multipart_uploads(self, prefix: str) -> AsyncIterator[UploadInfo]:
-        it = self.inner.list_multipart_uploads(prefix)
-        return _fail_first(self, "list_multipart_uploads", prefix, it) if self.strikes() else it
+    def _wrap_lister(
+        self, op: Operation, path: str, pages: AsyncIterator[Sequence[Item]]
+    ) -> AsyncIterator[Sequence[Item]]:
+        return _fail_first(self.failure(op, path), pages) if self.strikes() else pages
 
 
-async def _fail_first(
-    accessor: _ChaosAccessor, operation: str, path: str, it: AsyncIterator[T]
-) -> AsyncIterator[T]:
+async def _fail_first(failure: Unexpected, it: AsyncIterator[T]) -> AsyncIterator[T]:
     """An iterator failing on its first step (the listing request); closes ``it``."""
     await aclose_iterator(it)
-    raise accessor.failure(operation, path)
+    raise failure
     yield  # pragma: no cover - makes this an async generator
 
 
-class _ChaosReader(RawReader):
+class _ChaosReader(WrappingReader):
     def __init__(self, accessor: _ChaosAccessor, path: str, inner: RawReader) -> None:
+        super().__init__(inner)
         self._accessor = accessor
         self._path = path
-        self._inner = inner
         self._fail_next = False
-        self.size = inner.size
-        self.metadata = inner.metadata
 
     async def read(self) -> bytes:
         accessor = self._accessor
         if self._fail_next or accessor.strikes():
             if self._fail_next or accessor.rng.random() < 0.5:
                 self._fail_next = False
-                raise accessor.failure("read", self._path)
-            data = await self._inner.read()
+                raise accessor.failure(Operation.READ, self._path)
+            data = await self.inner.read()
             if len(data) < 2:
-                raise accessor.failure("read", self._path)
+                raise accessor.failure(Operation.READ, self._path)
             self._fail_next = True
             return data[: accessor.rng.randint(1, len(data) - 1)]
-        return await self._inner.read()
+        return await self.inner.read()
 
-    async def aclose(self) -> None:
-        await self._inner.aclose()
+    async def _read_rest(self) -> bytes:
+        if self._fail_next or self._accessor.strikes():
+            self._fail_next = False
+            raise self._accessor.failure(Operation.READ, self._path)
+        return await super()._read_rest()

@@ -15,8 +15,8 @@ What holds a token:
   closed** (it holds a connection all that time);
 * a streamed writer, for each of its calls (opening, each ``write``,
   ``close``, ``abort``) but not in between: the caller decides the pace;
-* a listing, while fetching each item (each page), not while the caller
-  handles entries, so a listing nested in a listing cannot deadlock.
+* a listing, while fetching each page, not while the caller handles its
+  entries, so a listing nested in a listing cannot deadlock.
 
 Warning:
     A task that keeps ``n`` read streams of this operator open and then makes
@@ -38,7 +38,6 @@ from __future__ import annotations
 import dataclasses
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from types import TracebackType
 from typing import TypeVar
 
 import anyio
@@ -46,10 +45,9 @@ from anyio.lowlevel import RunVar
 
 from ..errors import ConfigInvalid
 from ..raw.accessor import Accessor, Buffer, RawReader, RawWriter
-from ..raw.layer import Layer, LayeredAccessor
-from ..raw.ops import OpCopy, OpCreateDir, OpDelete, OpList, OpPresign, OpRead, OpRename, OpStat, OpWrite
-from ..raw.tasks import aclose_iterator
-from ..types import Entry, Metadata, Part, PresignedRequest, UploadInfo
+from ..raw.layer import Call, Item, Layer, LayeredAccessor, WrappingReader, WrappingWriter, each_page
+from ..raw.ops import Operation, OpRead
+from ..types import Metadata
 
 __all__ = ["ConcurrentLimitLayer"]
 
@@ -104,14 +102,6 @@ class _Slot:
             self._held = False
             self._limiter.release_on_behalf_of(self)
 
-    async def __aenter__(self) -> None:
-        await self.acquire()
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.release()
-
 
 class _ConcurrentLimitAccessor(LayeredAccessor):
     def __init__(self, inner: Accessor, limit: int) -> None:
@@ -130,54 +120,20 @@ class _ConcurrentLimitAccessor(LayeredAccessor):
             limiter = limiters[self] = anyio.CapacityLimiter(self.limit)
         return _Slot(limiter)
 
-    async def limited(self, func: Callable[[], Awaitable[T]]) -> T:
-        """Await ``func()`` holding a token."""
-        async with self.slot():
-            return await func()
+    async def limited(self, fn: Callable[[], Awaitable[T]]) -> T:
+        """Await ``fn()`` holding a token."""
+        slot = self.slot()
+        await slot.acquire()
+        try:
+            return await fn()
+        finally:
+            slot.release()
 
-    # one-shot calls ----------------------------------------------------------
-    async def stat(self, path: str, op: OpStat) -> Metadata:
-        return await self.limited(lambda: self.inner.stat(path, op))
+    async def _call(self, op: Operation, path: str, fn: Call[T]) -> T:
+        return await self.limited(fn)
 
-    async def create_dir(self, path: str, op: OpCreateDir) -> None:
-        await self.limited(lambda: self.inner.create_dir(path, op))
-
-    async def write_once(self, path: str, data: Buffer, op: OpWrite) -> Metadata:
-        return await self.limited(lambda: self.inner.write_once(path, data, op))
-
-    async def initiate_multipart(self, path: str, op: OpWrite) -> str:
-        return await self.limited(lambda: self.inner.initiate_multipart(path, op))
-
-    async def write_part(
-        self, path: str, upload_id: str, number: int, data: Buffer, op: OpWrite
-    ) -> Part:
-        return await self.limited(lambda: self.inner.write_part(path, upload_id, number, data, op))
-
-    async def complete_multipart(
-        self, path: str, upload_id: str, parts: Sequence[Part], op: OpWrite
-    ) -> Metadata:
-        return await self.limited(lambda: self.inner.complete_multipart(path, upload_id, parts, op))
-
-    async def abort_multipart(self, path: str, upload_id: str) -> None:
-        await self.limited(lambda: self.inner.abort_multipart(path, upload_id))
-
-    async def delete(self, path: str, op: OpDelete) -> None:
-        await self.limited(lambda: self.inner.delete(path, op))
-
-    async def delete_batch(self, paths: Sequence[str]) -> None:
-        await self.limited(lambda: self.inner.delete_batch(paths))
-
-    async def copy(self, src: str, dst: str, op: OpCopy) -> None:
-        await self.limited(lambda: self.inner.copy(src, dst, op))
-
-    async def rename(self, src: str, dst: str, op: OpRename) -> None:
-        await self.limited(lambda: self.inner.rename(src, dst, op))
-
-    async def presign(self, path: str, op: OpPresign) -> PresignedRequest:
-        return await self.limited(lambda: self.inner.presign(path, op))
-
-    # streams -----------------------------------------------------------------
     async def read(self, path: str, op: OpRead) -> RawReader:
+        # a read stream keeps the token of its opening until it is over
         slot = self.slot()
         await slot.acquire()
         try:
@@ -187,45 +143,25 @@ class _ConcurrentLimitAccessor(LayeredAccessor):
             raise
         return _LimitedReader(reader, slot)
 
-    async def write(self, path: str, op: OpWrite) -> RawWriter:
-        writer = await self.limited(lambda: self.inner.write(path, op))
+    def _wrap_writer(self, op: Operation, path: str, writer: RawWriter) -> RawWriter:
         return _LimitedWriter(self, writer)
 
-    def list(self, path: str, op: OpList) -> AsyncIterator[Entry]:
-        return self._steps(self.inner.list(path, op))
-
-    def list_parts(self, path: str, upload_id: str) -> AsyncIterator[Part]:
-        return self._steps(self.inner.list_parts(path, upload_id))
-
-    def list_multipart_uploads(self, prefix: str) -> AsyncIterator[UploadInfo]:
-        return self._steps(self.inner.list_multipart_uploads(prefix))
-
-    async def _steps(self, it: AsyncIterator[T]) -> AsyncIterator[T]:
-        # The token covers fetching each item only, never the ``yield``.
-        try:
-            while True:
-                async with self.slot():
-                    try:
-                        item = await it.__anext__()
-                    except StopAsyncIteration:
-                        return
-                yield item
-        finally:
-            await aclose_iterator(it)
+    def _wrap_lister(
+        self, op: Operation, path: str, pages: AsyncIterator[Sequence[Item]]
+    ) -> AsyncIterator[Sequence[Item]]:
+        return each_page(pages, self.limited)
 
 
-class _LimitedReader(RawReader):
+class _LimitedReader(WrappingReader):
     """Holds its token from opening until exhausted, failed or closed."""
 
     def __init__(self, inner: RawReader, slot: _Slot) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self._slot = slot
-        self.size = inner.size
-        self.metadata = inner.metadata
 
     async def read(self) -> bytes:
         try:
-            data = await self._inner.read()
+            data = await self.inner.read()
         except BaseException:
             self._slot.release()
             raise
@@ -233,26 +169,29 @@ class _LimitedReader(RawReader):
             self._slot.release()
         return data
 
+    async def _read_rest(self) -> bytes:
+        try:
+            return await super()._read_rest()
+        finally:
+            self._slot.release()
+
     async def aclose(self) -> None:
         try:
-            await self._inner.aclose()
+            await self.inner.aclose()
         finally:
             self._slot.release()
 
 
-class _LimitedWriter(RawWriter):
+class _LimitedWriter(WrappingWriter):
     def __init__(self, accessor: _ConcurrentLimitAccessor, inner: RawWriter) -> None:
+        super().__init__(inner)
         self._accessor = accessor
-        self._inner = inner
 
     async def write(self, data: Buffer) -> None:
-        async with self._accessor.slot():
-            await self._inner.write(data)
+        await self._accessor.limited(lambda: self.inner.write(data))
 
     async def close(self) -> Metadata:
-        async with self._accessor.slot():
-            return await self._inner.close()
+        return await self._accessor.limited(self.inner.close)
 
     async def abort(self) -> None:
-        async with self._accessor.slot():
-            await self._inner.abort()
+        await self._accessor.limited(self.inner.abort)

@@ -14,9 +14,10 @@ What is retried:
 * only :class:`~pystorage.errors.Error` with ``temporary=True`` (rate limits,
   5xx, dropped connections, timeouts); anything else is raised at once;
 * ``max_times=3`` means up to 3 retries after the first attempt (4 attempts);
-  when the last attempt fails the error is marked persistent
-  (``temporary=False``), its message says how many attempts were made, and it
-  is raised;
+  when the last attempt fails, a copy of the error is raised: same class,
+  fields, cause and traceback, but persistent (``temporary=False``) and with
+  a message saying how many attempts were made (the error caught is left
+  intact, and chained as the copy's ``__context__``);
 * the delay before retry ``n`` (0-based) is ``min(max_delay, min_delay *
   factor ** n)``; with ``jitter`` it is drawn uniformly from ``[delay / 2,
   delay]``. When the error carries ``retry_after`` (``Retry-After`` on
@@ -32,7 +33,8 @@ What is retried:
 * **read streams resume**: when a stream fails (or ends before its announced
   size) after delivering ``n`` bytes, it is closed and reopened at
   ``op.shifted(n)``, so the caller receives exactly the object's bytes, with
-  no duplicates and no gaps. When the caller pinned neither ``if_match`` nor
+  no duplicates and no gaps (a reader's ``read_rest`` fast path is kept and
+  resumed the same way). When the caller pinned neither ``if_match`` nor
   ``version`` and the service supports ``read_with_if_match``, the reopened
   request carries ``if_match=<etag of the first response>``: if the object was
   replaced meanwhile the read fails with ``ConditionNotMatch`` instead of
@@ -43,12 +45,12 @@ What is retried:
   delivered in between (the opening included), and the backoff restarts
   from ``min_delay`` after progress. A long download that drops now and then
   completes; a stream that cannot deliver gives up like any call;
-* **listings resume** after the last entry yielded: the listing is reopened
-  with ``start_after`` set to that path (when the service supports
+* **listings resume** after the last page yielded: the listing is reopened
+  with ``start_after`` set to its last path (when the service supports
   ``list_with_start_after``; otherwise from the start) and entries not after
   it are skipped, relying on the lexicographic order of the accessor
   contract. Listings of versions, ``list_parts`` and
-  ``list_multipart_uploads`` are retried only until their first item;
+  ``list_multipart_uploads`` are retried only until their first page or item;
 * bytes written through a streamed :class:`~pystorage.raw.accessor.RawWriter`
   are never retried: a stream cannot be replayed.
 
@@ -84,17 +86,17 @@ import dataclasses
 import hashlib
 import logging
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import TypeVar
 
 import anyio
 
 from ..errors import ConditionNotMatch, ConfigInvalid, Error, Unexpected
-from ..raw.accessor import Accessor, Buffer, RawReader, RawWriter
-from ..raw.layer import Layer, LayeredAccessor
-from ..raw.ops import OpCopy, OpCreateDir, OpDelete, OpList, OpPresign, OpRead, OpRename, OpStat, OpWrite
+from ..raw.accessor import Accessor, Buffer, RawReader
+from ..raw.layer import Call, Layer, LayeredAccessor
+from ..raw.ops import Operation, OpList, OpRead, OpStat, OpWrite
 from ..raw.tasks import aclose_iterator
-from ..types import Entry, Metadata, Part, PresignedRequest, UploadInfo
+from ..types import Entry, Metadata, Part, UploadInfo
 
 __all__ = ["RetryLayer"]
 
@@ -105,6 +107,21 @@ _log = logging.getLogger("pystorage.retry")
 
 def _is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _given_up(err: Error, attempts: int) -> Error:
+    """A persistent copy of ``err`` saying how many attempts were made; ``err`` is left intact."""
+    copy = type(err)(
+        f"{err.message} (gave up after {attempts} attempts)",
+        operation=err.operation,
+        path=err.path,
+        service=err.service,
+        temporary=False,
+        retry_after=err.retry_after,
+    )
+    copy.__cause__ = err.__cause__
+    copy.__context__ = err
+    return copy.with_traceback(err.__traceback__)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -174,43 +191,36 @@ class _RetryAccessor(LayeredAccessor):
             delay = max(delay, min(err.retry_after, config.max_delay))
         return delay
 
-    async def backoff(self, retry: int, err: Error, operation: str, path: str) -> None:
-        """Sleep before retry ``retry``, or mark ``err`` persistent and raise it
+    async def backoff(self, retry: int, err: Error, op: Operation, path: str) -> None:
+        """Sleep before retry ``retry``, or raise a persistent copy of ``err``
         when the retries are used up. ``err`` must be temporary."""
         if retry >= self.config.max_times:
-            err.temporary = False
-            err.message = f"{err.message} (gave up after {retry + 1} attempts)"
-            raise err
+            raise _given_up(err, retry + 1)
         delay = self.delay(retry, err)
         if _log.isEnabledFor(logging.DEBUG):
             _log.debug(
                 "retrying %s %r in %.3fs (retry %d of %d) after: %s",
-                operation, path, delay, retry + 1, self.config.max_times, err,
+                op, path, delay, retry + 1, self.config.max_times, err,
             )
         await anyio.sleep(delay)
 
-    async def call(self, operation: str, path: str, func: Callable[[], Awaitable[T]]) -> T:
-        """Await ``func()`` until it succeeds, fails for good or retries run out."""
+    async def attempts(self, op: Operation, path: str, fn: Call[T]) -> tuple[T, int]:
+        """Await ``fn()`` until it succeeds, fails for good or retries run
+        out; the result and how many retries it took."""
         retry = 0
         while True:
             try:
-                return await func()
+                return await fn(), retry
             except Error as err:
                 if not err.temporary:
                     raise
-                await self.backoff(retry, err, operation, path)
+                await self.backoff(retry, err, op, path)
                 retry += 1
 
-    # one-shot calls ----------------------------------------------------------
-    async def stat(self, path: str, op: OpStat) -> Metadata:
-        return await self.call("stat", path, lambda: self.inner.stat(path, op))
+    async def _call(self, op: Operation, path: str, fn: Call[T]) -> T:
+        return (await self.attempts(op, path, fn))[0]
 
-    async def create_dir(self, path: str, op: OpCreateDir) -> None:
-        await self.call("create_dir", path, lambda: self.inner.create_dir(path, op))
-
-    async def write(self, path: str, op: OpWrite) -> RawWriter:
-        return await self.call("write", path, lambda: self.inner.write(path, op))
-
+    # calls with semantics of their own ---------------------------------------
     async def write_once(self, path: str, data: Buffer, op: OpWrite) -> Metadata:
         attempts = 0
 
@@ -229,7 +239,7 @@ class _RetryAccessor(LayeredAccessor):
                     raise
                 return meta
 
-        return await self.call("write", path, attempt)
+        return await self._call(Operation.WRITE_ONCE, path, Call(attempt).about(nbytes=len(data)))
 
     async def _written(self, path: str, data: Buffer, op: OpWrite) -> Metadata | None:
         """The object's metadata if what is at ``path`` now is ``data``
@@ -247,96 +257,37 @@ class _RetryAccessor(LayeredAccessor):
             return meta
         return None
 
-    async def initiate_multipart(self, path: str, op: OpWrite) -> str:
-        return await self.call("create_multipart", path, lambda: self.inner.initiate_multipart(path, op))
-
-    async def write_part(
-        self, path: str, upload_id: str, number: int, data: Buffer, op: OpWrite
-    ) -> Part:
-        return await self.call(
-            "write_part", path, lambda: self.inner.write_part(path, upload_id, number, data, op)
-        )
-
-    async def complete_multipart(
-        self, path: str, upload_id: str, parts: Sequence[Part], op: OpWrite
-    ) -> Metadata:
-        return await self.call(
-            "complete_multipart", path, lambda: self.inner.complete_multipart(path, upload_id, parts, op)
-        )
-
-    async def abort_multipart(self, path: str, upload_id: str) -> None:
-        await self.call("abort_multipart", path, lambda: self.inner.abort_multipart(path, upload_id))
-
-    async def delete(self, path: str, op: OpDelete) -> None:
-        await self.call("delete", path, lambda: self.inner.delete(path, op))
-
-    async def delete_batch(self, paths: Sequence[str]) -> None:
-        await self.call("delete_many", "", lambda: self.inner.delete_batch(paths))
-
-    async def copy(self, src: str, dst: str, op: OpCopy) -> None:
-        await self.call("copy", src, lambda: self.inner.copy(src, dst, op))
-
-    async def rename(self, src: str, dst: str, op: OpRename) -> None:
-        await self.call("rename", src, lambda: self.inner.rename(src, dst, op))
-
-    async def presign(self, path: str, op: OpPresign) -> PresignedRequest:
-        return await self.call("presign", path, lambda: self.inner.presign(path, op))
-
-    # streams -----------------------------------------------------------------
     async def read(self, path: str, op: OpRead) -> RawReader:
-        retry = 0
-        while True:
-            try:
-                first = await self.inner.read(path, op)
-                break
-            except Error as err:
-                if not err.temporary:
-                    raise
-                await self.backoff(retry, err, "read", path)
-                retry += 1
-        return _RetryReader(self, path, op, first, retry)
+        first, retries = await self.attempts(Operation.READ, path, Call(self.inner.read, path, op))
+        return _RetryReader(self, path, op, first, retries)
 
-    def list(self, path: str, op: OpList) -> AsyncIterator[Entry]:
+    def list_pages(self, path: str, op: OpList) -> AsyncIterator[Sequence[Entry]]:
         if op.versions:
-            return self._retry_until_first("list", path, lambda: self.inner.list(path, op))
-        return self._resumable_list(path, op)
+            return self._listing(Operation.LIST, path, lambda: self.inner.list_pages(path, op))
+        last: list[str] = []  # the last path handed over, once there is one
+        resume = self.inner.info().capability.list_with_start_after
+
+        def reopen() -> AsyncIterator[Sequence[Entry]]:
+            after = last[-1] if last else None
+            current = dataclasses.replace(op, start_after=after) if after and resume else op
+            return _pages_after(self.inner.list_pages(path, current), after, last)
+
+        return self._listing(Operation.LIST, path, reopen, resumable=True)
 
     def list_parts(self, path: str, upload_id: str) -> AsyncIterator[Part]:
-        return self._retry_until_first("list_parts", path, lambda: self.inner.list_parts(path, upload_id))
+        return self._listing(Operation.LIST_PARTS, path, lambda: self.inner.list_parts(path, upload_id))
 
     def list_multipart_uploads(self, prefix: str) -> AsyncIterator[UploadInfo]:
-        return self._retry_until_first(
-            "list_multipart_uploads", prefix, lambda: self.inner.list_multipart_uploads(prefix)
+        return self._listing(
+            Operation.LIST_MULTIPART_UPLOADS, prefix, lambda: self.inner.list_multipart_uploads(prefix)
         )
 
-    async def _resumable_list(self, path: str, op: OpList) -> AsyncIterator[Entry]:
-        last: str | None = None
-        retry = 0
-        while True:
-            current = op
-            if last is not None and self.inner.info().capability.list_with_start_after:
-                current = dataclasses.replace(op, start_after=last)
-            resumed = last
-            try:
-                it = self.inner.list(path, current)
-                try:
-                    async for entry in it:
-                        if resumed is not None and entry.path <= resumed:
-                            continue  # already yielded before the listing broke
-                        last = entry.path
-                        yield entry
-                finally:
-                    await aclose_iterator(it)
-                return
-            except Error as err:
-                if not err.temporary:
-                    raise
-                await self.backoff(retry, err, "list", path)
-                retry += 1
-
-    async def _retry_until_first(
-        self, operation: str, path: str, make: Callable[[], AsyncIterator[T]]
+    async def _listing(
+        self, op: Operation, path: str, make: Callable[[], AsyncIterator[T]], *, resumable: bool = False
     ) -> AsyncIterator[T]:
+        """The items of ``make()``, made again after a temporary failure:
+        before the first item only, or at any point if ``resumable`` (then
+        ``make`` resumes after what was handed over)."""
         retry = 0
         while True:
             started = False
@@ -350,10 +301,30 @@ class _RetryAccessor(LayeredAccessor):
                     await aclose_iterator(it)
                 return
             except Error as err:
-                if started or not err.temporary:
+                if (started and not resumable) or not err.temporary:
                     raise
-                await self.backoff(retry, err, operation, path)
+                await self.backoff(retry, err, op, path)
                 retry += 1
+
+
+async def _pages_after(
+    pages: AsyncIterator[Sequence[Entry]], after: str | None, last: list[str]
+) -> AsyncIterator[Sequence[Entry]]:
+    """The pages without the entries up to ``after`` (handed over before the
+    listing broke; the accessor contract orders listings), noting in ``last``
+    the last path handed over. Closes ``pages``."""
+    try:
+        async for page in pages:
+            if after is not None:
+                page = [entry for entry in page if entry.path > after]
+                if not page:
+                    continue
+                after = None  # the rest of the listing is new, in order
+            if page:
+                last[:] = (page[-1].path,)
+            yield page
+    finally:
+        await aclose_iterator(pages)
 
 
 class _RetryReader(RawReader):
@@ -373,6 +344,8 @@ class _RetryReader(RawReader):
         self._done = False
         self.size = first.size
         self.metadata = first.metadata
+        if first.read_rest is not None:
+            self.read_rest = self._read_rest
         etag = first.metadata.etag if first.metadata is not None else None
         self._etag = etag
         self._pin: str | None = None
@@ -385,6 +358,18 @@ class _RetryReader(RawReader):
             self._pin = etag
 
     async def read(self) -> bytes:
+        return await self._next(whole=False)
+
+    async def _read_rest(self) -> bytes:
+        """The rest of the range: the streams' ``read_rest`` where they have
+        it, resumed like :meth:`read` after a failure."""
+        pieces = []
+        while piece := await self._next(whole=True):
+            pieces.append(piece)
+        return pieces[0] if len(pieces) == 1 else b"".join(pieces)
+
+    async def _next(self, whole: bool) -> bytes:
+        """The next piece (``whole``: all the stream has left, if it can say)."""
         while True:
             if self._done:
                 return b""
@@ -392,7 +377,8 @@ class _RetryReader(RawReader):
             try:
                 if reader is None:
                     reader = self._reader = await self._reopen()
-                data = await reader.read()
+                rest = reader.read_rest if whole else None
+                data = await (rest() if rest is not None else reader.read())
             except Error as err:
                 if not err.temporary:
                     raise
@@ -400,7 +386,7 @@ class _RetryReader(RawReader):
                 if self.size is not None and self._delivered >= self.size:
                     self._done = True  # every byte was delivered; nothing to resume
                     return b""
-                await self._accessor.backoff(self._retries, err, "read", self._path)
+                await self._accessor.backoff(self._retries, err, Operation.READ, self._path)
                 self._retries += 1
                 continue
             if data:
@@ -410,11 +396,11 @@ class _RetryReader(RawReader):
             if self.size is not None and self._delivered < self.size:
                 short = Unexpected(
                     f"the stream ended after {self._delivered} of {self.size} bytes",
-                    operation="read", path=self._path, service=self._accessor.info().scheme,
+                    operation=str(Operation.READ), path=self._path, service=self._accessor.info().scheme,
                     temporary=True,
                 )
                 await self._drop()
-                await self._accessor.backoff(self._retries, short, "read", self._path)
+                await self._accessor.backoff(self._retries, short, Operation.READ, self._path)
                 self._retries += 1
                 continue
             self._done = True
@@ -432,7 +418,7 @@ class _RetryReader(RawReader):
             await reader.aclose()
             raise ConditionNotMatch(
                 "the object changed while it was being read (etag differs on resumption)",
-                operation="read", path=self._path, service=self._accessor.info().scheme,
+                operation=str(Operation.READ), path=self._path, service=self._accessor.info().scheme,
             )
         return reader
 

@@ -26,7 +26,7 @@ from typing import TypeVar
 from ..errors import ConfigInvalid, Unsupported
 from ..raw.accessor import Accessor, AccessorInfo, Buffer, RawReader, RawWriter
 from ..raw.layer import Layer, LayeredAccessor
-from ..raw.ops import OpCopy, OpPresign, OpRead, OpRename, OpStat, OpWrite
+from ..raw.ops import OpCopy, Operation, OpPresign, OpRead, OpRename, OpStat, OpWrite
 from ..sse import CustomerKey, Kms, S3Managed, SseSpec
 from ..types import Metadata, Part, PresignedRequest
 
@@ -70,48 +70,49 @@ class _SseAccessor(LayeredAccessor):
     def info(self) -> AccessorInfo:
         return self.inner.info()
 
-    def _with(self, op: OpT, operation: str, path: str) -> OpT:
+    def _with(self, op: OpT, operation: Operation, path: str) -> OpT:
         info = self.inner.info()
         if not getattr(info.capability, self._flag):
             raise Unsupported(
                 f"service {info.scheme!r} cannot honour {type(self._spec).__name__} encryption "
                 f"({self._flag} is not supported); refusing to send data unencrypted",
-                operation=operation, path=path, service=info.scheme,
+                operation=str(operation), path=path, service=info.scheme,
             )
         return dataclasses.replace(op, sse=self._spec)
 
     async def stat(self, path: str, op: OpStat) -> Metadata:
-        return await self.inner.stat(path, self._with(op, "stat", path))
+        return await self.inner.stat(path, self._with(op, Operation.STAT, path))
 
     async def read(self, path: str, op: OpRead) -> RawReader:
-        return await self.inner.read(path, self._with(op, "read", path))
+        return await self.inner.read(path, self._with(op, Operation.READ, path))
 
     async def write(self, path: str, op: OpWrite) -> RawWriter:
-        return await self.inner.write(path, self._with(op, "write", path))
+        return await self.inner.write(path, self._with(op, Operation.WRITE, path))
 
     async def write_once(self, path: str, data: Buffer, op: OpWrite) -> Metadata:
-        return await self.inner.write_once(path, data, self._with(op, "write", path))
+        return await self.inner.write_once(path, data, self._with(op, Operation.WRITE_ONCE, path))
 
     async def initiate_multipart(self, path: str, op: OpWrite) -> str:
-        return await self.inner.initiate_multipart(path, self._with(op, "create_multipart", path))
+        return await self.inner.initiate_multipart(path, self._with(op, Operation.INITIATE_MULTIPART, path))
 
     async def write_part(self, path: str, upload_id: str, number: int, data: Buffer, op: OpWrite) -> Part:
-        return await self.inner.write_part(path, upload_id, number, data, self._with(op, "write_part", path))
+        op = self._with(op, Operation.WRITE_PART, path)
+        return await self.inner.write_part(path, upload_id, number, data, op)
 
     async def complete_multipart(
         self, path: str, upload_id: str, parts: Sequence[Part], op: OpWrite
     ) -> Metadata:
         return await self.inner.complete_multipart(
-            path, upload_id, parts, self._with(op, "complete_multipart", path)
+            path, upload_id, parts, self._with(op, Operation.COMPLETE_MULTIPART, path)
         )
 
     async def copy(self, src: str, dst: str, op: OpCopy) -> None:
-        await self.inner.copy(src, dst, self._with(op, "copy", src))
+        await self.inner.copy(src, dst, self._with(op, Operation.COPY, src))
 
     async def rename(self, src: str, dst: str, op: OpRename) -> None:
-        await self.inner.rename(src, dst, self._with(op, "rename", src))
+        await self.inner.rename(src, dst, self._with(op, Operation.RENAME, src))
 
     async def presign(self, path: str, op: OpPresign) -> PresignedRequest:
-        return await self.inner.presign(path, self._with(op, "presign", path))
+        return await self.inner.presign(path, self._with(op, Operation.PRESIGN, path))
 
 

@@ -12,9 +12,12 @@
   opening of a read or write stream, and a writer's ``close`` (the commit) and
   ``abort``;
 * ``io_timeout`` bounds each ``RawReader.read()`` and ``RawWriter.write()``
-  chunk, a reader's ``aclose``, and each step of a listing (``list``,
-  ``list_parts``, ``list_multipart_uploads``): a stream may last as long as it
-  keeps moving, but a stall is caught within ``io_timeout``.
+  chunk, a reader's ``aclose``, and each page of a listing (``list``; each
+  item of ``list_parts``, ``list_multipart_uploads``): a stream may last as
+  long as it keeps moving, but a stall is caught within ``io_timeout``;
+* a reader's ``read_rest`` fast path (the whole rest of a range in one call,
+  see :class:`~pystorage.raw.accessor.RawReader`) is one chunk of unbounded
+  size, so it is bounded by ``timeout``.
 
 An expired deadline raises :class:`~pystorage.errors.Unexpected` with
 ``temporary=True`` and a message naming the deadline (``"timed out after 10.0s
@@ -32,17 +35,16 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from typing import TypeVar
 
 import anyio
 
 from ..errors import ConfigInvalid, Unexpected
 from ..raw.accessor import Accessor, Buffer, RawReader, RawWriter
-from ..raw.layer import Layer, LayeredAccessor
-from ..raw.ops import OpCopy, OpCreateDir, OpDelete, OpList, OpPresign, OpRead, OpRename, OpStat, OpWrite
-from ..raw.tasks import aclose_iterator
-from ..types import Entry, Metadata, Part, PresignedRequest, UploadInfo
+from ..raw.layer import Call, Item, Layer, LayeredAccessor, WrappingReader, WrappingWriter, each_page
+from ..raw.ops import Operation
+from ..types import Metadata
 
 __all__ = ["TimeoutLayer"]
 
@@ -84,7 +86,7 @@ class _TimeoutAccessor(LayeredAccessor):
         self.io_timeout = float(config.io_timeout)
 
     @contextlib.contextmanager
-    def deadline(self, io: bool, operation: str, path: str) -> Iterator[None]:
+    def deadline(self, io: bool, op: Operation, path: str) -> Iterator[None]:
         """Run the block under ``io_timeout`` (``io=True``) or ``timeout``."""
         seconds, which = (self.io_timeout, "io_timeout") if io else (self.timeout, "timeout")
         try:
@@ -95,128 +97,62 @@ class _TimeoutAccessor(LayeredAccessor):
                 raise  # not our deadline
             raise Unexpected(
                 f"timed out after {seconds}s ({which})",
-                operation=operation, path=path, service=self.inner.info().scheme, temporary=True,
+                operation=str(op), path=path, service=self.inner.info().scheme, temporary=True,
             ) from exc
 
-    # one-shot calls ----------------------------------------------------------
-    async def stat(self, path: str, op: OpStat) -> Metadata:
-        with self.deadline(False, "stat", path):
-            return await self.inner.stat(path, op)
+    async def _call(self, op: Operation, path: str, fn: Call[T]) -> T:
+        with self.deadline(False, op, path):
+            return await fn()
 
-    async def create_dir(self, path: str, op: OpCreateDir) -> None:
-        with self.deadline(False, "create_dir", path):
-            await self.inner.create_dir(path, op)
-
-    async def write_once(self, path: str, data: Buffer, op: OpWrite) -> Metadata:
-        with self.deadline(False, "write", path):
-            return await self.inner.write_once(path, data, op)
-
-    async def initiate_multipart(self, path: str, op: OpWrite) -> str:
-        with self.deadline(False, "create_multipart", path):
-            return await self.inner.initiate_multipart(path, op)
-
-    async def write_part(
-        self, path: str, upload_id: str, number: int, data: Buffer, op: OpWrite
-    ) -> Part:
-        with self.deadline(False, "write_part", path):
-            return await self.inner.write_part(path, upload_id, number, data, op)
-
-    async def complete_multipart(
-        self, path: str, upload_id: str, parts: Sequence[Part], op: OpWrite
-    ) -> Metadata:
-        with self.deadline(False, "complete_multipart", path):
-            return await self.inner.complete_multipart(path, upload_id, parts, op)
-
-    async def abort_multipart(self, path: str, upload_id: str) -> None:
-        with self.deadline(False, "abort_multipart", path):
-            await self.inner.abort_multipart(path, upload_id)
-
-    async def delete(self, path: str, op: OpDelete) -> None:
-        with self.deadline(False, "delete", path):
-            await self.inner.delete(path, op)
-
-    async def delete_batch(self, paths: Sequence[str]) -> None:
-        with self.deadline(False, "delete_many", ""):
-            await self.inner.delete_batch(paths)
-
-    async def copy(self, src: str, dst: str, op: OpCopy) -> None:
-        with self.deadline(False, "copy", src):
-            await self.inner.copy(src, dst, op)
-
-    async def rename(self, src: str, dst: str, op: OpRename) -> None:
-        with self.deadline(False, "rename", src):
-            await self.inner.rename(src, dst, op)
-
-    async def presign(self, path: str, op: OpPresign) -> PresignedRequest:
-        with self.deadline(False, "presign", path):
-            return await self.inner.presign(path, op)
-
-    # streams -----------------------------------------------------------------
-    async def read(self, path: str, op: OpRead) -> RawReader:
-        with self.deadline(False, "read", path):
-            reader = await self.inner.read(path, op)
+    def _wrap_reader(self, op: Operation, path: str, reader: RawReader) -> RawReader:
         return _TimeoutReader(self, path, reader)
 
-    async def write(self, path: str, op: OpWrite) -> RawWriter:
-        with self.deadline(False, "write", path):
-            writer = await self.inner.write(path, op)
+    def _wrap_writer(self, op: Operation, path: str, writer: RawWriter) -> RawWriter:
         return _TimeoutWriter(self, path, writer)
 
-    def list(self, path: str, op: OpList) -> AsyncIterator[Entry]:
-        return self._steps("list", path, self.inner.list(path, op))
+    def _wrap_lister(
+        self, op: Operation, path: str, pages: AsyncIterator[Sequence[Item]]
+    ) -> AsyncIterator[Sequence[Item]]:
+        async def step(fetch: Callable[[], Awaitable[T]]) -> T:
+            with self.deadline(True, op, path):
+                return await fetch()
 
-    def list_parts(self, path: str, upload_id: str) -> AsyncIterator[Part]:
-        return self._steps("list_parts", path, self.inner.list_parts(path, upload_id))
-
-    def list_multipart_uploads(self, prefix: str) -> AsyncIterator[UploadInfo]:
-        return self._steps("list_multipart_uploads", prefix, self.inner.list_multipart_uploads(prefix))
-
-    async def _steps(self, operation: str, path: str, it: AsyncIterator[T]) -> AsyncIterator[T]:
-        # The deadline covers fetching each item only, never the ``yield``: a
-        # cancel scope must not stay open while the consumer runs.
-        try:
-            while True:
-                with self.deadline(True, operation, path):
-                    try:
-                        item = await it.__anext__()
-                    except StopAsyncIteration:
-                        return
-                yield item
-        finally:
-            await aclose_iterator(it)
+        return each_page(pages, step)
 
 
-class _TimeoutReader(RawReader):
+class _TimeoutReader(WrappingReader):
     def __init__(self, accessor: _TimeoutAccessor, path: str, inner: RawReader) -> None:
+        super().__init__(inner)
         self._accessor = accessor
         self._path = path
-        self._inner = inner
-        self.size = inner.size
-        self.metadata = inner.metadata
 
     async def read(self) -> bytes:
-        with self._accessor.deadline(True, "read", self._path):
-            return await self._inner.read()
+        with self._accessor.deadline(True, Operation.READ, self._path):
+            return await self.inner.read()
+
+    async def _read_rest(self) -> bytes:
+        with self._accessor.deadline(False, Operation.READ, self._path):
+            return await super()._read_rest()
 
     async def aclose(self) -> None:
-        with self._accessor.deadline(True, "read", self._path):
-            await self._inner.aclose()
+        with self._accessor.deadline(True, Operation.READ, self._path):
+            await self.inner.aclose()
 
 
-class _TimeoutWriter(RawWriter):
+class _TimeoutWriter(WrappingWriter):
     def __init__(self, accessor: _TimeoutAccessor, path: str, inner: RawWriter) -> None:
+        super().__init__(inner)
         self._accessor = accessor
         self._path = path
-        self._inner = inner
 
     async def write(self, data: Buffer) -> None:
-        with self._accessor.deadline(True, "write", self._path):
-            await self._inner.write(data)
+        with self._accessor.deadline(True, Operation.WRITE, self._path):
+            await self.inner.write(data)
 
     async def close(self) -> Metadata:
-        with self._accessor.deadline(False, "write", self._path):
-            return await self._inner.close()
+        with self._accessor.deadline(False, Operation.WRITE, self._path):
+            return await self.inner.close()
 
     async def abort(self) -> None:
-        with self._accessor.deadline(False, "write", self._path):
-            await self._inner.abort()
+        with self._accessor.deadline(False, Operation.WRITE, self._path):
+            await self.inner.abort()

@@ -226,7 +226,7 @@ class Accessor(abc.ABC):
                 for entry in page:
                     yield entry
         finally:
-            await aclose_iterator(pages)
+            await aclose_iterator(pages)  # closing the listing closes its pages now, not at GC
 
     async def list_pages(self, path: str, op: OpList) -> AsyncIterator[Sequence[Entry]]:
         """``list`` one page at a time: the same entries, in the same order, in
@@ -235,15 +235,11 @@ class Accessor(abc.ABC):
         if type(self).list is Accessor.list:
             raise self._unsupported("list", path)
         page: list[Entry] = []
-        entries = self.list(path, op)
-        try:
-            async for entry in entries:
-                page.append(entry)
-                if len(page) >= _DEFAULT_PAGE:
-                    yield page
-                    page = []
-        finally:
-            await aclose_iterator(entries)
+        async for entry in self.list(path, op):
+            page.append(entry)
+            if len(page) >= _DEFAULT_PAGE:
+                yield page
+                page = []
         if page:
             yield page
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import enum
 from collections.abc import Mapping
 
 from ..sse import SseSpec
@@ -21,7 +22,75 @@ __all__ = [
     "OpRename",
     "OpStat",
     "OpWrite",
+    "Operation",
 ]
+
+
+class Operation(str, enum.Enum):
+    """One member per accessor call, for layers, logs, errors and metrics.
+
+    A member *is* the call's public name, the string errors
+    (``Error.operation``), log records and spans carry::
+
+        Operation.INITIATE_MULTIPART == "create_multipart"   # True
+        f"{Operation.DELETE_BATCH}"                           # "delete_many"
+
+    ``.value`` is the accessor method's name (``"initiate_multipart"``).
+    ``write`` (opening a streamed writer) and ``write_once`` are one kind of
+    write to users, so both are named ``"write"``, yet they are two members:
+    a layer can tell a one-shot write from a stream being opened. Members
+    compare by identity with each other (``WRITE_ONCE != WRITE``) and by name
+    with plain strings (``WRITE_ONCE == "write"``).
+    """
+
+    def __new__(cls, method: str, public: str | None = None) -> Operation:
+        member = str.__new__(cls, public or method)
+        member._value_ = method
+        return member
+
+    def __str__(self) -> str:
+        return str.__str__(self)
+
+    def __format__(self, spec: str) -> str:
+        return str.__format__(str(self), spec)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Operation):
+            return self is other
+        return str.__eq__(self, other)
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    __hash__ = str.__hash__
+
+    STAT = "stat"
+    CREATE_DIR = "create_dir"
+    READ = "read"
+    WRITE = "write"
+    WRITE_ONCE = "write_once", "write"
+    INITIATE_MULTIPART = "initiate_multipart", "create_multipart"
+    WRITE_PART = "write_part"
+    COMPLETE_MULTIPART = "complete_multipart"
+    ABORT_MULTIPART = "abort_multipart"
+    LIST_PARTS = "list_parts"
+    LIST_MULTIPART_UPLOADS = "list_multipart_uploads"
+    DELETE = "delete"
+    DELETE_BATCH = "delete_batch", "delete_many"
+    LIST = "list"
+    COPY = "copy"
+    RENAME = "rename"
+    PRESIGN = "presign"
+
+    @property
+    def streams(self) -> bool:
+        """Whether the call opens a stream (``read``, ``write``) whose life the
+        layer's reader/writer wrapper follows past the call."""
+        return self in _STREAMS
+
+
+#: the operations that open a stream
+_STREAMS = frozenset({Operation.READ, Operation.WRITE})
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)

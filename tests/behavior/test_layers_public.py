@@ -5,14 +5,21 @@ from __future__ import annotations
 import logging
 
 import pytest
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader, NumberDataPoint
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from pystorage import Operator, errors, sse
 from pystorage.layers import (
     ChaosLayer,
     ConcurrentLimitLayer,
     LoggingLayer,
+    MetricsLayer,
     RetryLayer,
     TimeoutLayer,
+    TracingLayer,
 )
 
 from .helpers import KiB, payload
@@ -115,3 +122,49 @@ async def test_sse_unsupported_writes_nothing(op: Operator, capability: str, spe
             await writer.write(b"plaintext")
     assert not await op.exists("file")
     assert not await op.exists("file2")
+
+
+async def test_tracing_and_metrics_layers_observe_every_operation(op: Operator) -> None:
+    exporter = InMemorySpanExporter()
+    tracer_provider = TracerProvider()
+    tracer_provider.add_span_processor(SimpleSpanProcessor(exporter))
+    metric_reader = InMemoryMetricReader()
+    layered = op.layer(
+        TracingLayer(tracer_provider=tracer_provider),
+        MetricsLayer(meter_provider=MeterProvider(metric_readers=[metric_reader])),
+    )
+    data = payload(300 * KiB, seed=63)
+    await layered.write("dir/file", data)
+    assert await layered.read("dir/file") == data
+    assert [e.path async for e in layered.list("dir/")] == ["dir/file"]
+    assert (await layered.stat("dir/file")).content_length == len(data)
+    await layered.delete("dir/file")
+    assert not await layered.exists("dir/file")
+
+    scheme = op.info.scheme
+    spans = exporter.get_finished_spans()
+    assert spans
+    assert all(s.name.startswith(f"{scheme} ") for s in spans)
+    attributes = [dict(s.attributes or {}) for s in spans]
+    assert all(a["pystorage.service"] == scheme for a in attributes)
+    operations = {a["pystorage.operation"] for a in attributes}
+    assert {"read", "list", "stat", "delete"} <= operations
+    assert operations & {"write", "write_part"}
+    reads = [a for a in attributes if a["pystorage.operation"] == "read"]
+    assert sum(int(a["pystorage.bytes"]) for a in reads) >= len(data)  # type: ignore[call-overload]
+    assert all(repr(data[:16]) not in repr(a) for a in attributes)  # never data
+
+    data_points = metric_reader.get_metrics_data()
+    assert data_points is not None
+    totals: dict[tuple[str, str], int] = {}
+    for resource in data_points.resource_metrics:
+        for scope in resource.scope_metrics:
+            for metric in scope.metrics:
+                for point in metric.data.data_points:
+                    if isinstance(point, NumberDataPoint):
+                        key = (metric.name, str((point.attributes or {})["pystorage.operation"]))
+                        totals[key] = totals.get(key, 0) + int(point.value)
+    assert totals[("pystorage.bytes", "read")] >= len(data)
+    written = sum(v for (name, what), v in totals.items() if name == "pystorage.bytes" and what != "read")
+    assert written >= len(data)
+    assert totals[("pystorage.operations", "stat")] >= 1

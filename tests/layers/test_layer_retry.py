@@ -176,21 +176,22 @@ class Flaky(LayeredAccessor):
         self.readers.append(reader)
         return reader
 
-    def list(self, path: str, op: OpList) -> AsyncIterator[Entry]:
+    def list_pages(self, path: str, op: OpList) -> AsyncIterator[Sequence[Entry]]:
         self.list_ops.append(op)
         plan = self.list_plan.pop(0) if self.list_plan else None
         return self._list(path, op, plan)
 
     async def _list(
         self, path: str, op: OpList, plan: tuple[int, errors.Error] | None
-    ) -> AsyncIterator[Entry]:
+    ) -> AsyncIterator[Sequence[Entry]]:
+        # one entry per page, failing before page number plan[0] (0-based)
         count = 0
         async with contextlib.aclosing(self.inner.list(path, op)) as it:  # type: ignore[type-var]
             async for entry in it:
                 if plan is not None and count == plan[0]:
                     raise plan[1]
                 count += 1
-                yield entry
+                yield [entry]
         if plan is not None and count == plan[0]:
             raise plan[1]
 
@@ -235,6 +236,26 @@ async def test_max_times_3_means_4_attempts_then_persistent(mem: Accessor) -> No
     assert info.value.temporary is False
     assert "gave up after 4 attempts" in str(info.value)
     assert "temporary" not in str(info.value)
+
+
+@pytest.mark.anyio
+async def test_giving_up_raises_a_copy_and_leaves_the_error_intact(mem: Accessor) -> None:
+    native = ConnectionResetError("reset by peer")
+    last = errors.RateLimited("slow down", operation="stat", path="a", service="memory", retry_after=0.0)
+    last.__cause__ = native
+    flaky = Flaky(mem)
+    flaky.fail["stat"] = [temp(), last]
+    acc = RetryLayer(max_times=1, **FAST).layer(flaky)
+    with pytest.raises(errors.RateLimited) as info:
+        await acc.stat("a", OpStat())
+    raised = info.value
+    assert raised is not last
+    assert last.temporary is True and last.message == "slow down"  # not mutated
+    assert raised.temporary is False
+    assert raised.message == "slow down (gave up after 2 attempts)"
+    assert (raised.operation, raised.path, raised.service, raised.retry_after) == ("stat", "a", "memory", 0.0)
+    assert raised.__cause__ is native  # the native error stays the cause
+    assert raised.__context__ is last
 
 
 @pytest.mark.anyio

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 import anyio
 import pytest
@@ -45,14 +45,15 @@ class Slow(LayeredAccessor):
         await self.pause("write")
         return SlowWriter(self, await self.inner.write(path, op))
 
-    def list(self, path: str, op: OpList) -> AsyncIterator[Entry]:
+    def list_pages(self, path: str, op: OpList) -> AsyncIterator[Sequence[Entry]]:
         return self._list(path, op)
 
-    async def _list(self, path: str, op: OpList) -> AsyncIterator[Entry]:
+    async def _list(self, path: str, op: OpList) -> AsyncIterator[Sequence[Entry]]:
+        # one entry per page, each page paused
         async with contextlib.aclosing(self.inner.list(path, op)) as it:  # type: ignore[type-var]
             async for entry in it:
                 await self.pause("list.next")
-                yield entry
+                yield [entry]
 
 
 class SlowReader(RawReader):
