@@ -66,6 +66,8 @@ CHUNK = 8 * 1024 * 1024
 CONCURRENT = 4
 #: services whose directories exist on their own (elsewhere a directory is a key prefix)
 _REAL_DIRECTORY_SCHEMES = frozenset({"fs", "memory"})
+#: appended to ``name``: sorts after every key that sorts before ``name/`` (``"."`` is just below ``"/"``)
+_BEFORE_SLASH = ".\U0010ffff"
 
 
 class _Cache(_Cached):  # type: ignore[misc]
@@ -511,32 +513,64 @@ class PyStorageFileSystem(AsyncFileSystem, metaclass=_Cache):  # type: ignore[mi
         maxdepth: int | None = None,
         **kwargs: Any,
     ) -> None:
-        """Delete files with batched ``delete_many`` (S3 DeleteObjects); then
-        directories (markers, or real ones on fs) deepest first. A recursive
-        delete lists each tree once instead of stat'ing every path."""
-        found: dict[str, dict[str, Any]] = {}
-        if recursive:
-            for p in await self._expand_path(path, recursive=False):
-                found.update(await self._find(p, maxdepth=maxdepth, withdirs=True, detail=True))
-                if p not in found:
-                    found[p] = await self._info(p)
-        else:
-            for p in await self._expand_path(path, recursive=False, maxdepth=maxdepth):
-                found[p] = await self._info(p)
+        """Delete files with batched ``delete_many`` (S3 DeleteObjects), then
+        directories deepest first. A recursive delete lists each tree once
+        instead of stat'ing every path.
+
+        On object stores the only directories deleted are marker objects
+        (``dir/`` keys) that exist on their own; the prefixes implied by file
+        keys vanish with their files, as in s3fs. (Deleting an implied ``dir/``
+        is an rmdir on ``rclone serve s3``, which races with rclone's own
+        removal of emptied parents and answers 500 "directory not empty".)"""
         files: dict[int, tuple[Operator, list[str]]] = {}
         dirs: list[tuple[Operator, str]] = []
-        for name, info in found.items():
-            op, rel, _ = self._route(name)
-            if not rel:
-                continue
-            if info["type"] != "directory":
-                files.setdefault(id(op), (op, []))[1].append(rel)
-            else:  # a real directory, or an object store's marker object if there is one
-                dirs.append((op, rel + "/"))
+        for p in await self._expand_path(path, recursive=False, maxdepth=None if recursive else maxdepth):
+            op, rel, _ = self._route(p)
+            if recursive and not self._real_dirs(op) and op.capability().list_with_recursive:
+                found = await self._tree_keys(op, rel, maxdepth)
+            elif recursive:
+                infos = await self._find(p, maxdepth=maxdepth, withdirs=True, detail=True)
+                found = [self._route(n)[1] + ("/" * (i["type"] == "directory")) for n, i in infos.items()]
+            else:
+                found = []
+            if not found:  # nothing below it: a file, an empty directory or a marker on its own
+                found = [rel + "/" if (await self._info(p))["type"] == "directory" else rel]
+            for key in found:
+                if key.rstrip("/"):
+                    if key.endswith("/"):
+                        dirs.append((op, key))
+                    else:
+                        files.setdefault(id(op), (op, []))[1].append(key)
         for op, rels in files.values():
             await op.delete_many(rels)
         for op, d in sorted(dirs, key=lambda od: od[1].count("/"), reverse=True):
             await op.delete(d)
+
+    async def _tree_keys(self, op: Operator, rel: str, maxdepth: int | None) -> list[str]:
+        """The keys of an object store below ``rel`` (one recursive listing), to
+        ``maxdepth`` levels: files, the marker objects listed as entries of their
+        own, and ``rel/`` itself if it is one."""
+        base = rel + "/" if rel else "/"
+        keys = []
+        async for entry in op.list(base, recursive=True):
+            depth = entry.path[len(base) if rel else 0 :].rstrip("/").count("/") + 1
+            if maxdepth is None or depth <= maxdepth:
+                keys.append(entry.path)
+        if keys and rel and await self._is_marker(op, rel):
+            keys.append(base)
+        return keys
+
+    @staticmethod
+    async def _is_marker(op: Operator, rel: str) -> bool:
+        """Whether the object store holds a ``rel/`` marker object. A listing never
+        yields the directory listed, so the parent is listed from just before ``rel/``:
+        the first key there is ``rel/`` when the marker exists."""
+        parent = rel.rsplit("/", 1)[0] + "/" if "/" in rel else "/"
+        if not op.capability().list_with_start_after:
+            return True  # cannot tell: try the delete, as a missing key deletes quietly
+        async for entry in op.list(parent, recursive=True, start_after=rel + _BEFORE_SLASH, limit=1):
+            return entry.path == rel + "/"
+        return False
 
     def _open(
         self,
