@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ._fsspec import FsspecContender
+from .obstore_s3 import store_config
 
 __all__ = ["CONTENDER", "ObstoreFsspec"]
 
@@ -17,19 +18,13 @@ class ObstoreFsspec(FsspecContender):
     label = "obstore.fsspec.FsspecStore('s3')"
 
     def filesystem(self, cfg: Mapping[str, Any]) -> Any:
-        """Path-style requests, plain HTTP allowed (as the ``obstore_s3`` line)."""
+        """The ``obstore_s3`` line's config (path-style requests), plain HTTP allowed."""
         from obstore.fsspec import FsspecStore
 
         self.prefix = f"{cfg['bucket']}/"
         return FsspecStore(
             "s3",
-            config={
-                "endpoint": cfg["endpoint"],
-                "region": cfg["region"],
-                "access_key_id": cfg["access_key_id"],
-                "secret_access_key": cfg["secret_access_key"],
-                "virtual_hosted_style_request": False,
-            },
+            config=store_config(cfg),
             client_options={"allow_http": True},
             skip_instance_cache=True,
         )

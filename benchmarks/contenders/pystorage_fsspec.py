@@ -12,19 +12,26 @@ __all__ = ["CONTENDER", "PystorageFsspec"]
 
 
 class PystorageFsspec(FsspecContender):
-    """``PyStorageFileSystem(Operator("s3", ...))``: paths relative to the bucket."""
+    """``PyStorageFileSystem(Operator("s3", ...).layer(RetryLayer()))``: paths relative to the bucket.
+
+    With a ``RetryLayer``, as the adapter's guide advises: s3fs and obstore retry by
+    default, and ``rclone serve s3`` answers some concurrent PUTs into a new
+    directory with ``500``.
+    """
 
     name = "pystorage_fsspec"
     role = "pystorage"
-    label = "pystorage.fsspec.PyStorageFileSystem (Operator('s3'))"
+    label = "pystorage.fsspec.PyStorageFileSystem (Operator('s3') + RetryLayer)"
 
     def filesystem(self, cfg: Mapping[str, Any]) -> Any:
         """The adapter over the same operator config as the ``pystorage_s3`` line."""
         from pystorage import Operator
         from pystorage.fsspec import PyStorageFileSystem
+        from pystorage.layers import RetryLayer
 
         scheme, config = PystorageS3().operator_config(cfg)
-        return PyStorageFileSystem(Operator(scheme, **config), skip_instance_cache=True)
+        operator = Operator(scheme, **config).layer(RetryLayer())
+        return PyStorageFileSystem(operator, skip_instance_cache=True)
 
     async def close(self) -> None:
         """Close the operator's clients on fsspec's loop."""

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ._fsspec import FsspecContender
-from .aiobotocore_s3 import botocore_config_kwargs
+from .s3fs_s3 import s3fs_options
 
 __all__ = ["CONTENDER", "S3fsFsspec"]
 
@@ -18,21 +18,11 @@ class S3fsFsspec(FsspecContender):
     label = "s3fs.S3FileSystem"
 
     def filesystem(self, cfg: Mapping[str, Any]) -> Any:
-        """The same botocore settings as the ``s3fs`` line of the s3 family."""
+        """The ``s3fs`` line's settings (s3 family), synchronous mode."""
         import s3fs  # type: ignore[import-untyped,unused-ignore]
 
         self.prefix = f"{cfg['bucket']}/"
-        kwargs = botocore_config_kwargs()
-        kwargs.pop("retries")
-        return s3fs.S3FileSystem(
-            key=cfg["access_key_id"],
-            secret=cfg["secret_access_key"],
-            endpoint_url=cfg["endpoint"],
-            client_kwargs={"region_name": cfg["region"]},
-            config_kwargs=kwargs,
-            skip_instance_cache=True,
-            use_listings_cache=False,
-        )
+        return s3fs.S3FileSystem(**s3fs_options(cfg))
 
 
 CONTENDER = S3fsFsspec

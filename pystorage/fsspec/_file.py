@@ -29,10 +29,12 @@ class PyStorageFile(AbstractBufferedFile):  # type: ignore[misc]
     """A file of a :class:`PyStorageFileSystem` (``fs.open(path, mode)``).
 
     Reads (``"rb"``) are seekable and cached by fsspec's block cache
-    (``cache_type``, default ``"readahead"``); each miss is one ranged read
-    through pystorage's ranged engine (split into ``chunk``-sized concurrent
-    requests when large), pinned to the etag seen at open, so a file that
-    changes while open raises ``ConditionNotMatch`` instead of mixing bytes.
+    (``cache_type``, default ``"readahead"``); each miss, and each read of at
+    least ``block_size`` bytes (which skips the cache), is one ranged read
+    through pystorage's ranged engine (split into concurrent requests of at
+    most ``chunk`` bytes when large), pinned to the etag seen at open, so a
+    file that changes while open raises ``ConditionNotMatch`` instead of
+    mixing bytes.
 
     Writes stream through pystorage's writer (multipart on object stores):
     ``"wb"`` replaces the file on a clean close, ``"xb"`` fails with
@@ -62,6 +64,23 @@ class PyStorageFile(AbstractBufferedFile):  # type: ignore[misc]
             self.etag: str | None = self.details.get("etag")
             if self.details.get("type") == "directory":
                 raise IsADirectoryError(path)
+
+    def read(self, length: int = -1) -> bytes:
+        """Read ``length`` bytes (all that is left if negative; ``b""`` at the end).
+
+        A read of at least ``block_size`` bytes is one ranged read of exactly
+        those bytes, past the block cache: Parquet and Arrow readers ask for
+        ~32 MiB at a time, and the read-ahead cache would fetch a block more
+        than asked and copy the answer once again."""
+        n = -1 if length is None else int(length)
+        if self.mode == "rb" and not self.closed:
+            n = self.size - self.loc if n < 0 else min(n, self.size - self.loc)
+            if n >= self.blocksize:
+                out = self._fetch_range(self.loc, self.loc + n)
+                self.loc += len(out)
+                return out
+        data: bytes = super().read(length)
+        return data
 
     def _fetch_range(self, start: int, end: int) -> bytes:
         if start >= end:

@@ -271,9 +271,14 @@ class PyStorageFileSystem(AsyncFileSystem, metaclass=_Cache):  # type: ignore[mi
         return max(self.chunk, op.capability().write_multi_min_size or 0)
 
     def _chunking(self, length: int | None) -> dict[str, Any]:
-        if length is not None and length > 2 * self.chunk:
-            return {"chunk": self.chunk, "concurrent": self.concurrent}
-        return {}
+        """Ranged-engine options of a read of ``length`` bytes: one request up to
+        ``2 × chunk``; above, pieces of at most ``chunk`` in whole rounds of
+        ``concurrent`` (40 MiB: 8 × 5 MiB, not 5 × 8 MiB whose last piece runs
+        alone: Parquet readers ask for ~32 MiB at a time)."""
+        if length is None or length <= 2 * self.chunk:
+            return {}
+        rounds = -(-length // (self.chunk * self.concurrent))
+        return {"chunk": -(-length // (rounds * self.concurrent)), "concurrent": self.concurrent}
 
     async def _cat_ranges(
         self,
