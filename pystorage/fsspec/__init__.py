@@ -28,7 +28,10 @@ It pickles (dask and Ray ship it to workers) as its operator's recipe; after
 """
 
 from ._file import PyStorageFile
+from ._filesystem import CHUNK as CHUNK
+from ._filesystem import CONCURRENT as CONCURRENT
 from ._filesystem import PyStorageFileSystem
+from ._protocols import PyStorageBucketFileSystem as PyStorageBucketFileSystem
 from ._protocols import (
     PyStorageGcsFileSystem,
     PyStorageLocalFileSystem,
@@ -37,6 +40,7 @@ from ._protocols import (
     register,
 )
 
+# CHUNK, CONCURRENT and PyStorageBucketFileSystem stay importable from here, as before the split
 __all__ = [
     "PyStorageFileSystem",
     "PyStorageFile",
