@@ -89,25 +89,9 @@ def _rclone_server(binary: str, root: Path) -> Iterator[str]:
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("RCLONE_")}
     proc = subprocess.Popen(
-        [
-            binary,
-            "serve",
-            "s3",
-            "--addr",
-            f"127.0.0.1:{port}",
-            "--auth-key",
-            f"{KEY},{SECRET}",
-            "--buffer-size=0",
-            "--no-cleanup",
-            "--log-level",
-            "ERROR",
-            "--config",
-            "",
-            str(root),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        [binary, "serve", "s3", "--addr", f"127.0.0.1:{port}", "--auth-key", f"{KEY},{SECRET}",
+         "--buffer-size=0", "--no-cleanup", "--log-level", "ERROR", "--config", "", str(root)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -164,47 +148,16 @@ def run_sync_benchmark(*, quick: bool = False, reps: int = 1, timeout: float = 9
                 _make_tree(trees[name], count, size)
 
             def pystorage(src: Path, prefix: str) -> list[str]:
-                query = (
-                    f"endpoint={url}&region=us-east-1&access_key_id={KEY}&secret_access_key={SECRET}"
-                    "&disable_config_load=true"
-                )
-                return [
-                    sys.executable,
-                    "-m",
-                    "pystorage",
-                    "-q",
-                    "sync",
-                    "-j",
-                    "8",
-                    "--concurrent",
-                    "4",
-                    "--chunk",
-                    "8MiB",
-                    f"{src}/",
-                    f"s3://{BUCKET}/{prefix}/?{query}",
-                ]
+                query = (f"endpoint={url}&region=us-east-1&access_key_id={KEY}&secret_access_key={SECRET}"
+                         "&disable_config_load=true")
+                return [sys.executable, "-m", "pystorage", "-q", "sync", "-j", "8", "--concurrent", "4",
+                        "--chunk", "8MiB", f"{src}/", f"s3://{BUCKET}/{prefix}/?{query}"]
 
             def rclone(src: Path, prefix: str) -> list[str]:
-                remote = (
-                    f":s3,provider=Other,endpoint='{url}',access_key_id={KEY},"
-                    f"secret_access_key={SECRET},region=us-east-1:{BUCKET}/{prefix}"
-                )
-                return [
-                    binary,
-                    "sync",
-                    "--config",
-                    "",
-                    "--transfers",
-                    "8",
-                    "--checkers",
-                    "8",
-                    "--s3-upload-concurrency",
-                    "4",
-                    "--s3-chunk-size",
-                    "8M",
-                    f"{src}/",
-                    remote,
-                ]
+                remote = (f":s3,provider=Other,endpoint='{url}',access_key_id={KEY},"
+                          f"secret_access_key={SECRET},region=us-east-1:{BUCKET}/{prefix}")
+                return [binary, "sync", "--config", "", "--transfers", "8", "--checkers", "8",
+                        "--s3-upload-concurrency", "4", "--s3-chunk-size", "8M", f"{src}/", remote]
 
             workloads = [
                 (f"{small[0]:,} × 4 KiB", "small", False),
@@ -241,10 +194,8 @@ def _render(rows: list[tuple[str, str, Sample]]) -> str:
     for title in order:
         p, r = best.get((title, "pystorage")), best.get((title, "rclone"))
         if p is None or r is None:
-            lines.append(
-                f"{title:<28}{'error' if p is None else f'{p.wall:.2f}':>12}"
-                f"{'error' if r is None else f'{r.wall:.2f}':>10}"
-            )
+            lines.append(f"{title:<28}{'error' if p is None else f'{p.wall:.2f}':>12}"
+                         f"{'error' if r is None else f'{r.wall:.2f}':>10}")
             continue
         verdict = "" if p.wall <= r.wall else "  (slower)"
         lines.append(
