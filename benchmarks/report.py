@@ -1,4 +1,4 @@
-"""The terminal report: one table per workload, the target lines of issue 6, and ``compare``.
+"""The terminal report: one table per workload, the target lines of issues 6 and 13, and ``compare``.
 
 Columns of a workload's table:
 
@@ -18,7 +18,7 @@ Columns of a workload's table:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from .workloads import MiB
@@ -173,7 +173,7 @@ def render(doc: dict[str, Any]) -> str:
         "srv CPU: the server's; other: the rest of the machine's."
     )
     lines.append("")
-    lines.append("Targets (issue 6)")
+    lines.append("Targets (issues 6 and 13)")
     for t in doc.get("targets") or targets(doc):
         lines.append(f"  [{t['status']:>7}] {t['text']}: {t['detail']}")
     if doc.get("path"):
@@ -205,7 +205,7 @@ def _target(tid: str, text: str, status: str, detail: str) -> dict[str, str]:
 
 
 def targets(doc: dict[str, Any]) -> list[dict[str, str]]:
-    """Every target line of issue 6 that the run has figures for: ``status`` is
+    """Every target line of issues 6 and 13 that the run has figures for: ``status`` is
     ``"met"``, ``"NOT met"`` or ``"n/a"`` (a figure is missing; ``detail`` says which)."""
     cells = _cells(doc)
     ws = {w["id"]: w for w in doc.get("workloads", [])}
@@ -338,6 +338,8 @@ def targets(doc: dict[str, Any]) -> list[dict[str, str]]:
             )
         )
 
+    out.extend(_fsspec_targets(doc, ws, cell, why_missing))
+
     # DESIGN.md: less than 10% overhead over the service's own SDK (object stores)
     sdks = (("s3", "aiobotocore_s3"), ("gcs", "gcloud_aio_gcs"), ("azblob", "azure_blob_aio"))
     for family, sdk_name in sdks:
@@ -365,6 +367,49 @@ def targets(doc: dict[str, Any]) -> list[dict[str, str]]:
         if missing:
             detail += f"; no figure for {', '.join(missing)}"
         out.append(_target(f"{family}:sdk", text, "NOT met" if misses else "met", detail))
+    return out
+
+
+def _fsspec_targets(
+    doc: dict[str, Any],
+    ws: dict[str, dict[str, Any]],
+    cell: Callable[[str, str | None], dict[str, Any] | None],
+    why_missing: Callable[[str, str | None], str],
+) -> list[dict[str, str]]:
+    """Issue 13: the adapter ≥ the best peer filesystem on every fsspec workload, and its
+    Parquet read ≥ 0.9× the same read through pystorage's own API."""
+    out: list[dict[str, str]] = []
+    py = _pystorage_of(doc, "fsspec")
+    peers = _role_names(doc, "fsspec", ["peer"])
+    for wid, w in ws.items():
+        if w["family"] != "fsspec":
+            continue
+        text = f"{wid}: pystorage adapter ≥ the best fsspec peer"
+        pc = cell(wid, py)
+        have = [(n, _thr(c)) for n in peers if (c := cell(wid, n)) is not None]
+        absent = [n for n in peers if cell(wid, n) is None]
+        if pc is None or not have:
+            why = why_missing(wid, py) if pc is None else "no peer figure"
+            out.append(_target(f"{wid}:fsspec-peers", text, "n/a", why))
+        else:
+            best_name, best = max(have, key=lambda x: x[1])
+            detail = (
+                f"pystorage {_num(_thr(pc))} vs {best_name} {_num(best)} {w['unit']} ({_thr(pc) / best:.2f}×)"
+            )
+            if absent:
+                detail += f"; no figure: {', '.join(absent)}"
+            out.append(_target(f"{wid}:fsspec-peers", text, "met" if _thr(pc) >= best else "NOT met", detail))
+        if w["kind"] != "fsspec_parquet":
+            continue
+        text = f"{wid}: adapter ≥ 0.9× the same read through pystorage's API"
+        api = cell(wid, "pystorage_api")
+        if pc is None or api is None:
+            missing = why_missing(wid, py if pc is None else "pystorage_api")
+            out.append(_target(f"{wid}:fsspec-api", text, "n/a", missing))
+            continue
+        r = _thr(pc) / _thr(api)
+        detail = f"adapter {_num(_thr(pc))} vs API {_num(_thr(api))} MiB/s ({r:.2f}×)"
+        out.append(_target(f"{wid}:fsspec-api", text, "met" if r >= 0.9 else "NOT met", detail))
     return out
 
 

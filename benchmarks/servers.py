@@ -77,6 +77,8 @@ class Seed:
         list_count: number of objects ``list/NNNNN`` (for the listing workload).
         fs_big_size: bytes of ``big.bin`` under the fs root.
         fs_small_count / fs_list_count: the fs counterparts.
+        parquet_size: bytes (about) of ``fsspec/table.parquet`` in the S3 bucket, read by
+            the fsspec family (default 0: none).
     """
 
     big_size: int
@@ -86,6 +88,7 @@ class Seed:
     fs_small_count: int
     fs_list_count: int
     small_size: int = 4096
+    parquet_size: int = 0
 
 
 def _free_port() -> int:
@@ -272,11 +275,16 @@ class Servers:
             self._config["fs"] = {"root": str(root), "server_pids": []}
         starts = (("s3", self._start_rclone), ("gcs", self._start_fake_gcs), ("azblob", self._start_azurite))
         for family, start in starts:
-            if family in self.families:
+            if family in self.families or (family == "s3" and "fsspec" in self.families):
                 try:
                     start()
                 except (ServerError, OSError) as exc:
                     self.failures[family] = f"{type(exc).__name__}: {exc}"
+        if "fsspec" in self.families:  # fsspec filesystems over the same rclone server
+            if "s3" in self.failures:
+                self.failures["fsspec"] = self.failures["s3"]
+            else:
+                self._config["fsspec"] = dict(self._config["s3"])
         os.sync()  # the seed's dirty pages are flushed now, not during the first write sample
 
     def _spawn(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> _Proc:
@@ -338,6 +346,11 @@ class Servers:
             small_size=s.small_size,
             list_count=s.list_count,
         )
+        if s.parquet_size:
+            from .workloads import PARQUET_KEY
+            from .workloads_fsspec import write_parquet
+
+            write_parquet(root / BUCKET / PARQUET_KEY, s.parquet_size)
         conf = self._tmp / "rclone.conf"
         conf.write_text("")
         port = _free_port()
@@ -363,7 +376,7 @@ class Servers:
         )
         endpoint = f"http://127.0.0.1:{port}"
         self._wait_http(proc, endpoint + "/")
-        _warm_rclone_hashes(endpoint)
+        _warm_rclone_hashes(endpoint, with_parquet=bool(s.parquet_size))
         with contextlib.suppress(OSError, subprocess.SubprocessError):
             out = subprocess.run([binary, "version"], capture_output=True, text=True, timeout=10, env=env)
             self.versions["rclone"] = out.stdout.splitlines()[0] if out.stdout else "?"
@@ -529,8 +542,8 @@ def _seed_azurite(endpoint: str, seed: Seed) -> None:
         raise ServerError(f"seeding Azurite failed: {failure[0]!r}")
 
 
-def _warm_rclone_hashes(endpoint: str) -> None:
-    """HEAD ``big.bin`` once, untimed, before any sample.
+def _warm_rclone_hashes(endpoint: str, *, with_parquet: bool = False) -> None:
+    """HEAD ``big.bin`` (and the fsspec family's Parquet file) once, untimed, before any sample.
 
     rclone serves an object's MD5 as its ETag and computes it on the first
     request after start (then caches it): measured, 32 concurrent first
@@ -549,8 +562,11 @@ def _warm_rclone_hashes(endpoint: str) -> None:
         config=Config(s3={"addressing_style": "path"}, retries={"total_max_attempts": 1}),
     )
     try:
-        with contextlib.suppress(Exception):  # best effort: the samples still run without it
-            client.head_object(Bucket=BUCKET, Key="big.bin")
+        from .workloads import PARQUET_KEY
+
+        for key in ("big.bin", PARQUET_KEY) if with_parquet else ("big.bin",):
+            with contextlib.suppress(Exception):  # best effort: the samples still run without it
+                client.head_object(Bucket=BUCKET, Key=key)
     finally:
         client.close()
 

@@ -1,11 +1,14 @@
-"""The workloads of issue 6, their sizes (full and ``--quick``), and how one is run.
+"""The workloads of issues 6 and 13, their sizes (full and ``--quick``), and how one is run.
 
 A workload is measured in three steps inside the child process:
 ``prepare`` (untimed: buffers, offsets, objects to delete), ``measure`` (the
 timed phase) and ``cleanup`` (untimed: delete what was written). The seed
 objects (``big.bin``, ``small/NNNNN``, ``list/NNNNN``, ``warm.bin``) are written
-by :mod:`benchmarks.servers` before the run; anything a child writes goes under
-``run/<token>/`` and is removed by the child.
+by :mod:`benchmarks.servers` before the run (and, for the fsspec family,
+``fsspec/table.parquet``); anything a child writes goes under ``run/<token>/``
+and is removed by the child.
+
+The fsspec family (issue 13, :mod:`benchmarks.workloads_fsspec`) runs on the S3 server.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from .servers import Seed, pattern_block
 
 __all__ = [
     "KIND_METHODS",
+    "PARQUET_KEY",
     "Prepared",
     "Workload",
     "cleanup",
@@ -48,10 +52,24 @@ KIND_METHODS: dict[str, tuple[str, ...]] = {
     "small_get": ("get",),
     "small_delete": ("delete", "put"),
     "list": ("list",),
+    "fsspec_parquet": ("read_parquet",),
+    "fsspec_cat_ranges": ("cat_ranges",),
+    "fsspec_find": ("find",),
+    "fsspec_pipe": ("pipe_many",),
+    "fsspec_cat": ("cat_many",),
 }
 
 #: kinds whose figure is requests per second (the others are MiB/s)
-PER_REQUEST = frozenset({"ranged", "small_put", "small_get", "small_delete", "list"})
+PER_REQUEST = frozenset({"ranged", "small_put", "small_get", "small_delete", "list"}) | {
+    k for k in KIND_METHODS if k.startswith("fsspec_") and k != "fsspec_parquet"
+}
+#: kinds whose figure is keys per second
+_PER_KEY = frozenset({"list", "fsspec_find"})
+#: the Parquet file the fsspec family reads (written by :mod:`benchmarks.servers`)
+PARQUET_KEY = "fsspec/table.parquet"
+#: its float64 columns, and the bytes of one row group (rows = PARQUET_ROW_GROUP // 8 // columns)
+PARQUET_COLUMNS = 4
+PARQUET_ROW_GROUP = 6 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -90,7 +108,7 @@ class Workload:
     @property
     def unit(self) -> str:
         """``"MiB/s"``, ``"ops/s"`` or ``"keys/s"``."""
-        if self.kind == "list":
+        if self.kind in _PER_KEY:
             return "keys/s"
         return "ops/s" if self.per_request else "MiB/s"
 
@@ -111,6 +129,8 @@ class _Sizes:
     fs_random_ops: int
     fs_small: int
     fs_list: int
+    parquet: int
+    fsspec_ranges: int
 
 
 FULL = _Sizes(
@@ -122,6 +142,8 @@ FULL = _Sizes(
     fs_random_ops=10_000,
     fs_small=2000,
     fs_list=5000,
+    parquet=256 * MiB,
+    fsspec_ranges=200,
 )
 QUICK = _Sizes(
     big=32 * MiB,
@@ -132,6 +154,8 @@ QUICK = _Sizes(
     fs_random_ops=2000,
     fs_small=400,
     fs_list=1000,
+    parquet=64 * MiB,
+    fsspec_ranges=200,
 )
 
 
@@ -276,9 +300,12 @@ def workloads(quick: bool = False, *, overrides: dict[str, int] | None = None) -
     Args:
         quick: the shrunk sizes of ``--quick`` (default False: issue 6's sizes).
         overrides: replace size fields by name (``big``, ``ops``, ``ranged_ops``,
-            ``list_keys``, ``fs_big``, ``fs_random_ops``, ``fs_small``, ``fs_list``),
+            ``list_keys``, ``fs_big``, ``fs_random_ops``, ``fs_small``, ``fs_list``,
+            ``parquet``, ``fsspec_ranges``),
             e.g. for tests (default none).
     """
+    from .workloads_fsspec import fsspec_workloads
+
     sizes = QUICK if quick else FULL
     if overrides:
         sizes = _Sizes(**{**asdict(sizes), **overrides})
@@ -287,6 +314,7 @@ def workloads(quick: bool = False, *, overrides: dict[str, int] | None = None) -
         *_object_store("gcs", sizes),
         *_object_store("azblob", sizes),
         *_fs(sizes),
+        *fsspec_workloads(sizes.parquet, sizes.fsspec_ranges, sizes.list_keys, sizes.ops, quick),
     ]
 
 
@@ -316,15 +344,18 @@ def seed_for(selected: list[Workload]) -> Seed:
         whole = biggest(families, "size", {"get_bytes", "get_stream"})
         if whole:
             return whole
-        return 64 * MiB if any(w.family in families and w.kind == "ranged" for w in selected) else MiB
+        ranged = {"ranged", "fsspec_cat_ranges"}
+        return 64 * MiB if any(w.family in families and w.kind in ranged for w in selected) else MiB
 
+    stores = "s3 gcs azblob fsspec"  # the fsspec family reads the S3 server's seed
     return Seed(
-        big_size=big_for("s3 gcs azblob"),
-        small_count=biggest("s3 gcs azblob", "count", {"small_get"}),
-        list_count=biggest("s3 gcs azblob", "count", {"list"}),
+        big_size=big_for(stores),
+        small_count=biggest(stores, "count", {"small_get", "fsspec_cat"}),
+        list_count=biggest(stores, "count", {"list", "fsspec_find"}),
         fs_big_size=big_for("fs"),
         fs_small_count=biggest("fs", "count", {"small_get"}),
         fs_list_count=biggest("fs", "count", {"list"}),
+        parquet_size=biggest("fsspec", "size", {"fsspec_parquet"}),
     )
 
 
@@ -439,6 +470,10 @@ async def prepare(
     elif w.kind == "list":
         p.keys = ["list/"]
         p.expected_count = w.count
+    elif w.kind.startswith("fsspec_"):
+        from .workloads_fsspec import prepare_fsspec
+
+        prepare_fsspec(w, p, token, seed)
     else:
         raise ValueError(f"unknown workload kind {w.kind!r}")
     return p
@@ -500,12 +535,16 @@ async def measure(c: Contender, w: Workload, p: Prepared) -> tuple[int, int]:
     if w.kind == "list":
         n = await c.list(p.keys[0])
         return n, 0
+    if w.kind.startswith("fsspec_"):
+        from .workloads_fsspec import measure_fsspec
+
+        return await measure_fsspec(c, w, p)
     raise ValueError(f"unknown workload kind {w.kind!r}")
 
 
 def check(w: Workload, p: Prepared, ops: int, nbytes: int) -> str | None:
     """Why the timed phase's result is wrong, or ``None`` if it is right."""
-    if w.kind == "list" and ops != p.expected_count:
+    if w.kind in _PER_KEY and ops != p.expected_count:
         return f"listed {ops} keys, expected {p.expected_count}"
     if p.expected_bytes and nbytes != p.expected_bytes:
         return f"moved {nbytes} bytes, expected {p.expected_bytes}"

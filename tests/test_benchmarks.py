@@ -19,9 +19,10 @@ import pytest
 from benchmarks import SCHEMA_VERSION
 from benchmarks.child import run_one
 from benchmarks.contenders import CONTENDERS, ContenderSpec, unavailable_reason
-from benchmarks.report import compare, render
+from benchmarks.report import compare, render, targets
 from benchmarks.runner import RunOptions, run
 from benchmarks.workloads import MiB, select, workloads
+from benchmarks.workloads_fsspec import parquet_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -106,7 +107,7 @@ def test_targets_and_table(fs_run: dict[str, Any]) -> None:
     text = render(fs_run)
     for wid in ONLY:
         assert f"\n{wid} — " in text
-    assert "Targets (issue 6)" in text
+    assert "Targets (issues 6 and 13)" in text
     assert "pystorage ×" in text
     assert "fs_random_4k: ≥ 0.9× raw os in a thread" in text
     assert "dd_cat: n/a — the dd/cat line" in text
@@ -186,3 +187,87 @@ def test_time_budget_skips_repetitions(tmp_path: Path) -> None:
     assert "stopped after 1 of 3 repetitions" in doc["budget_note"]
     assert len(doc["samples"]) == 1
     assert "note: stopped after 1 of 3" in render(doc)
+
+
+# the fsspec family (issue 13): tiny sizes on the rclone S3 server -----------------------
+
+FSSPEC_TINY = {"parquet": 2 * MiB, "fsspec_ranges": 20, "list_keys": 30, "ops": 20}
+FSSPEC_IDS = ["fsspec_read_parquet", "fsspec_cat_ranges", "fsspec_find", "fsspec_pipe", "fsspec_cat"]
+
+
+@pytest.fixture(scope="module")
+def fsspec_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The adapter and the pystorage API line (the peers are optional packages of ``bench``)."""
+    options = RunOptions(
+        only=["fsspec_*"],
+        contenders=["pystorage_fsspec", "pystorage_api"],
+        reps=1,
+        out=str(tmp_path_factory.mktemp("bench") / "fsspec.json"),
+        overrides=FSSPEC_TINY,
+        progress=None,
+        timeout=60,
+    )
+    return run(options)
+
+
+def test_fsspec_workloads_run_and_are_checked(fsspec_run: dict[str, Any]) -> None:
+    doc = fsspec_run
+    assert [w["id"] for w in doc["workloads"]] == FSSPEC_IDS
+    assert doc["servers"]["fsspec"].startswith("rclone serve s3")
+    cells = {(s["workload"], s["contender"]): s for s in doc["summary"]}
+    for wid in FSSPEC_IDS:
+        assert cells[(wid, "pystorage_fsspec")]["status"] == "ok", cells[(wid, "pystorage_fsspec")]
+    assert cells[("fsspec_read_parquet", "pystorage_api")]["status"] == "ok"
+    assert cells[("fsspec_find", "pystorage_api")]["status"] == "n/a"
+    samples = {(s["workload"], s["contender"]): s for s in doc["samples"]}
+    assert samples[("fsspec_find", "pystorage_fsspec")]["ops"] == 30
+    assert samples[("fsspec_read_parquet", "pystorage_fsspec")]["bytes"] == parquet_rows(2 * MiB) * 4 * 8
+    assert samples[("fsspec_cat_ranges", "pystorage_fsspec")]["bytes"] == 20 * 64 * 1024
+    assert samples[("fsspec_cat", "pystorage_fsspec")]["bytes"] == 20 * 4096
+    by_id = {t["id"]: t for t in doc["targets"]}
+    assert by_id["fsspec_read_parquet:fsspec-api"]["status"] in ("met", "NOT met")
+    assert by_id["fsspec_pipe:fsspec-peers"]["status"] == "n/a"  # no peer ran
+    text = render(doc)
+    assert "fsspec_read_parquet — pandas read_parquet of a 2 MiB Parquet file" in text
+    assert "adapter ≥ 0.9× the same read through pystorage's API" in text
+
+
+def test_fsspec_targets_against_the_best_peer() -> None:
+    def cell(workload: str, contender: str, thr: float) -> dict[str, Any]:
+        return {"workload": workload, "contender": contender, "status": "ok", "throughput": {"median": thr}}
+
+    doc = {
+        "workloads": [w.to_json() for w in select(workloads(), ["fsspec_find", "fsspec_read_parquet"])],
+        "contenders": [
+            {"name": "pystorage_fsspec", "family": "fsspec", "role": "pystorage"},
+            {"name": "pystorage_api", "family": "fsspec", "role": "sdk"},
+            {"name": "s3fs_fsspec", "family": "fsspec", "role": "peer"},
+            {"name": "obstore_fsspec", "family": "fsspec", "role": "peer"},
+        ],
+        "summary": [
+            cell("fsspec_find", "pystorage_fsspec", 100.0),
+            cell("fsspec_find", "s3fs_fsspec", 50.0),
+            cell("fsspec_find", "obstore_fsspec", 120.0),
+            cell("fsspec_read_parquet", "pystorage_fsspec", 95.0),
+            cell("fsspec_read_parquet", "pystorage_api", 100.0),
+            cell("fsspec_read_parquet", "s3fs_fsspec", 90.0),
+            {"workload": "fsspec_read_parquet", "contender": "obstore_fsspec", "status": "error"},
+        ],
+    }
+    by_id = {t["id"]: t for t in targets(doc)}
+    assert by_id["fsspec_find:fsspec-peers"]["status"] == "NOT met"
+    assert "obstore_fsspec 120" in by_id["fsspec_find:fsspec-peers"]["detail"]
+    assert by_id["fsspec_read_parquet:fsspec-peers"]["status"] == "met"
+    assert "no figure: obstore_fsspec" in by_id["fsspec_read_parquet:fsspec-peers"]["detail"]
+    assert by_id["fsspec_read_parquet:fsspec-api"]["status"] == "met"  # 0.95x >= 0.9x
+
+
+def test_fsspec_quick_sizes_and_opendalfs_reason() -> None:
+    full = {w.id: w for w in workloads()}
+    quick = {w.id: w for w in workloads(quick=True)}
+    assert full["fsspec_read_parquet"].size == 256 * MiB and quick["fsspec_read_parquet"].size == 64 * MiB
+    assert "(--quick sizes)" in quick["fsspec_read_parquet"].title
+    assert full["fsspec_cat_ranges"].count == 200 and full["fsspec_find"].count == 5000
+    assert full["fsspec_pipe"].count == 2000 and full["fsspec_cat"].size == 4096
+    reason = unavailable_reason("opendalfs")
+    assert reason is None or "Python >= 3.12" in reason

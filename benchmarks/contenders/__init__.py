@@ -28,7 +28,8 @@ class Contender:
 
     Class attributes:
         name: the contender's id (``"pystorage_s3"``).
-        family: ``"s3"``, ``"gcs"``, ``"azblob"`` or ``"fs"``.
+        family: ``"s3"``, ``"gcs"``, ``"azblob"``, ``"fs"`` or ``"fsspec"`` (fsspec
+            filesystems over the S3 server).
         role: ``"pystorage"``, ``"sdk"`` (the raw SDK), ``"peer"``, ``"limit"``, or ``"layer"``
             (pystorage with a layer on top, compared with plain pystorage).
         label: a short human description.
@@ -78,6 +79,27 @@ class Contender:
         """List the objects directly below ``prefix`` (ends with ``/``); return how many."""
         raise NotImplementedError(self.unsupported.get("list", "not implemented"))
 
+    # the fsspec family (issue 13): keys relative to the bucket, as above
+    async def read_parquet(self, key: str) -> int:
+        """Read a Parquet file into a pandas DataFrame; return its in-memory bytes (``memory_usage``)."""
+        raise NotImplementedError(self.unsupported.get("read_parquet", "not implemented"))
+
+    async def cat_ranges(self, key: str, starts: list[int], ends: list[int]) -> int:
+        """Read the ranges ``[starts[i], ends[i])`` of one object in one call; return the bytes."""
+        raise NotImplementedError(self.unsupported.get("cat_ranges", "not implemented"))
+
+    async def find(self, prefix: str) -> int:
+        """Every file below directory ``prefix`` (recursively); return how many."""
+        raise NotImplementedError(self.unsupported.get("find", "not implemented"))
+
+    async def pipe_many(self, files: dict[str, bytes], batch_size: int) -> None:
+        """Write many small files in one call, ``batch_size`` at a time."""
+        raise NotImplementedError(self.unsupported.get("pipe_many", "not implemented"))
+
+    async def cat_many(self, keys: list[str], batch_size: int) -> int:
+        """Read many small files in one call, ``batch_size`` at a time; return the bytes."""
+        raise NotImplementedError(self.unsupported.get("cat_many", "not implemented"))
+
     async def close(self) -> None:
         """Release clients and connections."""
 
@@ -93,6 +115,8 @@ class ContenderSpec:
         service: for pystorage contenders, the scheme that must be registered in
             ``pystorage.services.SERVICES`` (default ``None``).
         executables: command-line tools that must be on ``PATH`` (default none).
+        install_note: said after a missing package's name (default none), e.g. why it
+            cannot be installed here.
     """
 
     name: str
@@ -100,6 +124,7 @@ class ContenderSpec:
     requires: tuple[str, ...] = ()
     service: str | None = None
     executables: tuple[str, ...] = ()
+    install_note: str = ""
 
 
 #: every contender, in table order within each family
@@ -126,6 +151,16 @@ CONTENDERS: dict[str, ContenderSpec] = {
         ContenderSpec("pystorage_fs_enc", "pystorage_fs_enc", ("pystorage", "cryptography"), service="fs"),
         ContenderSpec("os_fs", "os_fs", ("anyio",)),
         ContenderSpec("dd_cat", "dd_cat", (), executables=("dd", "cat")),
+        ContenderSpec("pystorage_fsspec", "pystorage_fsspec", ("pystorage", "pandas"), service="s3"),
+        ContenderSpec("pystorage_api", "pystorage_api", ("pystorage", "pyarrow", "pandas"), service="s3"),
+        ContenderSpec("s3fs_fsspec", "s3fs_fsspec", ("s3fs", "pandas")),
+        ContenderSpec("obstore_fsspec", "obstore_fsspec", ("obstore", "pandas")),
+        ContenderSpec(
+            "opendalfs",
+            "opendalfs_fsspec",
+            ("opendalfs", "pandas"),
+            install_note=" (its releases on PyPI need Python >= 3.12)",
+        ),
     )
 }
 
@@ -146,7 +181,7 @@ def unavailable_reason(name: str) -> str | None:
         return f"unknown contender {name!r}"
     for module in spec.requires:
         if _module_missing(module):
-            return f"package {module!r} is not installed"
+            return f"package {module!r} is not installed{spec.install_note}"
     for exe in spec.executables:
         if shutil.which(exe) is None:
             return f"{exe!r} is not on PATH"

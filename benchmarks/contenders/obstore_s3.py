@@ -7,7 +7,19 @@ from typing import Any, ClassVar
 
 from . import Contender
 
-__all__ = ["CONTENDER", "ObstoreS3"]
+__all__ = ["CONTENDER", "ObstoreS3", "store_config"]
+
+
+def store_config(cfg: Mapping[str, Any]) -> dict[str, Any]:
+    """obstore's S3 config reaching the local server (path-style, signed)."""
+    return {
+        "endpoint": cfg["endpoint"],
+        "region": cfg["region"],
+        "access_key_id": cfg["access_key_id"],
+        "secret_access_key": cfg["secret_access_key"],
+        "virtual_hosted_style_request": False,
+        "skip_signature": False,
+    }
 
 
 class ObstoreS3(Contender):
@@ -38,14 +50,7 @@ class ObstoreS3(Contender):
         self.obs = obstore
         self.store = S3Store(
             cfg["bucket"],
-            config={
-                "endpoint": cfg["endpoint"],
-                "region": cfg["region"],
-                "access_key_id": cfg["access_key_id"],
-                "secret_access_key": cfg["secret_access_key"],
-                "virtual_hosted_style_request": False,
-                "skip_signature": False,
-            },
+            config=store_config(cfg),
             client_options={"allow_http": True},
         )
 

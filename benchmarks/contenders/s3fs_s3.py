@@ -8,7 +8,23 @@ from typing import Any, ClassVar
 from . import Contender
 from .aiobotocore_s3 import botocore_config_kwargs
 
-__all__ = ["CONTENDER", "S3fsS3"]
+__all__ = ["CONTENDER", "S3fsS3", "s3fs_options"]
+
+
+def s3fs_options(cfg: Mapping[str, Any]) -> dict[str, Any]:
+    """``S3FileSystem`` arguments reaching the local server: the raw SDK line's botocore
+    settings (s3fs retries by itself), no instance or listing cache."""
+    kwargs = botocore_config_kwargs()
+    kwargs.pop("retries")
+    return {
+        "key": cfg["access_key_id"],
+        "secret": cfg["secret_access_key"],
+        "endpoint_url": cfg["endpoint"],
+        "client_kwargs": {"region_name": cfg["region"]},
+        "config_kwargs": kwargs,
+        "skip_instance_cache": True,
+        "use_listings_cache": False,
+    }
 
 
 class S3fsS3(Contender):
@@ -35,18 +51,7 @@ class S3fsS3(Contender):
         import s3fs  # type: ignore[import-untyped,unused-ignore]
 
         self.bucket = cfg["bucket"]
-        kwargs = botocore_config_kwargs()
-        kwargs.pop("retries")
-        self.fs = s3fs.S3FileSystem(
-            key=cfg["access_key_id"],
-            secret=cfg["secret_access_key"],
-            endpoint_url=cfg["endpoint"],
-            client_kwargs={"region_name": cfg["region"]},
-            config_kwargs=kwargs,
-            asynchronous=True,
-            skip_instance_cache=True,
-            use_listings_cache=False,
-        )
+        self.fs = s3fs.S3FileSystem(**s3fs_options(cfg), asynchronous=True)
         await self.fs.set_session()
 
     def _path(self, key: str) -> str:

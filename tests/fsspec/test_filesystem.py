@@ -92,6 +92,41 @@ def test_open_read_seek_and_pinning(pfs: PyStorageFileSystem) -> None:
                 f.read(10)
 
 
+def test_large_file_reads_skip_the_block_cache(pfs: PyStorageFileSystem, monkeypatch: Any) -> None:
+    """A read of at least ``block_size`` bytes is one ranged read of exactly those bytes
+    (no read-ahead past it); smaller reads go through the cache, and stay pinned."""
+    pfs.pipe_file("blob", DATA)
+    reads: list[tuple[int, int | None]] = []
+    original = Operator.read
+
+    async def spy(self: Operator, path: str, **kwargs: Any) -> bytes:
+        reads.append((kwargs.get("offset", 0), kwargs.get("size")))
+        return await original(self, path, **kwargs)
+
+    monkeypatch.setattr(Operator, "read", spy)
+    with pfs.open("blob", "rb", block_size=4096, cache_type="readahead") as f:
+        f.seek(10_000)
+        assert f.read(50_000) == DATA[10_000:60_000]
+        assert reads == [(10_000, 50_000)]
+        assert f.read(10) == DATA[60_000:60_010]  # a cache miss: the block read ahead
+        assert reads[1] == (60_000, 10 + 4096)
+        assert f.read(20) == DATA[60_010:60_030] and len(reads) == 2  # a cache hit
+        f.seek(100_000)
+        assert f.read() == DATA[100_000:] and reads[-1] == (100_000, len(DATA) - 100_000)  # clipped
+        f.seek(0)
+        assert f.read() == DATA and reads[-1] == (0, len(DATA))
+        assert f.read(4096) == b""
+
+
+def test_large_reads_fill_whole_rounds_of_requests() -> None:
+    fs = PyStorageFileSystem(Operator("memory"), chunk=8 << 20, concurrent=4)
+    assert fs._chunking(None) == {} and fs._chunking(16 << 20) == {}  # up to 2 chunks: one request
+    assert fs._chunking(40 << 20) == {"chunk": 5 << 20, "concurrent": 4}  # 8 x 5 MiB, two rounds
+    assert fs._chunking(32 << 20) == {"chunk": 8 << 20, "concurrent": 4}
+    piece = fs._chunking(65 << 20)["chunk"]
+    assert piece <= 8 << 20 and -(-(65 << 20) // piece) == 12  # three rounds of four
+
+
 def test_open_write_modes(pfs: PyStorageFileSystem) -> None:
     with pfs.open("w/file", "wb", block_size=5 * 1024 * 1024) as f:
         for _ in range(3):
