@@ -11,7 +11,7 @@ from typing import Any
 import fsspec.asyn
 import pytest
 
-from pystorage import Operator
+from pystorage import Operator, errors
 from pystorage.fsspec import PyStorageFileSystem
 from tests.fixtures.s3 import S3Server
 from tests.fixtures.s3_proxy import S3Proxy
@@ -82,3 +82,35 @@ def test_recursive_rm_deletes_the_markers_that_exist(
 
 def _create_dir(fs: PyStorageFileSystem, path: str) -> None:
     fsspec.asyn.sync(fs.loop, fs.operator.create_dir, path)
+
+
+@pytest.mark.parametrize("left_behind", [False, True])
+def test_a_refused_marker_delete_counts_only_when_nothing_is_left(
+    s3_proxy: tuple[S3Proxy, S3Server], monkeypatch: pytest.MonkeyPatch, left_behind: bool
+) -> None:
+    """``rclone serve s3`` refuses the rmdir of a folder holding its own hidden temp files
+    (500): a refused marker delete whose prefix lists nothing is done; one whose prefix
+    still lists an object is the error it was."""
+    _, server = s3_proxy
+    fs = PyStorageFileSystem(Operator("s3", **server.config(make_random_root("fsspec-rm"))))
+    _create_dir(fs, "t/m/")
+    fs.pipe({"t/m/1": b"1", "t/2": b"2"})
+    delete, delete_many = Operator.delete, Operator.delete_many
+
+    async def refusing_delete(self: Operator, path: str, **kwargs: Any) -> None:
+        await delete(self, path, **kwargs)  # the marker goes; the server still answers 500
+        if path == "t/m/":
+            raise errors.Unexpected("Dir.Remove not empty", operation="delete", path=path, service="s3")
+
+    async def keeping_delete_many(self: Operator, paths: Any, **kwargs: Any) -> Any:
+        return await delete_many(self, [p for p in paths if not (left_behind and p == "t/m/1")], **kwargs)
+
+    monkeypatch.setattr(Operator, "delete", refusing_delete)
+    monkeypatch.setattr(Operator, "delete_many", keeping_delete_many)
+    if left_behind:
+        with pytest.raises(errors.Unexpected, match=r"Dir\.Remove not empty"):
+            fs.rm("t", recursive=True)
+        assert fs.find("t") == ["t/m/1"]
+    else:
+        fs.rm("t", recursive=True)
+        assert fs.find("") == []
