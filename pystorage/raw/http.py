@@ -34,6 +34,7 @@ This module imports aiohttp: only the drivers that need it import this module.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 import re
 from collections.abc import Iterable
@@ -54,6 +55,7 @@ __all__ = [
     "DEFAULT_POOL_SIZE",
     "DEFAULT_POOL_TIMEOUT",
     "DEFAULT_READ_TIMEOUT",
+    "SMALL_BODY",
     "BoundedBody",
     "HttpLimits",
     "check_http_limits",
@@ -70,6 +72,9 @@ DEFAULT_READ_TIMEOUT = 60.0
 DEFAULT_POOL_TIMEOUT = 60.0
 #: connections kept to the endpoint
 DEFAULT_POOL_SIZE = 128
+
+#: request bodies up to this size (with their framing) are written to the socket at once
+SMALL_BODY = 64 * 1024
 
 _TIMEOUT_KEYS = ("connect_timeout", "read_timeout", "pool_timeout")
 
@@ -232,26 +237,46 @@ async def write_pieces(
 
 class BoundedBody(aiohttp.payload.Payload):
     """A bytes-like request body sent in zero-copy slices of ``piece`` bytes,
-    each bounded by ``stall_timeout`` (see :func:`write_pieces`).
+    each bounded by ``stall_timeout`` (see :func:`write_pieces`), optionally
+    framed by ``head`` and ``tail`` bytes (e.g. a multipart preamble); a body
+    of at most :data:`SMALL_BODY` bytes is joined with its framing and
+    written at once.
+
+    (aiohttp's own bytes payload warns on bodies over 1 MiB, and its
+    multipart writer issues several small writes per part.)
 
     Args:
         view: the body.
         piece: bytes per socket write.
         stall_timeout: seconds a piece may wait for the socket (``None``: no bound).
+        content_type: the request's ``Content-Type`` (default ``application/octet-stream``).
+        head: bytes sent before the body (default none).
+        tail: bytes sent after it (default none).
     """
 
     _autoclose = True
 
-    def __init__(self, view: memoryview, piece: int, stall_timeout: float | None) -> None:
-        super().__init__(view, content_type="application/octet-stream")
+    def __init__(
+        self,
+        view: memoryview,
+        piece: int,
+        stall_timeout: float | None,
+        *,
+        content_type: str = "application/octet-stream",
+        head: bytes = b"",
+        tail: bytes = b"",
+    ) -> None:
+        super().__init__(view, content_type=content_type)
         self._view = view
         self._piece = piece
         self._stall_timeout = stall_timeout
-        self._size = view.nbytes
+        self._head = head
+        self._tail = tail
+        self._size = len(head) + view.nbytes + len(tail)
 
     def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
         """The body as text (aiohttp's payload interface; not used for uploads)."""
-        return bytes(self._view).decode(encoding, errors)
+        return (self._head + bytes(self._view) + self._tail).decode(encoding, errors)
 
     async def write(self, writer: AbstractStreamWriter) -> None:
         """Write the whole body."""
@@ -260,5 +285,9 @@ class BoundedBody(aiohttp.payload.Payload):
     async def write_with_length(self, writer: AbstractStreamWriter, content_length: int | None) -> None:
         """Write the body (aiohttp passes its own ``Content-Length``: the whole body)."""
         view, step = self._view, self._piece
+        if self._size <= SMALL_BODY:
+            await writer.write(b"".join((self._head, view, self._tail)))
+            return
         pieces = (view[i : i + step] for i in range(0, len(view), step))
-        await write_pieces(writer, pieces, self._stall_timeout)
+        framed = itertools.chain((self._head,) if self._head else (), pieces, (self._tail,) if self._tail else ())
+        await write_pieces(writer, framed, self._stall_timeout)

@@ -23,14 +23,15 @@ from ...types import Capability, Entry, EntryMode, Metadata, Part, PresignedRequ
 from .append import GcsAppendWriter
 from .conditions import check_read_conditions, has_read_conditions, write_preconditions
 from .config import GcsConfig
-from .core import REDACTED_LOGGERS, GcsCore, goog_hash, metadata_from_resource
+from .core import REDACTED_LOGGERS, GcsCore
+from .metadata import goog_hash, metadata_from_resource
 from .errors import SERVICE, GcsHttpError, map_errors
 from .lister import list_entries
 from .multipart import MAX_PARTS, CompositeUploads
 from .presign import UrlSigner
 from .reader import GcsReader
 from .sse import RedactedHeaders, check_spec, sse_headers
-from .writer import GcsWriter, chunk_size
+from .writer import chunk_size, gcs_writer
 
 __all__ = ["CAPABILITY", "GcsAccessor"]
 
@@ -311,13 +312,13 @@ class GcsAccessor(Accessor):
         async def preconditions() -> dict[str, str | None]:
             return await write_preconditions(self._core, key, op, path=path)
 
-        return GcsWriter(
+        return gcs_writer(
             self._core,
             path=path,
+            chunk=chunk_size(op.chunk),
             key=key,
             resource=self._resource(key, op),
             preconditions=preconditions,
-            chunk=chunk_size(op.chunk),
             sse=op.sse,
         )
 

@@ -13,7 +13,8 @@ from __future__ import annotations
 from ...errors import ConditionNotMatch
 from ...raw.ops import OpRead, OpStat, OpWrite
 from ...types import Metadata
-from .core import GcsCore, metadata_from_resource, strip_etag
+from .core import GcsCore
+from .metadata import metadata_from_resource, strip_etag
 from .errors import SERVICE, GcsHttpError
 
 __all__ = ["check_read_conditions", "has_read_conditions", "write_preconditions"]

@@ -36,6 +36,7 @@ from typing import Any
 
 import aiohttp
 
+from ...raw.dates import retry_after
 from ...errors import (
     ConditionNotMatch,
     Error,
@@ -131,11 +132,7 @@ class GcsHttpError(Exception):
             detail = text.splitlines()[0] if text and not text.startswith("<") else ""
         if isinstance(detail, str) and detail and detail != message:
             message = f"{message}: {detail}" if message else detail
-        retry_after = None
-        if retry_after_header:
-            with contextlib.suppress(ValueError):
-                retry_after = max(0.0, float(retry_after_header))
-        return cls(status, message or f"HTTP {status}", retry_after, code)
+        return cls(status, message or f"HTTP {status}", retry_after(retry_after_header), code)
 
 
 class GcsMalformedAnswer(Exception):

@@ -51,7 +51,9 @@ from ...raw.tasks import run_concurrently
 from ...sse import SseSpec
 from ...types import Metadata, Part, UploadInfo
 from .conditions import write_preconditions
-from .core import GcsCore, metadata_from_resource, parse_rfc3339
+from ...raw.dates import parse_rfc3339
+from .core import GcsCore
+from .metadata import metadata_from_resource
 from .errors import SERVICE, GcsHttpError, map_errors
 
 __all__ = [

@@ -7,7 +7,7 @@ import aiohttp
 from ...errors import Unexpected
 from ...raw.accessor import RawReader
 from ...types import Metadata
-from .core import metadata_from_headers
+from .metadata import metadata_from_headers
 from .errors import SERVICE, map_errors
 
 __all__ = ["PIECE", "GcsReader"]
