@@ -34,7 +34,9 @@ def parse_http_date(value: str | None) -> dt.datetime | None:
     try:  # the IMF-fixdate every server sends, without email.utils' generality
         _, day, month, year, clock, _zone = value.split()
         hour, minute, second = clock.split(":")
-        return dt.datetime(int(year), _MONTHS[month], int(day), int(hour), int(minute), int(second), tzinfo=_UTC)
+        return dt.datetime(
+            int(year), _MONTHS[month], int(day), int(hour), int(minute), int(second), tzinfo=_UTC
+        )
     except (ValueError, KeyError):
         pass
     try:

@@ -50,6 +50,7 @@ from ..errors import ConfigInvalid, Unexpected
 __all__ = [
     "answer_mismatch",
     "parse_content_range",
+    "read_capped",
     "skip_refused",
     "DEFAULT_CONNECT_TIMEOUT",
     "DEFAULT_POOL_SIZE",
@@ -188,6 +189,20 @@ def skip_refused(path: str, skip: int, limit: int, *, service: str) -> Unexpecte
     )
 
 
+async def read_capped(response: aiohttp.ClientResponse, limit: int) -> bytes:
+    """At most ``limit`` bytes of an (error) answer's body: what a message needs,
+    never an unbounded read of whatever a server or proxy sends."""
+    pieces: list[bytes] = []
+    left = limit
+    while left > 0:
+        piece = await response.content.read(left)
+        if not piece:
+            break
+        pieces.append(piece)
+        left -= len(piece)
+    return b"".join(pieces)
+
+
 def no_silent_resend(session: aiohttp.ClientSession) -> aiohttp.ClientSession:
     """Switch off aiohttp's own resend of an idempotent request (>= 3.13 resends a
     ``PUT``/``DELETE``/``GET`` once when its connection drops before the answer).
@@ -289,5 +304,7 @@ class BoundedBody(aiohttp.payload.Payload):
             await writer.write(b"".join((self._head, view, self._tail)))
             return
         pieces = (view[i : i + step] for i in range(0, len(view), step))
-        framed = itertools.chain((self._head,) if self._head else (), pieces, (self._tail,) if self._tail else ())
+        framed = itertools.chain(
+            (self._head,) if self._head else (), pieces, (self._tail,) if self._tail else ()
+        )
         await write_pieces(writer, framed, self._stall_timeout)

@@ -86,7 +86,7 @@ class RangeUpload(abc.ABC, Generic[T]):
     #: every chunk but the last is a multiple of this many bytes
     granularity: int = 1
 
-    def seal(self, chunk: memoryview, *, last: bool) -> None:  # noqa: B027 (optional hook)
+    def seal(self, chunk: memoryview, *, last: bool) -> None:
         """Called once per chunk of the session, in order, before it is first sent
         (e.g. to hash it); not for :meth:`write_once`."""
 

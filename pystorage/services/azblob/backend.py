@@ -30,8 +30,9 @@ from ...raw.redact import install_redaction
 from ...sse import CustomerKey, SseSpec
 from ...types import Capability, Entry, EntryMode, Metadata, Part, PresignedRequest
 from . import lister
+from .answers import metadata_from_headers
 from .config import AzblobConfig, parse_capability_override
-from .core import AzblobCore, block_id, metadata_from_headers
+from .core import AzblobCore, block_id
 from .errors import SCHEME, AzureErrorAnswer, classify, map_errors
 from .reader import AzblobReader
 from .signer import service_sas

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
-import email.utils
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -21,6 +19,7 @@ from typing import Any
 import aiohttp
 
 from ... import errors
+from ...raw.dates import retry_after as parse_retry_after
 from ...raw.redact import redact
 
 __all__ = ["SCHEME", "AzureErrorAnswer", "classify", "from_answer", "map_errors", "parse_error"]
@@ -115,20 +114,7 @@ def parse_error(payload: bytes) -> tuple[str, str]:
 
 def retry_after(headers: Mapping[str, Any]) -> float | None:
     """Seconds of a ``Retry-After`` header (delta or HTTP date), or ``None``."""
-    value = headers.get("retry-after") or headers.get("Retry-After")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(str(value))
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.timezone.utc)
-    return max(0.0, (when - dt.datetime.now(dt.timezone.utc)).total_seconds())
+    return parse_retry_after(headers.get("retry-after") or headers.get("Retry-After"))
 
 
 class AzureErrorAnswer(Exception):

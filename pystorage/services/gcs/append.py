@@ -27,13 +27,13 @@ from typing import Any
 import anyio
 
 from ...errors import ConditionNotMatch
-from ...raw.range_write import RangeWriter
 from ...raw.ops import OpWrite
+from ...raw.range_write import RangeWriter
 from ...types import Metadata
 from .conditions import write_preconditions
 from .core import GcsCore
-from .metadata import metadata_from_resource
 from .errors import SERVICE, GcsHttpError, map_errors
+from .metadata import metadata_from_resource
 from .multipart import CompositeUploads
 from .writer import GcsUpload
 

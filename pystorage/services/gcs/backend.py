@@ -24,9 +24,9 @@ from .append import GcsAppendWriter
 from .conditions import check_read_conditions, has_read_conditions, write_preconditions
 from .config import GcsConfig
 from .core import REDACTED_LOGGERS, GcsCore
-from .metadata import goog_hash, metadata_from_resource
 from .errors import SERVICE, GcsHttpError, map_errors
 from .lister import list_entries
+from .metadata import goog_hash, metadata_from_resource
 from .multipart import MAX_PARTS, CompositeUploads
 from .presign import UrlSigner
 from .reader import GcsReader

@@ -14,8 +14,8 @@ from ...errors import ConditionNotMatch
 from ...raw.ops import OpRead, OpStat, OpWrite
 from ...types import Metadata
 from .core import GcsCore
-from .metadata import metadata_from_resource, strip_etag
 from .errors import SERVICE, GcsHttpError
+from .metadata import metadata_from_resource, strip_etag
 
 __all__ = ["check_read_conditions", "has_read_conditions", "write_preconditions"]
 

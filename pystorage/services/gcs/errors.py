@@ -36,7 +36,6 @@ from typing import Any
 
 import aiohttp
 
-from ...raw.dates import retry_after
 from ...errors import (
     ConditionNotMatch,
     Error,
@@ -46,6 +45,7 @@ from ...errors import (
     RateLimited,
     Unexpected,
 )
+from ...raw.dates import retry_after
 
 __all__ = [
     "CSEK_MISMATCH_MESSAGE",

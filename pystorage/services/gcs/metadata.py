@@ -56,6 +56,7 @@ def metadata_from_resource(resource: Mapping[str, Any]) -> Metadata:
         encryption=_encryption(resource),
     )
 
+
 def goog_hash(value: str | None, algorithm: str) -> str | None:
     """The base64 digest of ``algorithm`` (``crc32c``, ``md5``) in an
     ``X-Goog-Hash: crc32c=...,md5=...`` header value, or ``None``."""

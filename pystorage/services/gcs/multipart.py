@@ -46,15 +46,15 @@ from typing import Any
 
 from ...errors import ConfigInvalid, NotFound
 from ...raw.accessor import Buffer
+from ...raw.dates import parse_rfc3339
 from ...raw.ops import OpWrite
 from ...raw.tasks import run_concurrently
 from ...sse import SseSpec
 from ...types import Metadata, Part, UploadInfo
 from .conditions import write_preconditions
-from ...raw.dates import parse_rfc3339
 from .core import GcsCore
-from .metadata import metadata_from_resource
 from .errors import SERVICE, GcsHttpError, map_errors
+from .metadata import metadata_from_resource
 
 __all__ = [
     "CLEANUP_CONCURRENCY",

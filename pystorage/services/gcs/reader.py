@@ -7,8 +7,8 @@ import aiohttp
 from ...errors import Unexpected
 from ...raw.accessor import RawReader
 from ...types import Metadata
-from .metadata import metadata_from_headers
 from .errors import SERVICE, map_errors
+from .metadata import metadata_from_headers
 
 __all__ = ["PIECE", "GcsReader"]
 

@@ -29,8 +29,8 @@ from ...raw.range_write import RangeAnswer, RangeUpload, RangeWriter, align_chun
 from ...sse import SseSpec
 from ...types import Metadata
 from .core import GcsCore
-from .metadata import metadata_from_resource
 from .errors import SERVICE, map_errors
+from .metadata import metadata_from_resource
 
 __all__ = ["CHUNK_ALIGN", "DEFAULT_CHUNK", "GcsUpload", "chunk_size", "gcs_writer"]
 
@@ -177,4 +177,3 @@ class GcsUpload(RangeUpload[Resource]):
 def gcs_writer(core: GcsCore, *, path: str, chunk: int, **upload: Any) -> RangeWriter[Resource]:
     """The range-write engine over a :class:`GcsUpload` (``upload``: its keyword arguments)."""
     return RangeWriter(GcsUpload(core, path=path, **upload), chunk=chunk, path=path, service=SERVICE)
-
