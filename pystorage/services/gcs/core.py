@@ -16,7 +16,6 @@ boundary with :func:`~pystorage.services.gcs.errors.map_errors`.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import re
@@ -26,7 +25,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import aiohttp
-import anyio
 import yarl
 
 from ...raw import forks
@@ -37,10 +35,10 @@ from ...raw.http import (
     DEFAULT_READ_TIMEOUT,
     BoundedBody,
     HttpLimits,
-    new_session,
 )
 from ...raw.path import join_root, normalize_root
 from ...raw.redact import install_redaction
+from ...raw.session import LazySession
 from ...sse import CustomerKey, SseSpec
 from .auth import ServiceAccount, resolve_auth
 from .config import GcsConfig
@@ -107,20 +105,13 @@ class GcsCore:
         bucket = _quote(self.bucket)
         self._objects = f"{self.endpoint}/storage/v1/b/{bucket}/o"
         self._uploads = f"{self.endpoint}/upload/storage/v1/b/{bucket}/o"
-        self._session: aiohttp.ClientSession | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._lock = anyio.Lock()
+        self._http = LazySession(HttpLimits.of(config), read_bufsize=READ_BUFSIZE)
         self._redacted: set[bytes] = set()
         forks.register(self)
 
     def after_fork_in_child(self) -> None:
-        """In a forked child: forget the parent's session and connections (never
-        closed from here: their sockets are the parent's); the next call opens a new one.
-        A cached token stays valid and is kept."""
-        forks.abandon(self._session)
-        self._session, self._loop = None, None
-        self._lock = anyio.Lock()
-        self.auth.after_fork_in_child()
+        """In a forked child: a fresh token lock; a cached token stays valid and is kept."""
+        self.auth.after_fork_in_child()  # the session forgets its own (a LazySession)
 
     def __repr__(self) -> str:
         return f"GcsCore(bucket={self.bucket!r}, root={self.root!r}, endpoint={self.endpoint!r})"
@@ -153,31 +144,12 @@ class GcsCore:
     # session -------------------------------------------------------------------
     async def session(self) -> aiohttp.ClientSession:
         """The shared session, opened on first use (and again after :meth:`close`)."""
-        loop = asyncio.get_running_loop()
-        session = self._session
-        if session is not None and not session.closed and self._loop is loop:
-            return session
-        async with self._lock:
-            session = self._session
-            if session is not None and (session.closed or self._loop is not loop):
-                # opened on another event loop: it cannot be used (or closed) from this one
-                if not session.closed:
-                    session.detach()
-                self._session = session = None
-            if session is None:
-                session = new_session(HttpLimits.of(self.config), read_bufsize=READ_BUFSIZE)
-                self._session, self._loop = session, loop
-            return session
+        return self._http.get()
 
     async def close(self) -> None:
         """Close the shared session (idempotent); the next call opens a new one."""
-        session, self._session = self._session, None
         self.auth.forget()
-        if session is not None and not session.closed:
-            if self._loop is asyncio.get_running_loop():
-                await session.close()
-            else:
-                session.detach()
+        await self._http.close()
 
     # requests ------------------------------------------------------------------
     def body(self, data: Buffer, content_type: str, *, head: bytes = b"", tail: bytes = b"") -> BoundedBody:
@@ -203,7 +175,7 @@ class GcsCore:
         Raises:
             GcsHttpError: any other status (the body is read for the message).
         """
-        session = await self.session()
+        session = self._http.get()
         all_headers = await self.auth.header(session)
         if headers:
             all_headers.update(headers)
