@@ -6,12 +6,14 @@ bytes: it drops ``skip`` bytes first (a server that answered a ranged request
 with the whole object), delivers exactly ``size`` bytes (never more: a body
 longer than asked is cut), and treats a body that ends early as a temporary
 :class:`~pystorage.errors.Unexpected` (the retry layer resumes it), never as
-a short success. When it is done or closed, a drained response goes back to
+a short success. A small body (at most one piece) is also offered whole
+(``read_rest``). When it is done or closed, a drained response goes back to
 the pool and an unfinished one closes its connection (instead of draining it).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 
@@ -62,6 +64,8 @@ class BodyReader(RawReader):
         self._remaining = size
         self.size = size
         self.metadata = metadata
+        if size is not None and size + skip <= PIECE:
+            self.read_rest = self._read_rest  # a small body: in one call (``Operator.read``)
 
     async def read(self) -> bytes:
         """The next piece of the body; ``b""`` at its end."""
@@ -97,6 +101,28 @@ class BodyReader(RawReader):
                         piece = piece[: self._remaining]
                     self._remaining -= len(piece)
                 return piece
+
+    async def _read_rest(self) -> bytes:
+        """The whole rest of a small body (at most :data:`PIECE` bytes) at once."""
+        response = self._response
+        if response is None:
+            return b""
+        skip, want = self._skip, self._remaining or 0
+        with self._errors("read", self._path):
+            try:
+                data = await response.content.readexactly(skip + want)
+            except asyncio.IncompleteReadError as exc:
+                self._finish(drained=False)
+                raise Unexpected(
+                    f"the body ended {skip + want - len(exc.partial)} bytes early",
+                    operation="read",
+                    path=self._path,
+                    service=self._service,
+                    temporary=True,
+                ) from None
+        self._skip = self._remaining = 0
+        self._finish(drained=response.content.at_eof())
+        return data[skip:] if skip else data
 
     def _finish(self, *, drained: bool) -> None:
         response, self._response = self._response, None

@@ -35,6 +35,7 @@ from ...raw.http import (
     DEFAULT_READ_TIMEOUT,
     BoundedBody,
     HttpLimits,
+    read_capped,
 )
 from ...raw.path import join_root, normalize_root
 from ...raw.redact import install_redaction
@@ -68,14 +69,22 @@ READ_TIMEOUT = DEFAULT_READ_TIMEOUT
 #: bytes aiohttp buffers per connection before pausing the socket (x2)
 READ_BUFSIZE = 1 << 20
 
+#: the most bytes of an error answer's body that are read (its message is in the first few)
+MAX_ERROR_BODY = 64 * 1024
 #: JSON bodies are small; the media endpoints stream
 _JSON = "application/json; charset=UTF-8"
 #: request bodies are written to the socket in pieces of this size
 _PIECE = 1 << 20
 
 
+_UNRESERVED = re.compile(r"[A-Za-z0-9._~-]*")
+_UNRESERVED_OR_SLASH = re.compile(r"[A-Za-z0-9._~/-]*")
+
+
 def _quote(value: str) -> str:
     """Percent-encode everything but RFC 3986 unreserved characters."""
+    if _UNRESERVED.fullmatch(value):  # names and values are mostly plain: no copy, no encoding
+        return value
     return urllib.parse.quote(value, safe="-_.~")
 
 
@@ -131,6 +140,8 @@ class GcsCore:
         """``(params, headers)``: ``params`` plus the encryption parameters of
         ``spec`` for a request of ``kind``, and its encryption headers
         (see :mod:`pystorage.services.gcs.sse`)."""
+        if spec is None:  # the common case, without the encryption checks
+            return dict(params or {}), {}
         if isinstance(spec, CustomerKey) and spec.key not in self._redacted:
             # a layer's key is first seen here: keep it out of the SDK's logs
             install_redaction(REDACTED_LOGGERS, (spec.key_b64,))
@@ -139,7 +150,8 @@ class GcsCore:
 
     def object_url(self, key: str, suffix: str = "") -> str:
         """The JSON API URL of object ``key`` (``suffix`` e.g. ``"/compose"``)."""
-        return f"{self._objects}/{_quote(key)}{suffix}"
+        quoted = key.replace("/", "%2F") if _UNRESERVED_OR_SLASH.fullmatch(key) else _quote(key)
+        return f"{self._objects}/{quoted}{suffix}"
 
     # session -------------------------------------------------------------------
     async def session(self) -> aiohttp.ClientSession:
@@ -192,7 +204,7 @@ class GcsCore:
         if response.status in ok:
             return response
         try:
-            body = await response.read()
+            body = await read_capped(response, MAX_ERROR_BODY)
         finally:
             response.release()
         raise GcsHttpError.from_body(

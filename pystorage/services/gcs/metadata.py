@@ -14,8 +14,8 @@ __all__ = ["goog_hash", "metadata_from_headers", "metadata_from_resource", "stri
 
 def strip_etag(etag: str | None) -> str | None:
     """An etag without surrounding quotes or a weak ``W/`` prefix (GCS JSON etags are unquoted)."""
-    if etag is None:
-        return None
+    if not etag or (etag[0] not in '"W \t' and etag[-1] not in '" \t'):
+        return etag  # the JSON API's bare etag, as it is
     etag = etag.strip()
     if etag.startswith("W/"):
         etag = etag[2:]
@@ -35,25 +35,31 @@ def _encryption(resource: Mapping[str, Any]) -> EncryptionInfo | None:
 
 
 def metadata_from_resource(resource: Mapping[str, Any]) -> Metadata:
-    """A :class:`~pystorage.types.Metadata` from a JSON API object resource."""
-    name = str(resource.get("name", ""))
-    user = resource.get("metadata")
-    size = resource.get("size")
+    """A :class:`~pystorage.types.Metadata` from a JSON API object resource.
+
+    Called once per listed object: the fields read are looked up once each,
+    and the encryption fields only when present.
+    """
+    get = resource.get
+    name = get("name") or ""
+    user = get("metadata")
+    size = get("size")
+    generation = get("generation")
     return Metadata(
         mode=EntryMode.DIR if name.endswith("/") else EntryMode.FILE,
         content_length=int(size) if size is not None else None,
-        content_type=resource.get("contentType"),
-        content_md5=resource.get("md5Hash"),
-        etag=strip_etag(resource.get("etag")),
-        last_modified=parse_rfc3339(resource.get("updated") or resource.get("timeCreated")),
-        version=str(resource["generation"]) if resource.get("generation") is not None else None,
-        cache_control=resource.get("cacheControl"),
-        content_disposition=resource.get("contentDisposition"),
-        content_encoding=resource.get("contentEncoding"),
-        user_metadata={str(k): str(v) for k, v in user.items()}
-        if isinstance(user, Mapping) and user
+        content_type=get("contentType"),
+        content_md5=get("md5Hash"),
+        etag=strip_etag(get("etag")),
+        last_modified=parse_rfc3339(get("updated") or get("timeCreated")),
+        version=str(generation) if generation is not None else None,
+        cache_control=get("cacheControl"),
+        content_disposition=get("contentDisposition"),
+        content_encoding=get("contentEncoding"),
+        user_metadata={str(k): str(v) for k, v in user.items()} if user and isinstance(user, dict) else None,
+        encryption=_encryption(resource)
+        if "kmsKeyName" in resource or "customerEncryption" in resource
         else None,
-        encryption=_encryption(resource),
     )
 
 
