@@ -300,7 +300,7 @@ class BoundedBody(aiohttp.payload.Payload):
     async def write_with_length(self, writer: AbstractStreamWriter, content_length: int | None) -> None:
         """Write the body (aiohttp passes its own ``Content-Length``: the whole body)."""
         view, step = self._view, self._piece
-        if self._size <= SMALL_BODY:
+        if len(self._head) + view.nbytes + len(self._tail) <= SMALL_BODY:
             await writer.write(b"".join((self._head, view, self._tail)))
             return
         pieces = (view[i : i + step] for i in range(0, len(view), step))
