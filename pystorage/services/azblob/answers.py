@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
-from typing import Any
 from urllib.parse import unquote
 
 from ...errors import Unexpected
 from ...raw.dates import parse_http_date
+from ...raw.etags import quote_etag
 from ...types import EncryptionInfo, EntryMode, Metadata
 from .errors import SCHEME, AzureErrorAnswer
 
@@ -19,19 +19,9 @@ __all__ = [
     "metadata_from_headers",
     "parse_batch",
     "parse_list_blobs",
-    "quote_etag",
 ]
 
 _META = "x-ms-meta-"
-
-
-def quote_etag(etag: Any) -> str | None:
-    """The etag in its quoted HTTP form (listings give it bare)."""
-    if not isinstance(etag, str) or not etag:
-        return None
-    if etag.startswith('"') or etag.startswith("W/"):
-        return etag
-    return f'"{etag}"'
 
 
 def _encryption(headers: Mapping[str, str]) -> EncryptionInfo | None:

@@ -21,6 +21,12 @@ import anyio
 
 from ...errors import ConditionNotMatch, Error, NotFound, RangeNotSatisfied, Unexpected, Unsupported
 from ...raw.accessor import Accessor, AccessorInfo, Buffer, EmptyReader, RawReader, RawWriter
+from ...raw.capabilities import (
+    CONDITIONAL_READS,
+    CONTENT_HEADERS,
+    SERVER_SIDE_ENCRYPTION,
+    WRITE_PRECONDITIONS,
+)
 from ...raw.checksum import VerifyingReader
 from ...raw.config import config_repr
 from ...raw.http import answer_mismatch, parse_content_range
@@ -51,31 +57,16 @@ MAX_PRESIGN_SECONDS = 7 * 24 * 3600
 #: what the azblob service can do against Azure (before config adjustments)
 CAPABILITY = Capability(
     stat=True,
-    stat_with_if_match=True,
-    stat_with_if_none_match=True,
-    stat_with_if_modified_since=True,
-    stat_with_if_unmodified_since=True,
     read=True,
-    read_with_if_match=True,
-    read_with_if_none_match=True,
-    read_with_if_modified_since=True,
-    read_with_if_unmodified_since=True,
+    **CONDITIONAL_READS,
     write=True,
     write_can_empty=True,
     write_can_multi=True,
     write_can_append=True,
-    write_with_content_type=True,
-    write_with_cache_control=True,
-    write_with_content_disposition=True,
-    write_with_content_encoding=True,
-    write_with_user_metadata=True,
-    write_with_if_not_exists=True,
-    write_with_if_match=True,
-    write_with_if_none_match=True,
+    **CONTENT_HEADERS,
+    **WRITE_PRECONDITIONS,
     # Azure encrypts every blob at rest with Microsoft-managed keys: S3Managed needs no header
-    write_with_sse_s3=True,
-    write_with_sse_kms=True,
-    write_with_sse_c=True,
+    **SERVER_SIDE_ENCRYPTION,
     write_multi_max_size=4000 * MiB,
     write_multi_max_parts=50_000,
     write_total_max_size=50_000 * 4000 * MiB,

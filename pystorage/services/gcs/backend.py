@@ -14,6 +14,12 @@ import aiohttp
 
 from ...errors import IsADirectory, NotFound, RangeNotSatisfied
 from ...raw.accessor import Accessor, AccessorInfo, Buffer, EmptyReader, RawReader, RawWriter
+from ...raw.capabilities import (
+    CONDITIONAL_READS,
+    CONTENT_HEADERS,
+    SERVER_SIDE_ENCRYPTION,
+    WRITE_PRECONDITIONS,
+)
 from ...raw.checksum import VerifyingReader
 from ...raw.http import answer_mismatch, parse_content_range, skip_refused
 from ...raw.ops import OpCopy, OpCreateDir, OpDelete, OpList, OpPresign, OpRead, OpRename, OpStat, OpWrite
@@ -38,27 +44,15 @@ __all__ = ["CAPABILITY", "GcsAccessor"]
 #: what the gcs service can do without a service-account key; everything not listed is ``False``
 CAPABILITY = Capability(
     stat=True,
-    stat_with_if_match=True,
-    stat_with_if_none_match=True,
-    stat_with_if_modified_since=True,
-    stat_with_if_unmodified_since=True,
     stat_with_version=True,
     read=True,
-    read_with_if_match=True,
-    read_with_if_none_match=True,
-    read_with_if_modified_since=True,
-    read_with_if_unmodified_since=True,
     read_with_version=True,
+    **CONDITIONAL_READS,
     write=True,
     write_can_empty=True,
-    write_with_content_type=True,
-    write_with_cache_control=True,
-    write_with_content_disposition=True,
-    write_with_content_encoding=True,
-    write_with_user_metadata=True,
-    write_with_if_not_exists=True,
-    write_with_if_match=True,
-    write_with_if_none_match=True,
+    **CONTENT_HEADERS,
+    **WRITE_PRECONDITIONS,
+    **SERVER_SIDE_ENCRYPTION,
     write_can_append=True,
     write_multi_max_size=5 * 1024**4,
     write_multi_max_parts=MAX_PARTS,
@@ -73,9 +67,6 @@ CAPABILITY = Capability(
     list_with_limit=True,
     list_with_start_after=True,
     list_with_recursive=True,
-    write_with_sse_s3=True,
-    write_with_sse_kms=True,
-    write_with_sse_c=True,
     shared=True,
     blocking=True,
 )

@@ -6,22 +6,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from ...raw.dates import parse_http_date, parse_rfc3339
+from ...raw.etags import strip_etag
 from ...raw.http import parse_content_range
 from ...types import EncryptionInfo, EntryMode, Metadata
 
-__all__ = ["goog_hash", "metadata_from_headers", "metadata_from_resource", "strip_etag"]
-
-
-def strip_etag(etag: str | None) -> str | None:
-    """An etag without surrounding quotes or a weak ``W/`` prefix (GCS JSON etags are unquoted)."""
-    if not etag or (etag[0] not in '"W \t' and etag[-1] not in '" \t'):
-        return etag  # the JSON API's bare etag, as it is
-    etag = etag.strip()
-    if etag.startswith("W/"):
-        etag = etag[2:]
-    if len(etag) >= 2 and etag[0] == etag[-1] == '"':
-        etag = etag[1:-1]
-    return etag
+__all__ = ["goog_hash", "metadata_from_headers", "metadata_from_resource"]
 
 
 def _encryption(resource: Mapping[str, Any]) -> EncryptionInfo | None:
