@@ -37,7 +37,7 @@ import dataclasses
 import itertools
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import aiohttp
@@ -46,6 +46,7 @@ import anyio
 from aiohttp.abc import AbstractStreamWriter
 
 from ..errors import ConfigInvalid, Unexpected
+from .dates import retry_after
 
 __all__ = [
     "answer_mismatch",
@@ -58,6 +59,8 @@ __all__ = [
     "DEFAULT_READ_TIMEOUT",
     "SMALL_BODY",
     "BoundedBody",
+    "ErrorAnswer",
+    "header_retry_after",
     "HttpLimits",
     "check_http_limits",
     "new_session",
@@ -201,6 +204,35 @@ async def read_capped(response: aiohttp.ClientResponse, limit: int) -> bytes:
         pieces.append(piece)
         left -= len(piece)
     return b"".join(pieces)
+
+
+class ErrorAnswer(Exception):
+    """An error answer (a status of 300 or more) of an HTTP service, as a driver's
+    transport raises it for its ``map_errors`` to translate (drivers subclass it).
+
+    Args:
+        status: the HTTP status.
+        code: the service's error code (``""`` when the answer had none).
+        message: the service's message (may be empty).
+        headers: the answer's headers.
+    """
+
+    def __init__(self, status: int, code: str, message: str, headers: Mapping[str, Any]) -> None:
+        super().__init__(f"HTTP {status} {code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = headers
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # picklable (dask and tblib ship an error's __cause__ between processes)
+        return (type(self), (self.status, self.code, self.message, dict(self.headers)))
+
+
+
+def header_retry_after(headers: Mapping[str, Any]) -> float | None:
+    """Seconds of an answer's ``Retry-After`` header (a delay or an HTTP date), or ``None``."""
+    return retry_after(headers.get("retry-after") or headers.get("Retry-After"))
 
 
 def no_silent_resend(session: aiohttp.ClientSession) -> aiohttp.ClientSession:

@@ -19,7 +19,7 @@ from typing import Any
 import aiohttp
 
 from ... import errors
-from ...raw.dates import retry_after as parse_retry_after
+from ...raw.http import ErrorAnswer, header_retry_after
 from ...raw.redact import redact
 
 __all__ = ["SCHEME", "AzureErrorAnswer", "classify", "from_answer", "map_errors", "parse_error"]
@@ -112,31 +112,8 @@ def parse_error(payload: bytes) -> tuple[str, str]:
     return code.strip(), message.strip()
 
 
-def retry_after(headers: Mapping[str, Any]) -> float | None:
-    """Seconds of a ``Retry-After`` header (delta or HTTP date), or ``None``."""
-    return parse_retry_after(headers.get("retry-after") or headers.get("Retry-After"))
-
-
-class AzureErrorAnswer(Exception):
-    """An error answer (status >= 300) of the blob service.
-
-    Args:
-        status: the HTTP status.
-        code: the service error code (``BlobNotFound`` ...; ``""`` when the answer had none).
-        message: the service's message (may be empty).
-        headers: the answer's headers.
-    """
-
-    def __init__(self, status: int, code: str, message: str, headers: Mapping[str, Any]) -> None:
-        super().__init__(f"HTTP {status} {code}: {message}")
-        self.status = status
-        self.code = code
-        self.message = message
-        self.headers = headers
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        # picklable (dask and tblib ship an error's __cause__ between processes)
-        return (type(self), (self.status, self.code, self.message, dict(self.headers)))
+class AzureErrorAnswer(ErrorAnswer):
+    """An error answer (status >= 300) of the blob service (``code``: ``BlobNotFound`` ...)."""
 
 
 def from_answer(
@@ -168,7 +145,7 @@ def from_answer(
         path=path,
         service=SCHEME,
         temporary=temporary,
-        retry_after=retry_after(headers) if temporary else None,
+        retry_after=header_retry_after(headers) if temporary else None,
     )
 
 
