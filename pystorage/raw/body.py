@@ -82,13 +82,7 @@ class BodyReader(RawReader):
                 if not piece:
                     self._finish(drained=not self._remaining)
                     if self._remaining:
-                        raise Unexpected(
-                            f"the body ended {self._remaining} bytes early",
-                            operation="read",
-                            path=self._path,
-                            service=self._service,
-                            temporary=True,
-                        )
+                        raise self._ended_early(self._remaining)
                     return b""
                 if self._skip:
                     dropped = min(self._skip, len(piece))
@@ -113,16 +107,19 @@ class BodyReader(RawReader):
                 data = await response.content.readexactly(skip + want)
             except asyncio.IncompleteReadError as exc:
                 self._finish(drained=False)
-                raise Unexpected(
-                    f"the body ended {skip + want - len(exc.partial)} bytes early",
-                    operation="read",
-                    path=self._path,
-                    service=self._service,
-                    temporary=True,
-                ) from None
+                raise self._ended_early(skip + want - len(exc.partial)) from None
         self._skip = self._remaining = 0
         self._finish(drained=response.content.at_eof())
         return data[skip:] if skip else data
+
+    def _ended_early(self, missing: int) -> Unexpected:
+        return Unexpected(
+            f"the body ended {missing} bytes early",
+            operation="read",
+            path=self._path,
+            service=self._service,
+            temporary=True,
+        )
 
     def _finish(self, *, drained: bool) -> None:
         response, self._response = self._response, None
