@@ -51,6 +51,7 @@ from .dates import retry_after
 __all__ = [
     "answer_mismatch",
     "parse_content_range",
+    "prefixed_headers",
     "read_capped",
     "skip_refused",
     "DEFAULT_CONNECT_TIMEOUT",
@@ -204,6 +205,23 @@ async def read_capped(response: aiohttp.ClientResponse, limit: int) -> bytes:
         pieces.append(piece)
         left -= len(piece)
     return b"".join(pieces)
+
+
+def prefixed_headers(headers: Mapping[str, str], prefix: str) -> dict[str, str]:
+    """The headers whose name starts with ``prefix`` (lower-case; matched in any
+    case), keyed by the rest of the name: the user metadata of an answer
+    (``x-amz-meta-``, ``x-goog-meta-``, ``x-ms-meta-``).
+
+    Runs once per answer: a name is compared only when its character at the
+    end of the prefix matches, which rules out nearly every other header cheaply.
+    """
+    size, last = len(prefix), len(prefix) - 1
+    marks = {prefix[-1], prefix[-1].upper()}
+    return {
+        name[size:]: value
+        for name, value in headers.items()
+        if len(name) >= size and name[last] in marks and name[:size].lower() == prefix
+    }
 
 
 class ErrorAnswer(Exception):

@@ -10,6 +10,7 @@ from urllib.parse import unquote
 from ...errors import Unexpected
 from ...raw.dates import parse_http_date
 from ...raw.etags import quote_etag
+from ...raw.http import prefixed_headers
 from ...types import EncryptionInfo, EntryMode, Metadata
 from .errors import SCHEME, AzureErrorAnswer
 
@@ -41,9 +42,7 @@ def metadata_from_headers(headers: Mapping[str, str], *, mode: EntryMode = Entry
     """The :class:`Metadata` of a Get Blob / Get Blob Properties / Put Blob answer
     (``content_length`` is the answer's; the caller fixes it for ranged reads)."""
     length = headers.get("content-length")
-    user = {
-        name[len(_META) :].lower(): value for name, value in headers.items() if name.lower().startswith(_META)
-    }
+    user = {name.lower(): value for name, value in prefixed_headers(headers, _META).items()}
     return Metadata(
         mode=mode,
         content_length=int(length) if length is not None and length.isdigit() else None,

@@ -7,7 +7,7 @@ from typing import Any
 
 from ...raw.dates import parse_http_date, parse_rfc3339
 from ...raw.etags import strip_etag
-from ...raw.http import parse_content_range
+from ...raw.http import parse_content_range, prefixed_headers
 from ...types import EncryptionInfo, EntryMode, Metadata
 
 __all__ = ["goog_hash", "metadata_from_headers", "metadata_from_resource"]
@@ -73,7 +73,7 @@ def metadata_from_headers(headers: Mapping[str, str]) -> Metadata:
             length = parsed[2]
     elif headers.get("Content-Length") is not None:
         length = int(headers["Content-Length"])
-    user = {k[len("x-goog-meta-") :]: v for k, v in headers.items() if k.lower().startswith("x-goog-meta-")}
+    user = prefixed_headers(headers, "x-goog-meta-")
     stored = headers.get("X-Goog-Stored-Content-Encoding") or headers.get("Content-Encoding")
     return Metadata(
         mode=EntryMode.FILE,
