@@ -134,6 +134,13 @@ def _bad_answer(path: str, what: str) -> Unexpected:
     return answer_mismatch(path, what, service=SCHEME)
 
 
+def _no_blob_to_match(path: str) -> ConditionNotMatch:
+    """The error of a write under ``if_match`` whose blob does not exist."""
+    return ConditionNotMatch(
+        "if_match: the blob does not exist", operation="write", path=path, service=SCHEME
+    )
+
+
 class AzblobAccessor(Accessor):
     """An Azure Blob Storage container, under an optional root prefix.
 
@@ -300,9 +307,7 @@ class AzblobAccessor(Accessor):
         except NotFound as exc:
             if op.if_match is None:
                 raise
-            raise ConditionNotMatch(
-                "if_match: the blob does not exist", operation="write", path=path, service=SCHEME
-            ) from exc
+            raise _no_blob_to_match(path) from exc
         meta = metadata_from_headers(headers)
         meta.content_length = _nbytes(data)
         return meta
@@ -328,9 +333,7 @@ class AzblobAccessor(Accessor):
         except NotFound as exc:
             if op.if_match is None:
                 raise
-            raise ConditionNotMatch(
-                "if_match: the blob does not exist", operation="write", path=path, service=SCHEME
-            ) from exc
+            raise _no_blob_to_match(path) from exc
         except ConditionNotMatch:
             # a retried commit whose first answer was lost fails its own condition:
             # the blob then holds exactly this upload's blocks (ids embed the upload id)
