@@ -14,6 +14,7 @@ from .raw.accessor import Accessor, Buffer, RawWriter
 from .raw.buffered import BufferedWriter, as_view
 from .raw.multipart import MultipartWriter
 from .raw.ops import OpWrite
+from .raw.range_write import RangeWriter
 from .raw.tasks import call_progress
 from .types import Metadata
 
@@ -35,11 +36,14 @@ def check_bytes(data: object) -> Buffer | bytearray:
 async def open_raw_writer(accessor: Accessor, path: str, op: OpWrite) -> RawWriter:
     """The write engine for ``op`` on ``accessor``: the core multipart engine
     for services declaring ``write_can_multi`` (unless appending), else the
-    driver's streamed writer behind a coalescing buffer."""
+    driver's streamed writer behind a coalescing buffer (unless it is the
+    range-write engine, which buffers itself)."""
     cap = accessor.info().capability
     if cap.write_can_multi and not op.append:
         return MultipartWriter(accessor, path, op)
     raw = await accessor.write(path, op)
+    if isinstance(raw, RangeWriter):
+        return raw  # the range-write engine holds the write's one buffer itself
     return BufferedWriter(raw, op.chunk or STREAM_PIECE)
 
 

@@ -34,9 +34,10 @@ This module imports aiohttp: only the drivers that need it import this module.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import aiohttp
@@ -45,16 +46,22 @@ import anyio
 from aiohttp.abc import AbstractStreamWriter
 
 from ..errors import ConfigInvalid, Unexpected
+from .dates import retry_after
 
 __all__ = [
     "answer_mismatch",
     "parse_content_range",
+    "prefixed_headers",
+    "read_capped",
     "skip_refused",
     "DEFAULT_CONNECT_TIMEOUT",
     "DEFAULT_POOL_SIZE",
     "DEFAULT_POOL_TIMEOUT",
     "DEFAULT_READ_TIMEOUT",
+    "SMALL_BODY",
     "BoundedBody",
+    "ErrorAnswer",
+    "header_retry_after",
     "HttpLimits",
     "check_http_limits",
     "new_session",
@@ -70,6 +77,9 @@ DEFAULT_READ_TIMEOUT = 60.0
 DEFAULT_POOL_TIMEOUT = 60.0
 #: connections kept to the endpoint
 DEFAULT_POOL_SIZE = 128
+
+#: request bodies up to this size (with their framing) are written to the socket at once
+SMALL_BODY = 64 * 1024
 
 _TIMEOUT_KEYS = ("connect_timeout", "read_timeout", "pool_timeout")
 
@@ -183,6 +193,66 @@ def skip_refused(path: str, skip: int, limit: int, *, service: str) -> Unexpecte
     )
 
 
+async def read_capped(response: aiohttp.ClientResponse, limit: int) -> bytes:
+    """At most ``limit`` bytes of an (error) answer's body: what a message needs,
+    never an unbounded read of whatever a server or proxy sends."""
+    pieces: list[bytes] = []
+    left = limit
+    while left > 0:
+        piece = await response.content.read(left)
+        if not piece:
+            break
+        pieces.append(piece)
+        left -= len(piece)
+    return b"".join(pieces)
+
+
+def prefixed_headers(headers: Mapping[str, str], prefix: str) -> dict[str, str]:
+    """The headers whose name starts with ``prefix`` (lower-case; matched in any
+    case), keyed by the rest of the name: the user metadata of an answer
+    (``x-amz-meta-``, ``x-goog-meta-``, ``x-ms-meta-``).
+
+    Runs once per answer: a name is compared only when its character at the
+    end of the prefix matches, which rules out nearly every other header cheaply.
+    """
+    size, last = len(prefix), len(prefix) - 1
+    marks = {prefix[-1], prefix[-1].upper()}
+    return {
+        name[size:]: value
+        for name, value in headers.items()
+        if len(name) >= size and name[last] in marks and name[:size].lower() == prefix
+    }
+
+
+class ErrorAnswer(Exception):
+    """An error answer (a status of 300 or more) of an HTTP service, as a driver's
+    transport raises it for its ``map_errors`` to translate (drivers subclass it).
+
+    Args:
+        status: the HTTP status.
+        code: the service's error code (``""`` when the answer had none).
+        message: the service's message (may be empty).
+        headers: the answer's headers.
+    """
+
+    def __init__(self, status: int, code: str, message: str, headers: Mapping[str, Any]) -> None:
+        super().__init__(f"HTTP {status} {code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = headers
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # picklable (dask and tblib ship an error's __cause__ between processes)
+        return (type(self), (self.status, self.code, self.message, dict(self.headers)))
+
+
+
+def header_retry_after(headers: Mapping[str, Any]) -> float | None:
+    """Seconds of an answer's ``Retry-After`` header (a delay or an HTTP date), or ``None``."""
+    return retry_after(headers.get("retry-after") or headers.get("Retry-After"))
+
+
 def no_silent_resend(session: aiohttp.ClientSession) -> aiohttp.ClientSession:
     """Switch off aiohttp's own resend of an idempotent request (>= 3.13 resends a
     ``PUT``/``DELETE``/``GET`` once when its connection drops before the answer).
@@ -232,26 +302,46 @@ async def write_pieces(
 
 class BoundedBody(aiohttp.payload.Payload):
     """A bytes-like request body sent in zero-copy slices of ``piece`` bytes,
-    each bounded by ``stall_timeout`` (see :func:`write_pieces`).
+    each bounded by ``stall_timeout`` (see :func:`write_pieces`), optionally
+    framed by ``head`` and ``tail`` bytes (e.g. a multipart preamble); a body
+    of at most :data:`SMALL_BODY` bytes is joined with its framing and
+    written at once.
+
+    (aiohttp's own bytes payload warns on bodies over 1 MiB, and its
+    multipart writer issues several small writes per part.)
 
     Args:
         view: the body.
         piece: bytes per socket write.
         stall_timeout: seconds a piece may wait for the socket (``None``: no bound).
+        content_type: the request's ``Content-Type`` (default ``application/octet-stream``).
+        head: bytes sent before the body (default none).
+        tail: bytes sent after it (default none).
     """
 
     _autoclose = True
 
-    def __init__(self, view: memoryview, piece: int, stall_timeout: float | None) -> None:
-        super().__init__(view, content_type="application/octet-stream")
+    def __init__(
+        self,
+        view: memoryview,
+        piece: int,
+        stall_timeout: float | None,
+        *,
+        content_type: str = "application/octet-stream",
+        head: bytes = b"",
+        tail: bytes = b"",
+    ) -> None:
+        super().__init__(view, content_type=content_type)
         self._view = view
         self._piece = piece
         self._stall_timeout = stall_timeout
-        self._size = view.nbytes
+        self._head = head
+        self._tail = tail
+        self._size = len(head) + view.nbytes + len(tail)
 
     def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
         """The body as text (aiohttp's payload interface; not used for uploads)."""
-        return bytes(self._view).decode(encoding, errors)
+        return (self._head + bytes(self._view) + self._tail).decode(encoding, errors)
 
     async def write(self, writer: AbstractStreamWriter) -> None:
         """Write the whole body."""
@@ -260,5 +350,11 @@ class BoundedBody(aiohttp.payload.Payload):
     async def write_with_length(self, writer: AbstractStreamWriter, content_length: int | None) -> None:
         """Write the body (aiohttp passes its own ``Content-Length``: the whole body)."""
         view, step = self._view, self._piece
+        if len(self._head) + view.nbytes + len(self._tail) <= SMALL_BODY:
+            await writer.write(b"".join((self._head, view, self._tail)))
+            return
         pieces = (view[i : i + step] for i in range(0, len(view), step))
-        await write_pieces(writer, pieces, self._stall_timeout)
+        framed = itertools.chain(
+            (self._head,) if self._head else (), pieces, (self._tail,) if self._tail else ()
+        )
+        await write_pieces(writer, framed, self._stall_timeout)

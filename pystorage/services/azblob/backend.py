@@ -21,6 +21,12 @@ import anyio
 
 from ...errors import ConditionNotMatch, Error, NotFound, RangeNotSatisfied, Unexpected, Unsupported
 from ...raw.accessor import Accessor, AccessorInfo, Buffer, EmptyReader, RawReader, RawWriter
+from ...raw.capabilities import (
+    CONDITIONAL_READS,
+    CONTENT_HEADERS,
+    SERVER_SIDE_ENCRYPTION,
+    WRITE_PRECONDITIONS,
+)
 from ...raw.checksum import VerifyingReader
 from ...raw.config import config_repr
 from ...raw.http import answer_mismatch, parse_content_range
@@ -30,8 +36,9 @@ from ...raw.redact import install_redaction
 from ...sse import CustomerKey, SseSpec
 from ...types import Capability, Entry, EntryMode, Metadata, Part, PresignedRequest
 from . import lister
+from .answers import metadata_from_headers
 from .config import AzblobConfig, parse_capability_override
-from .core import AzblobCore, block_id, metadata_from_headers
+from .core import AzblobCore, block_id
 from .errors import SCHEME, AzureErrorAnswer, classify, map_errors
 from .reader import AzblobReader
 from .signer import service_sas
@@ -50,31 +57,16 @@ MAX_PRESIGN_SECONDS = 7 * 24 * 3600
 #: what the azblob service can do against Azure (before config adjustments)
 CAPABILITY = Capability(
     stat=True,
-    stat_with_if_match=True,
-    stat_with_if_none_match=True,
-    stat_with_if_modified_since=True,
-    stat_with_if_unmodified_since=True,
     read=True,
-    read_with_if_match=True,
-    read_with_if_none_match=True,
-    read_with_if_modified_since=True,
-    read_with_if_unmodified_since=True,
+    **CONDITIONAL_READS,
     write=True,
     write_can_empty=True,
     write_can_multi=True,
     write_can_append=True,
-    write_with_content_type=True,
-    write_with_cache_control=True,
-    write_with_content_disposition=True,
-    write_with_content_encoding=True,
-    write_with_user_metadata=True,
-    write_with_if_not_exists=True,
-    write_with_if_match=True,
-    write_with_if_none_match=True,
+    **CONTENT_HEADERS,
+    **WRITE_PRECONDITIONS,
     # Azure encrypts every blob at rest with Microsoft-managed keys: S3Managed needs no header
-    write_with_sse_s3=True,
-    write_with_sse_kms=True,
-    write_with_sse_c=True,
+    **SERVER_SIDE_ENCRYPTION,
     write_multi_max_size=4000 * MiB,
     write_multi_max_parts=50_000,
     write_total_max_size=50_000 * 4000 * MiB,
@@ -140,6 +132,13 @@ def _past_end(path: str, offset: int, length: int) -> RangeNotSatisfied:
 
 def _bad_answer(path: str, what: str) -> Unexpected:
     return answer_mismatch(path, what, service=SCHEME)
+
+
+def _no_blob_to_match(path: str) -> ConditionNotMatch:
+    """The error of a write under ``if_match`` whose blob does not exist."""
+    return ConditionNotMatch(
+        "if_match: the blob does not exist", operation="write", path=path, service=SCHEME
+    )
 
 
 class AzblobAccessor(Accessor):
@@ -308,9 +307,7 @@ class AzblobAccessor(Accessor):
         except NotFound as exc:
             if op.if_match is None:
                 raise
-            raise ConditionNotMatch(
-                "if_match: the blob does not exist", operation="write", path=path, service=SCHEME
-            ) from exc
+            raise _no_blob_to_match(path) from exc
         meta = metadata_from_headers(headers)
         meta.content_length = _nbytes(data)
         return meta
@@ -336,9 +333,7 @@ class AzblobAccessor(Accessor):
         except NotFound as exc:
             if op.if_match is None:
                 raise
-            raise ConditionNotMatch(
-                "if_match: the blob does not exist", operation="write", path=path, service=SCHEME
-            ) from exc
+            raise _no_blob_to_match(path) from exc
         except ConditionNotMatch:
             # a retried commit whose first answer was lost fails its own condition:
             # the blob then holds exactly this upload's blocks (ids embed the upload id)

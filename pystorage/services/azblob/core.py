@@ -10,14 +10,11 @@ does not translate errors: the backend wraps every call in
 from __future__ import annotations
 
 import base64
-import datetime as dt
-import email.utils
 import hashlib
 import importlib.util
-import re
 import uuid
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -27,12 +24,15 @@ import anyio.to_thread
 
 from ...errors import ConfigInvalid, Unexpected, Unsupported
 from ...raw.accessor import Buffer
+from ...raw.buffered import as_view
+from ...raw.dates import format_http_date
+from ...raw.http import HttpLimits
 from ...raw.ops import OpRead, OpStat, OpWrite
 from ...raw.path import normalize_root
 from ...sse import CustomerKey, Kms, S3Managed, SseSpec
-from ...types import EncryptionInfo, EntryMode, Metadata
+from .answers import BatchResult, ListPage, metadata_from_headers, parse_batch, parse_list_blobs
 from .config import DEV_ACCOUNT_KEY, DEV_ACCOUNT_NAME, AzblobConfig
-from .errors import SCHEME, AzureErrorAnswer
+from .errors import SCHEME
 from .http import (
     AnonymousAuth,
     Auth,
@@ -40,33 +40,15 @@ from .http import (
     SasAuth,
     SharedKeyAuth,
     TokenAuth,
-    as_view,
-    http_date,
 )
 from .signer import SharedKeySigner, quote_blob
 
-__all__ = [
-    "AzblobCore",
-    "BatchResult",
-    "ListPage",
-    "block_id",
-    "metadata_from_headers",
-    "quote_etag",
-]
+__all__ = ["AzblobCore", "BatchResult", "ListPage", "block_id", "metadata_from_headers", "resolve_endpoint"]
 
 _META = "x-ms-meta-"
 #: bodies at least this large are hashed (Content-MD5) in a worker thread
 MD5_IN_THREAD = 256 * 1024
 _CRLF = "\r\n"
-
-
-def quote_etag(etag: Any) -> str | None:
-    """The etag in its quoted HTTP form (listings give it bare)."""
-    if not isinstance(etag, str) or not etag:
-        return None
-    if etag.startswith('"') or etag.startswith("W/"):
-        return etag
-    return f'"{etag}"'
 
 
 def _md5_digest(view: memoryview) -> bytes:
@@ -77,134 +59,6 @@ def block_id(upload_id: str, number: int) -> str:
     """The base64 block id of part ``number`` of ``upload_id``: every id of one
     upload has the same length, as Put Block List requires."""
     return base64.b64encode(f"{upload_id}-{number:06d}".encode()).decode()
-
-
-def _parse_http_date(value: str | None) -> dt.datetime | None:
-    if not value:
-        return None
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return when.replace(tzinfo=dt.timezone.utc) if when.tzinfo is None else when.astimezone(dt.timezone.utc)
-
-
-def _encryption(headers: Mapping[str, str]) -> EncryptionInfo | None:
-    sha = headers.get("x-ms-encryption-key-sha256")
-    if sha:
-        return EncryptionInfo("SSE-C", customer_key_md5=sha)
-    scope = headers.get("x-ms-encryption-scope")
-    if scope:
-        return EncryptionInfo("CMEK", kms_key_id=scope)
-    encrypted = headers.get("x-ms-server-encrypted") or headers.get("x-ms-request-server-encrypted")
-    if encrypted and encrypted.lower() == "true":
-        return EncryptionInfo("AES256")
-    return None
-
-
-def metadata_from_headers(headers: Mapping[str, str], *, mode: EntryMode = EntryMode.FILE) -> Metadata:
-    """The :class:`Metadata` of a Get Blob / Get Blob Properties / Put Blob answer
-    (``content_length`` is the answer's; the caller fixes it for ranged reads)."""
-    length = headers.get("content-length")
-    user = {
-        name[len(_META) :].lower(): value for name, value in headers.items() if name.lower().startswith(_META)
-    }
-    return Metadata(
-        mode=mode,
-        content_length=int(length) if length is not None and length.isdigit() else None,
-        content_type=headers.get("content-type"),
-        content_md5=headers.get("content-md5") or headers.get("x-ms-blob-content-md5"),
-        etag=quote_etag(headers.get("etag")),
-        last_modified=_parse_http_date(headers.get("last-modified")),
-        version=headers.get("x-ms-version-id") or None,
-        cache_control=headers.get("cache-control"),
-        content_disposition=headers.get("content-disposition"),
-        content_encoding=headers.get("content-encoding"),
-        user_metadata=user or None,
-        encryption=_encryption(headers),
-    )
-
-
-class ListPage:
-    """One page of List Blobs: ``blobs`` (name → :class:`Metadata`, in order,
-    with ``version``), ``prefixes`` and ``next_marker`` (``None`` on the last page)."""
-
-    def __init__(self) -> None:
-        self.blobs: list[tuple[str, Metadata, bool]] = []  # (name, metadata, is current version)
-        self.prefixes: list[str] = []
-        self.next_marker: str | None = None
-
-
-def _name(element: ET.Element | None) -> str:
-    if element is None:
-        return ""
-    text = element.text or ""
-    return unquote(text) if element.get("Encoded") == "true" else text
-
-
-_PROPERTY_FIELDS = {
-    "Content-Type": "content_type",
-    "Content-Encoding": "content_encoding",
-    "Content-MD5": "content_md5",
-    "Cache-Control": "cache_control",
-    "Content-Disposition": "content_disposition",
-}
-
-
-def parse_list_blobs(payload: bytes) -> ListPage:
-    """Parse a List Blobs answer.
-
-    Raises:
-        Unexpected: the body is not a List Blobs answer (temporary).
-    """
-    try:
-        root = ET.fromstring(payload)
-    except ET.ParseError as exc:
-        raise Unexpected("the List Blobs answer is not XML", service=SCHEME, temporary=True) from exc
-    if root.tag != "EnumerationResults":
-        raise Unexpected("the List Blobs answer is not an EnumerationResults", service=SCHEME, temporary=True)
-    page = ListPage()
-    blobs = root.find("Blobs")
-    for child in blobs if blobs is not None else ():
-        if child.tag == "BlobPrefix":
-            page.prefixes.append(_name(child.find("Name")))
-        elif child.tag == "Blob":
-            meta = Metadata()
-            props = child.find("Properties")
-            if props is not None:
-                for prop in props:
-                    text = prop.text or ""
-                    tag = prop.tag
-                    if tag == "Content-Length":
-                        meta.content_length = int(text or 0)
-                    elif tag == "Etag":
-                        meta.etag = quote_etag(text)
-                    elif tag == "Last-Modified":
-                        meta.last_modified = _parse_http_date(text)
-                    elif tag in _PROPERTY_FIELDS and text:
-                        setattr(meta, _PROPERTY_FIELDS[tag], text)
-            user = child.find("Metadata")
-            if user is not None and len(user):
-                meta.user_metadata = {item.tag.lower(): item.text or "" for item in user}
-            version = child.findtext("VersionId")
-            meta.version = version or None
-            # with versions listed, only the current one says IsCurrentVersion=true
-            current = not version or (child.findtext("IsCurrentVersion") or "").lower() == "true"
-            page.blobs.append((_name(child.find("Name")), meta, current))
-    page.next_marker = root.findtext("NextMarker") or None
-    return page
-
-
-class BatchResult:
-    """The answer to one sub-request of a Blob Batch: the key, status and error code."""
-
-    def __init__(self, key: str, status: int, code: str) -> None:
-        self.key, self.status, self.code = key, status, code
-
-
-_STATUS_LINE = re.compile(rb"HTTP/1\.1 (\d{3})")
-_CONTENT_ID = re.compile(rb"(?im)^content-id:\s*(\d+)\s*$")
-_ERROR_CODE = re.compile(rb"(?im)^x-ms-error-code:\s*(\S+)\s*$")
 
 
 def resolve_endpoint(config: AzblobConfig) -> tuple[str, str, str, bool]:
@@ -254,14 +108,7 @@ class AzblobCore:
         self._container_path = f"{prefix}/{quote_blob(self.container)}"
         #: the Shared Key signer, when there is an account key (presign needs it)
         self.signer: SharedKeySigner | None = None
-        self.http = AzureHttp(
-            origin,
-            self._auth(emulator),
-            connect_timeout=config.connect_timeout,
-            read_timeout=config.read_timeout,
-            pool_timeout=config.pool_timeout,
-            pool_size=config.pool_size,
-        )
+        self.http = AzureHttp(origin, self._auth(emulator), limits=HttpLimits.of(config))
 
     def _auth(self, emulator: bool) -> Auth:
         config = self.config
@@ -340,9 +187,9 @@ class AzblobCore:
         if op.if_none_match is not None:
             headers["if-none-match"] = op.if_none_match
         if op.if_modified_since is not None:
-            headers["if-modified-since"] = http_date(op.if_modified_since)
+            headers["if-modified-since"] = format_http_date(op.if_modified_since)
         if op.if_unmodified_since is not None:
-            headers["if-unmodified-since"] = http_date(op.if_unmodified_since)
+            headers["if-unmodified-since"] = format_http_date(op.if_unmodified_since)
         headers.update(self.sse_headers(op.sse, write=False))
         query = {} if op.version is None else {"versionid": op.version}
         return headers, query
@@ -548,7 +395,7 @@ class AzblobCore:
         parts: list[str] = []
         for index, key in enumerate(keys):
             path = self.blob_path(key)
-            sub = {"x-ms-date": http_date(), "x-ms-delete-snapshots": "include", "content-length": "0"}
+            sub = {"x-ms-date": format_http_date(), "x-ms-delete-snapshots": "include", "content-length": "0"}
             await auth.authorize("DELETE", path, {}, sub)
             url = path + (f"?{auth.sas}" if auth.sas else "")
             lines = [
@@ -577,38 +424,4 @@ class AzblobCore:
             content_type = response.headers.get("content-type", "")
         finally:
             response.release()
-        return _parse_batch(payload, content_type, keys)
-
-
-def _parse_batch(payload: bytes, content_type: str, keys: Sequence[str]) -> list[BatchResult]:
-    match = re.search(r"boundary=([^;\s]+)", content_type)
-    if match is None:
-        raise Unexpected("the Blob Batch answer has no multipart boundary", service=SCHEME, temporary=True)
-    delimiter = b"--" + match.group(1).strip('"').encode()
-    results: dict[int, BatchResult] = {}
-    for chunk in payload.split(delimiter)[1:]:
-        if chunk.startswith(b"--"):
-            break
-        status = _STATUS_LINE.search(chunk)
-        index = _CONTENT_ID.search(chunk)
-        if status is None or index is None:
-            continue
-        number = int(index.group(1))
-        if not 0 <= number < len(keys):
-            continue
-        code = _ERROR_CODE.search(chunk)
-        results[number] = BatchResult(
-            keys[number], int(status.group(1)), code.group(1).decode() if code else ""
-        )
-    if len(results) != len(keys):
-        # a batch refused as a whole answers one part without a Content-ID
-        whole = _STATUS_LINE.search(payload)
-        if whole is not None and not results and int(whole.group(1)) >= 400:
-            code = _ERROR_CODE.search(payload)
-            raise AzureErrorAnswer(int(whole.group(1)), code.group(1).decode() if code else "", "", {})
-        raise Unexpected(
-            f"the Blob Batch answer has {len(results)} results for {len(keys)} deletes",
-            service=SCHEME,
-            temporary=True,
-        )
-    return [results[i] for i in range(len(keys))]
+        return parse_batch(payload, content_type, keys)

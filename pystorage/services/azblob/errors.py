@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
-import email.utils
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -21,6 +19,7 @@ from typing import Any
 import aiohttp
 
 from ... import errors
+from ...raw.http import ErrorAnswer, header_retry_after
 from ...raw.redact import redact
 
 __all__ = ["SCHEME", "AzureErrorAnswer", "classify", "from_answer", "map_errors", "parse_error"]
@@ -113,44 +112,8 @@ def parse_error(payload: bytes) -> tuple[str, str]:
     return code.strip(), message.strip()
 
 
-def retry_after(headers: Mapping[str, Any]) -> float | None:
-    """Seconds of a ``Retry-After`` header (delta or HTTP date), or ``None``."""
-    value = headers.get("retry-after") or headers.get("Retry-After")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(str(value))
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.timezone.utc)
-    return max(0.0, (when - dt.datetime.now(dt.timezone.utc)).total_seconds())
-
-
-class AzureErrorAnswer(Exception):
-    """An error answer (status >= 300) of the blob service.
-
-    Args:
-        status: the HTTP status.
-        code: the service error code (``BlobNotFound`` ...; ``""`` when the answer had none).
-        message: the service's message (may be empty).
-        headers: the answer's headers.
-    """
-
-    def __init__(self, status: int, code: str, message: str, headers: Mapping[str, Any]) -> None:
-        super().__init__(f"HTTP {status} {code}: {message}")
-        self.status = status
-        self.code = code
-        self.message = message
-        self.headers = headers
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        # picklable (dask and tblib ship an error's __cause__ between processes)
-        return (type(self), (self.status, self.code, self.message, dict(self.headers)))
+class AzureErrorAnswer(ErrorAnswer):
+    """An error answer (status >= 300) of the blob service (``code``: ``BlobNotFound`` ...)."""
 
 
 def from_answer(
@@ -182,7 +145,7 @@ def from_answer(
         path=path,
         service=SCHEME,
         temporary=temporary,
-        retry_after=retry_after(headers) if temporary else None,
+        retry_after=header_retry_after(headers) if temporary else None,
     )
 
 

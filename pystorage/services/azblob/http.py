@@ -18,12 +18,9 @@ from __future__ import annotations
 
 import abc
 import asyncio
-import datetime as dt
-import email.utils
 import importlib
-import os
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -31,6 +28,10 @@ import aiohttp
 import yarl
 
 from ...raw.accessor import Buffer
+from ...raw.buffered import as_view
+from ...raw.dates import format_http_date
+from ...raw.http import BoundedBody, HttpLimits, read_capped
+from ...raw.session import LazySession
 from .errors import AzureErrorAnswer, parse_error
 from .signer import API_VERSION, SharedKeySigner
 
@@ -55,12 +56,6 @@ MAX_ERROR_BODY = 64 * 1024
 def encode_query(query: Mapping[str, str]) -> str:
     """A query string with names and values percent-encoded (``A-Za-z0-9-._~`` kept)."""
     return "&".join(f"{quote(k, safe='~')}={quote(v, safe='~')}" for k, v in query.items())
-
-
-def http_date(moment: dt.datetime | None = None) -> str:
-    """An RFC 1123 date (``x-ms-date``, conditions)."""
-    when = moment or dt.datetime.now(dt.timezone.utc)
-    return email.utils.format_datetime(when.astimezone(dt.timezone.utc), usegmt=True)
 
 
 class Auth(abc.ABC):
@@ -172,99 +167,27 @@ class TokenAuth(Auth):
             await closer()
 
 
-async def _capped_body(response: aiohttp.ClientResponse) -> bytes:
-    """An error answer's body, at most :data:`MAX_ERROR_BODY` bytes of it."""
-    pieces: list[bytes] = []
-    left = MAX_ERROR_BODY
-    while left > 0:
-        piece = await response.content.read(left)
-        if not piece:
-            break
-        pieces.append(piece)
-        left -= len(piece)
-    return b"".join(pieces)
-
-
-async def _slices(view: memoryview) -> AsyncIterator[memoryview]:
-    for start in range(0, len(view), BODY_PIECE):
-        yield view[start : start + BODY_PIECE]
-
-
-def as_view(body: Buffer) -> memoryview:
-    """``body`` as a flat byte view (no copy)."""
-    view = memoryview(body)
-    if view.ndim != 1 or view.itemsize != 1:
-        view = view.cast("B")
-    return view
-
-
 class AzureHttp:
     """Signs and sends blob service requests on one aiohttp session.
 
     Args:
         origin: ``scheme://host[:port]`` of the endpoint.
         auth: how requests are authorised.
-        connect_timeout: seconds to establish a connection.
-        read_timeout: seconds without a byte before a request fails.
-        pool_timeout: seconds to wait for a free pooled connection.
-        pool_size: connections kept to the endpoint.
+        limits: timeouts and pool bounds (see :mod:`pystorage.raw.http`); a large
+            upload body's pieces are bounded by its ``read_timeout`` too.
     """
 
-    def __init__(
-        self,
-        origin: str,
-        auth: Auth,
-        *,
-        connect_timeout: float,
-        read_timeout: float,
-        pool_timeout: float,
-        pool_size: int,
-    ) -> None:
+    def __init__(self, origin: str, auth: Auth, *, limits: HttpLimits) -> None:
         self.origin = origin
         self.auth = auth
-        self._timeout = aiohttp.ClientTimeout(
-            total=None,
-            connect=pool_timeout + connect_timeout,
-            sock_connect=connect_timeout,
-            sock_read=read_timeout,
+        self._read_timeout = limits.read_timeout
+        self._session = LazySession(
+            limits, auto_decompress=False, skip_auto_headers=("Accept-Encoding", "Content-Type")
         )
-        self._pool_size = pool_size
-        self._session: aiohttp.ClientSession | None = None
-        self._owner: tuple[int, asyncio.AbstractEventLoop] | None = None
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = self.__dict__.copy()
-        state["_session"], state["_owner"] = None, None  # a copy opens its own pool
-        return state
-
-    def _client(self) -> aiohttp.ClientSession:
-        owner = (os.getpid(), asyncio.get_running_loop())
-        if self._owner != owner:
-            # another loop, or a forked child: never reuse those connections
-            self._session, self._owner = None, owner
-        session = self._session
-        if session is None:
-            connector = aiohttp.TCPConnector(limit=self._pool_size, limit_per_host=self._pool_size)
-            session = aiohttp.ClientSession(
-                connector=connector,
-                auto_decompress=False,
-                skip_auto_headers=("Accept-Encoding", "Content-Type"),
-                timeout=self._timeout,
-            )
-            self._session = session
-        return session
 
     async def close(self) -> None:
         """Close the session and its connections (a later request opens a new one)."""
-        session, owner = self._session, self._owner
-        self._session = None
-        if session is not None and owner is not None and owner[0] == os.getpid():
-            try:
-                running = asyncio.get_running_loop()
-            except RuntimeError:
-                running = None
-            if running is owner[1]:
-                await session.close()
+        await self._session.close()
 
     async def request(
         self,
@@ -290,14 +213,14 @@ class AzureHttp:
             aiohttp.ClientError, OSError, asyncio.TimeoutError: transport failures.
         """
         params = dict(query or {})
-        sent: dict[str, str] = {"x-ms-version": API_VERSION, "x-ms-date": http_date()}
+        sent: dict[str, str] = {"x-ms-version": API_VERSION, "x-ms-date": format_http_date()}
         if headers:
             sent.update(headers)
         data: Any = None
         if body is not None:
             view = as_view(body)
             sent["content-length"] = str(len(view))
-            data = view if len(view) <= BODY_PIECE else _slices(view)
+            data = view if len(view) <= BODY_PIECE else BoundedBody(view, BODY_PIECE, self._read_timeout)
         elif method in ("PUT", "POST"):
             sent["content-length"] = "0"
         await self.auth.authorize(method, path, params, sent)
@@ -305,11 +228,12 @@ class AzureHttp:
         if self.auth.sas:
             q = f"{q}&{self.auth.sas}" if q else self.auth.sas
         url = yarl.URL(self.origin + path + ("?" + q if q else ""), encoded=True)
-        response = await self._client().request(method, url, headers=sent, data=data, allow_redirects=False)
+        session = self._session.get()
+        response = await session.request(method, url, headers=sent, data=data, allow_redirects=False)
         if response.status < 300:
             return response
         try:
-            payload = b"" if method == "HEAD" else await _capped_body(response)
+            payload = b"" if method == "HEAD" else await read_capped(response, MAX_ERROR_BODY)
         finally:
             response.release()
         code, message = parse_error(payload)

@@ -27,11 +27,12 @@ import uuid
 
 from ...errors import ConditionNotMatch, NotFound, Unsupported
 from ...raw.accessor import Buffer, RawWriter
+from ...raw.buffered import as_view
 from ...raw.ops import OpRead, OpStat, OpWrite
 from ...types import Metadata
-from .core import AzblobCore, block_id, metadata_from_headers
+from .answers import metadata_from_headers
+from .core import AzblobCore, block_id
 from .errors import SCHEME, map_errors
-from .http import as_view
 
 __all__ = ["MAX_APPEND_BLOCK", "AzblobAppendWriter"]
 

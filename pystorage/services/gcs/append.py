@@ -27,14 +27,15 @@ from typing import Any
 import anyio
 
 from ...errors import ConditionNotMatch
-from ...raw.accessor import Buffer, RawWriter
 from ...raw.ops import OpWrite
+from ...raw.range_write import RangeWriter
 from ...types import Metadata
 from .conditions import write_preconditions
-from .core import GcsCore, metadata_from_resource
+from .core import GcsCore
 from .errors import SERVICE, GcsHttpError, map_errors
+from .metadata import metadata_from_resource
 from .multipart import CompositeUploads
-from .writer import GcsWriter
+from .writer import GcsUpload
 
 __all__ = ["MAX_COMPOSE_ATTEMPTS", "GcsAppendWriter"]
 
@@ -46,7 +47,7 @@ MAX_COMPOSE_ATTEMPTS = 64
 _KEPT = ("contentType", "cacheControl", "contentDisposition", "contentEncoding", "metadata")
 
 
-class GcsAppendWriter(RawWriter):
+class GcsAppendWriter(RangeWriter[dict[str, Any]]):
     """An append to one object (see the module docs).
 
     Args:
@@ -69,7 +70,6 @@ class GcsAppendWriter(RawWriter):
         chunk: int,
     ) -> None:
         self._core = core
-        self._path = path
         self._op = op
         self._key = core.key(path)
         self._given = {k: v for k, v in resource.items() if k in _KEPT}
@@ -77,24 +77,21 @@ class GcsAppendWriter(RawWriter):
         temp = uploads.marker_resource(path, self._upload_id, op, "append")
         self._temp_key = str(temp["name"])
         self._temp_generation: str | None = None
-        self._inner = GcsWriter(
-            core, path=path, key=self._temp_key, resource=temp, preconditions=_absent, chunk=chunk, sse=op.sse
+        upload = GcsUpload(
+            core, path=path, key=self._temp_key, resource=temp, preconditions=_absent, sse=op.sse
         )
+        super().__init__(upload, chunk=chunk, path=path, service=SERVICE)
         self._done = False
 
     def __repr__(self) -> str:
         return f"<GcsAppendWriter path={self._path!r} temporary={self._temp_key!r}>"
-
-    async def write(self, data: Buffer) -> None:
-        """Add ``data`` to the bytes to append."""
-        await self._inner.write(data)
 
     async def close(self) -> Metadata:
         """Finish the temporary, compose it onto the object, delete it; return
         the object's metadata."""
         if self._done:
             raise ValueError("the GCS append writer is already finished")
-        temp = await self._inner.close()
+        temp = await super().close()
         self._temp_generation = temp.version
         with map_errors("write", self._path):
             resource = await self._compose()
@@ -158,7 +155,7 @@ class GcsAppendWriter(RawWriter):
         if self._done:
             return
         self._done = True
-        await self._inner.abort()
+        await super().abort()
         await self._delete_temp()
 
     async def _delete_temp(self) -> None:

@@ -14,6 +14,12 @@ import aiohttp
 
 from ...errors import IsADirectory, NotFound, RangeNotSatisfied
 from ...raw.accessor import Accessor, AccessorInfo, Buffer, EmptyReader, RawReader, RawWriter
+from ...raw.capabilities import (
+    CONDITIONAL_READS,
+    CONTENT_HEADERS,
+    SERVER_SIDE_ENCRYPTION,
+    WRITE_PRECONDITIONS,
+)
 from ...raw.checksum import VerifyingReader
 from ...raw.http import answer_mismatch, parse_content_range, skip_refused
 from ...raw.ops import OpCopy, OpCreateDir, OpDelete, OpList, OpPresign, OpRead, OpRename, OpStat, OpWrite
@@ -23,41 +29,30 @@ from ...types import Capability, Entry, EntryMode, Metadata, Part, PresignedRequ
 from .append import GcsAppendWriter
 from .conditions import check_read_conditions, has_read_conditions, write_preconditions
 from .config import GcsConfig
-from .core import REDACTED_LOGGERS, GcsCore, goog_hash, metadata_from_resource
+from .core import REDACTED_LOGGERS, GcsCore
 from .errors import SERVICE, GcsHttpError, map_errors
 from .lister import list_entries
+from .metadata import goog_hash, metadata_from_resource
 from .multipart import MAX_PARTS, CompositeUploads
 from .presign import UrlSigner
 from .reader import GcsReader
 from .sse import RedactedHeaders, check_spec, sse_headers
-from .writer import GcsWriter, chunk_size
+from .writer import chunk_size, gcs_writer
 
 __all__ = ["CAPABILITY", "GcsAccessor"]
 
 #: what the gcs service can do without a service-account key; everything not listed is ``False``
 CAPABILITY = Capability(
     stat=True,
-    stat_with_if_match=True,
-    stat_with_if_none_match=True,
-    stat_with_if_modified_since=True,
-    stat_with_if_unmodified_since=True,
     stat_with_version=True,
     read=True,
-    read_with_if_match=True,
-    read_with_if_none_match=True,
-    read_with_if_modified_since=True,
-    read_with_if_unmodified_since=True,
     read_with_version=True,
+    **CONDITIONAL_READS,
     write=True,
     write_can_empty=True,
-    write_with_content_type=True,
-    write_with_cache_control=True,
-    write_with_content_disposition=True,
-    write_with_content_encoding=True,
-    write_with_user_metadata=True,
-    write_with_if_not_exists=True,
-    write_with_if_match=True,
-    write_with_if_none_match=True,
+    **CONTENT_HEADERS,
+    **WRITE_PRECONDITIONS,
+    **SERVER_SIDE_ENCRYPTION,
     write_can_append=True,
     write_multi_max_size=5 * 1024**4,
     write_multi_max_parts=MAX_PARTS,
@@ -72,9 +67,6 @@ CAPABILITY = Capability(
     list_with_limit=True,
     list_with_start_after=True,
     list_with_recursive=True,
-    write_with_sse_s3=True,
-    write_with_sse_kms=True,
-    write_with_sse_c=True,
     shared=True,
     blocking=True,
 )
@@ -311,13 +303,13 @@ class GcsAccessor(Accessor):
         async def preconditions() -> dict[str, str | None]:
             return await write_preconditions(self._core, key, op, path=path)
 
-        return GcsWriter(
+        return gcs_writer(
             self._core,
             path=path,
+            chunk=chunk_size(op.chunk),
             key=key,
             resource=self._resource(key, op),
             preconditions=preconditions,
-            chunk=chunk_size(op.chunk),
             sse=op.sse,
         )
 

@@ -11,10 +11,12 @@ object changes in between, GCS answers 412 and the call fails with
 from __future__ import annotations
 
 from ...errors import ConditionNotMatch
+from ...raw.etags import strip_etag
 from ...raw.ops import OpRead, OpStat, OpWrite
 from ...types import Metadata
-from .core import GcsCore, metadata_from_resource, strip_etag
+from .core import GcsCore
 from .errors import SERVICE, GcsHttpError
+from .metadata import metadata_from_resource
 
 __all__ = ["check_read_conditions", "has_read_conditions", "write_preconditions"]
 

@@ -1,13 +1,13 @@
 """The GCS JSON API: one method per API call, on one shared aiohttp session.
 
 Requests are sent directly on the accessor's ``aiohttp.ClientSession``;
-gcloud-aio-auth (the auth half of gcloud-aio-storage) obtains OAuth tokens.
-gcloud-aio-storage's ``Storage`` methods are not used for data calls: they
-cannot take ``generation`` / ``ifGenerationMatch`` on downloads, upload a
-resumable session in one ``PUT`` of the whole stream with retries of their
-own, and cap every call with a 10 s total timeout — each of which breaks a
-contract of this driver (versions and preconditions, bounded-memory
-streaming, "the retry layer is the only retrier").
+gcloud-aio-auth (the auth half of gcloud-aio-storage) obtains OAuth tokens
+(:mod:`.auth`). gcloud-aio-storage's ``Storage`` methods are not used for
+data calls: they cannot take ``generation`` / ``ifGenerationMatch`` on
+downloads, upload a resumable session in one ``PUT`` of the whole stream
+with retries of their own, and cap every call with a 10 s total timeout —
+each of which breaks a contract of this driver (versions and preconditions,
+bounded-memory streaming, "the retry layer is the only retrier").
 
 Every method raises :class:`~pystorage.services.gcs.errors.GcsHttpError`
 (or an aiohttp exception) for a failed call; the accessor maps them at its
@@ -16,61 +16,44 @@ boundary with :func:`~pystorage.services.gcs.errors.map_errors`.
 
 from __future__ import annotations
 
-import asyncio
-import base64
-import binascii
-import dataclasses
-import datetime as dt
-import email.utils
-import io
 import json
 import os
 import re
-import time
 import urllib.parse
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import aiohttp
-import aiohttp.payload
-import anyio
 import yarl
-from aiohttp.abc import AbstractStreamWriter
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
-from ...errors import ConfigInvalid
 from ...raw import forks
 from ...raw.accessor import Buffer
 from ...raw.buffered import as_view
 from ...raw.http import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_READ_TIMEOUT,
+    BoundedBody,
     HttpLimits,
-    new_session,
-    parse_content_range,
-    write_pieces,
+    read_capped,
 )
 from ...raw.path import join_root, normalize_root
-from ...raw.redact import install_redaction, register_secrets
+from ...raw.redact import install_redaction
+from ...raw.session import LazySession
 from ...sse import CustomerKey, SseSpec
-from ...types import EncryptionInfo, EntryMode, Metadata
+from .auth import ServiceAccount, resolve_auth
 from .config import GcsConfig
-from .errors import SERVICE, GcsHttpError, GcsMalformedAnswer
+from .errors import GcsHttpError, GcsMalformedAnswer
+from .metadata import metadata_from_resource  # re-exported for the lister
 from .sse import RequestKind, sse_headers, sse_params
 
 __all__ = [
     "DEFAULT_ENDPOINT",
-    "BufferPayload",
     "GcsCore",
     "REDACTED_LOGGERS",
     "ServiceAccount",
     "decode_json",
-    "metadata_from_headers",
     "metadata_from_resource",
-    "parse_rfc3339",
-    "strip_etag",
 ]
 
 #: the loggers of the libraries below this driver and pystorage's own (secrets are redacted from them)
@@ -83,373 +66,30 @@ DEFAULT_ENDPOINT = "https://storage.googleapis.com"
 CONNECT_TIMEOUT = DEFAULT_CONNECT_TIMEOUT
 #: seconds without a byte from the server before a request fails (the ``read_timeout`` default)
 READ_TIMEOUT = DEFAULT_READ_TIMEOUT
-#: seconds allowed for one OAuth token request
-TOKEN_TIMEOUT = 30
 #: bytes aiohttp buffers per connection before pausing the socket (x2)
 READ_BUFSIZE = 1 << 20
 
+#: the most bytes of an error answer's body that are read (its message is in the first few)
+MAX_ERROR_BODY = 64 * 1024
 #: JSON bodies are small; the media endpoints stream
 _JSON = "application/json; charset=UTF-8"
 #: request bodies are written to the socket in pieces of this size
 _PIECE = 1 << 20
-#: bodies up to this size are joined with their framing and written at once
-_SMALL = 64 * 1024
 
 
-@dataclasses.dataclass(frozen=True)
-class ServiceAccount:
-    """The parts of a service-account key used to sign URLs.
-
-    Attributes:
-        client_email: the account's e-mail (the signed URL's credential).
-        private_key: the RSA private key, loaded (secret; not in repr).
-    """
-
-    client_email: str
-    private_key: rsa.RSAPrivateKey = dataclasses.field(repr=False)
-
-
-class BufferPayload(aiohttp.payload.Payload):
-    """A bytes-like request body, optionally framed by ``head`` and ``tail`` bytes,
-    sent without copying the body: a small one in a single socket write, a large
-    one in 1 MiB pieces.
-
-    (aiohttp's own bytes payload warns on bodies over 1 MiB, and its multipart
-    writer issues several small writes per part.)
-
-    Args:
-        value: the body.
-        content_type: the request's ``Content-Type``.
-        head: bytes sent before the body (e.g. a multipart preamble).
-        tail: bytes sent after it.
-    """
-
-    _autoclose = True
-
-    def __init__(
-        self,
-        value: Buffer,
-        content_type: str = "application/octet-stream",
-        *,
-        head: bytes = b"",
-        tail: bytes = b"",
-    ) -> None:
-        super().__init__(value, content_type=content_type)
-        self._view = as_view(value)
-        self._head = head
-        self._tail = tail
-        self._size = len(head) + self._view.nbytes + len(tail)
-        #: seconds a piece may wait for the socket (set by :meth:`GcsCore.send` from ``read_timeout``)
-        self.stall_timeout: float | None = None
-
-    def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
-        """The body as text (aiohttp's payload interface; not used for uploads)."""
-        return (self._head + bytes(self._view) + self._tail).decode(encoding, errors)
-
-    async def write(self, writer: AbstractStreamWriter) -> None:
-        """Write the whole body."""
-        await self.write_with_length(writer, None)
-
-    async def write_with_length(self, writer: AbstractStreamWriter, content_length: int | None) -> None:
-        """Write the body (aiohttp passes its own ``Content-Length``: the whole body),
-        each piece bounded by :attr:`stall_timeout`."""
-        view = self._view
-        if len(view) <= _SMALL:
-            await writer.write(b"".join((self._head, view, self._tail)))
-            return
-        pieces = [view[start : start + _PIECE] for start in range(0, len(view), _PIECE)]
-        await write_pieces(writer, [self._head, *pieces, self._tail], self.stall_timeout)
+_UNRESERVED = re.compile(r"[A-Za-z0-9._~-]*")
+_UNRESERVED_OR_SLASH = re.compile(r"[A-Za-z0-9._~/-]*")
 
 
 def _quote(value: str) -> str:
     """Percent-encode everything but RFC 3986 unreserved characters."""
+    if _UNRESERVED.fullmatch(value):  # names and values are mostly plain: no copy, no encoding
+        return value
     return urllib.parse.quote(value, safe="-_.~")
 
 
 def _query(params: Mapping[str, str | None]) -> str:
     return "&".join(f"{_quote(k)}={_quote(v)}" for k, v in params.items() if v is not None)
-
-
-_RFC3339 = re.compile(
-    r"(\d{4})-(\d\d)-(\d\d)[Tt ](\d\d):(\d\d):(\d\d)(?:\.(\d+))?(?:([Zz])|([+-])(\d\d):(\d\d))?$"
-)
-
-
-def parse_rfc3339(value: str | None) -> dt.datetime | None:
-    """Parse an RFC 3339 timestamp (any number of fraction digits) to aware UTC; ``None`` if unparsable."""
-    if not value:
-        return None
-    m = _RFC3339.match(value.strip())
-    if m is None:
-        return None
-    year, month, day, hour, minute, second = (int(m.group(i)) for i in range(1, 7))
-    micro = int((m.group(7) or "0")[:6].ljust(6, "0"))
-    offset = dt.timedelta(0)
-    if m.group(9):
-        sign = 1 if m.group(9) == "+" else -1
-        offset = sign * dt.timedelta(hours=int(m.group(10)), minutes=int(m.group(11)))
-    stamp = dt.datetime(year, month, day, hour, minute, second, micro, tzinfo=dt.timezone(offset))
-    return stamp.astimezone(dt.timezone.utc)
-
-
-def strip_etag(etag: str | None) -> str | None:
-    """An etag without surrounding quotes or a weak ``W/`` prefix (GCS JSON etags are unquoted)."""
-    if etag is None:
-        return None
-    etag = etag.strip()
-    if etag.startswith("W/"):
-        etag = etag[2:]
-    if len(etag) >= 2 and etag[0] == etag[-1] == '"':
-        etag = etag[1:-1]
-    return etag
-
-
-def _encryption(resource: Mapping[str, Any]) -> EncryptionInfo | None:
-    kms = resource.get("kmsKeyName")
-    if kms:
-        return EncryptionInfo("CMEK", kms_key_id=str(kms))
-    customer = resource.get("customerEncryption")
-    if isinstance(customer, Mapping):
-        return EncryptionInfo("CSEK", customer_key_md5=customer.get("keySha256"))
-    return None
-
-
-def metadata_from_resource(resource: Mapping[str, Any]) -> Metadata:
-    """A :class:`~pystorage.types.Metadata` from a JSON API object resource."""
-    name = str(resource.get("name", ""))
-    user = resource.get("metadata")
-    size = resource.get("size")
-    return Metadata(
-        mode=EntryMode.DIR if name.endswith("/") else EntryMode.FILE,
-        content_length=int(size) if size is not None else None,
-        content_type=resource.get("contentType"),
-        content_md5=resource.get("md5Hash"),
-        etag=strip_etag(resource.get("etag")),
-        last_modified=parse_rfc3339(resource.get("updated") or resource.get("timeCreated")),
-        version=str(resource["generation"]) if resource.get("generation") is not None else None,
-        cache_control=resource.get("cacheControl"),
-        content_disposition=resource.get("contentDisposition"),
-        content_encoding=resource.get("contentEncoding"),
-        user_metadata={str(k): str(v) for k, v in user.items()}
-        if isinstance(user, Mapping) and user
-        else None,
-        encryption=_encryption(resource),
-    )
-
-
-
-
-def goog_hash(value: str | None, algorithm: str) -> str | None:
-    """The base64 digest of ``algorithm`` (``crc32c``, ``md5``) in an
-    ``X-Goog-Hash: crc32c=...,md5=...`` header value, or ``None``."""
-    for item in (value or "").split(","):
-        name, sep, digest = item.strip().partition("=")
-        if sep and name.lower() == algorithm and digest:
-            return digest
-    return None
-
-
-def metadata_from_headers(headers: Mapping[str, str]) -> Metadata:
-    """A :class:`~pystorage.types.Metadata` from a media download's headers
-    (``content_length`` is the whole object's size)."""
-    length: int | None = None
-    content_range = headers.get("Content-Range")
-    if content_range:
-        parsed = parse_content_range(content_range)
-        if parsed is not None:
-            length = parsed[2]
-    elif headers.get("Content-Length") is not None:
-        length = int(headers["Content-Length"])
-    last_modified = None
-    if headers.get("Last-Modified"):
-        try:
-            last_modified = email.utils.parsedate_to_datetime(headers["Last-Modified"]).astimezone(
-                dt.timezone.utc
-            )
-        except (TypeError, ValueError):
-            last_modified = None
-    user = {k[len("x-goog-meta-") :]: v for k, v in headers.items() if k.lower().startswith("x-goog-meta-")}
-    stored = headers.get("X-Goog-Stored-Content-Encoding") or headers.get("Content-Encoding")
-    return Metadata(
-        mode=EntryMode.FILE,
-        content_length=length,
-        content_type=headers.get("Content-Type"),
-        etag=strip_etag(headers.get("ETag")),
-        last_modified=last_modified,
-        version=headers.get("X-Goog-Generation"),
-        cache_control=headers.get("Cache-Control"),
-        content_disposition=headers.get("Content-Disposition"),
-        content_encoding=None if stored in (None, "identity") else stored,
-        user_metadata=user or None,
-    )
-
-
-def _load_credential(config: GcsConfig) -> dict[str, Any] | None:
-    """The credential JSON of ``credential`` / ``credential_path``, parsed and checked."""
-    if config.credential:
-        text = config.credential.strip()
-        if not text.startswith("{"):
-            try:
-                text = base64.b64decode(text, validate=False).decode("utf-8")
-            except (binascii.Error, UnicodeDecodeError, ValueError):
-                raise ConfigInvalid(
-                    "config key 'credential' of service 'gcs' is neither JSON nor base64-encoded JSON",
-                    service=SERVICE,
-                ) from None
-        key = "credential"
-    elif config.credential_path:
-        try:
-            with open(os.path.expanduser(config.credential_path), encoding="utf-8") as f:
-                text = f.read()
-        except OSError as exc:
-            raise ConfigInvalid(
-                f"config key 'credential_path' of service 'gcs': cannot read the file ({exc.strerror})",
-                service=SERVICE,
-            ) from None
-        key = "credential_path"
-    else:
-        return None
-    try:
-        data = json.loads(text)
-    except ValueError:
-        raise ConfigInvalid(
-            f"config key {key!r} of service 'gcs' does not hold a valid credential JSON document",
-            service=SERVICE,
-        ) from None
-    if not isinstance(data, dict) or not isinstance(data.get("type"), str):
-        raise ConfigInvalid(
-            f"config key {key!r} of service 'gcs' does not hold a credential (no 'type' field)",
-            service=SERVICE,
-        )
-    return data
-
-
-def _default_credential(config: GcsConfig) -> dict[str, Any] | None:
-    """Application Default Credentials, unless ``disable_config_load``."""
-    if config.disable_config_load:
-        return None
-    from gcloud.aio.auth.token import get_service_data
-
-    try:
-        data = get_service_data(None)
-    except OSError as exc:
-        raise ConfigInvalid(
-            f"GOOGLE_APPLICATION_CREDENTIALS names a file that cannot be read ({exc.strerror})",
-            service=SERVICE,
-        ) from None
-    return data or None
-
-
-def _service_account(data: Mapping[str, Any] | None) -> ServiceAccount | None:
-    if not data or data.get("type") != "service_account":
-        return None
-    email_, pem = data.get("client_email"), data.get("private_key")
-    if not isinstance(email_, str) or not isinstance(pem, str):
-        raise ConfigInvalid(
-            "the gcs service-account credential lacks 'client_email' or 'private_key'", service=SERVICE
-        )
-    try:
-        # the key is the user's own configuration, not untrusted input: skipping the
-        # (~40 ms) consistency check keeps building an operator cheap
-        key = serialization.load_pem_private_key(
-            pem.encode(), password=None, unsafe_skip_rsa_key_validation=True
-        )
-    except (ValueError, TypeError):
-        raise ConfigInvalid(
-            "the gcs service-account credential's 'private_key' is not a PEM private key", service=SERVICE
-        ) from None
-    if not isinstance(key, rsa.RSAPrivateKey):
-        raise ConfigInvalid("the gcs service-account credential's key is not an RSA key", service=SERVICE)
-    return ServiceAccount(email_, key)
-
-
-class _Auth:
-    """Where the ``Authorization`` header comes from: nothing (anonymous), a
-    static token, or OAuth tokens from gcloud-aio-auth, cached until shortly
-    before they expire.
-
-    gcloud-aio-auth's own ``Token.get()`` retries failed refreshes five times
-    with waits of up to a minute; this class calls ``Token.refresh()`` once
-    instead, so that the retry layer stays the only retrier.
-    """
-
-    def __init__(
-        self,
-        mode: str,
-        *,
-        static: str | None = None,
-        data: dict[str, Any] | None = None,
-        scope: str = "",
-        account: ServiceAccount | None = None,
-    ) -> None:
-        self.mode = mode
-        self._static = static
-        self._data = data
-        self._scope = scope
-        self._account = account
-        self._value: str | None = None
-        self._refresh_at = 0.0
-        self._lock = anyio.Lock()
-
-    def __repr__(self) -> str:
-        return f"_Auth({self.mode})"
-
-    async def header(self, session: aiohttp.ClientSession) -> dict[str, str]:
-        if self.mode == "anonymous":
-            return {}
-        if self.mode == "static":
-            return {"Authorization": f"Bearer {self._static}"}
-        if self._value is None or time.monotonic() >= self._refresh_at:
-            async with self._lock:
-                if self._value is None or time.monotonic() >= self._refresh_at:
-                    await self._refresh(session)
-        return {"Authorization": f"Bearer {self._value}"}
-
-    async def _refresh(self, session: aiohttp.ClientSession) -> None:
-        from gcloud.aio.auth import Token
-
-        # ``{}`` makes gcloud-aio-auth use the GCE metadata server instead of searching ADC again
-        service_file = io.StringIO(json.dumps(self._data or {}))
-        token = Token(service_file=service_file, session=session, scopes=[self._scope])  # type: ignore[arg-type]
-        if self._account is not None:
-            # sign the token request's JWT with the key loaded once at build time, not a key
-            # PyJWT would parse and check again from PEM (~40 ms on the event loop)
-            token.service_data["private_key"] = self._account.private_key
-        started = time.monotonic()
-        response = await token.refresh(timeout=TOKEN_TIMEOUT)
-        lifetime = max(60, int(response.expires_in))
-        self._value = response.value
-        register_secrets((response.value,))  # a fresh OAuth token: keep it out of the logs
-        # refresh when 90% of the lifetime has passed and at least a minute early
-        # (but never before half of it, for very short-lived tokens)
-        self._refresh_at = started + max(lifetime * 0.5, min(lifetime * 0.9, lifetime - 60))
-
-    def forget(self) -> None:
-        """Drop the cached token (on close)."""
-        self._value = None
-        self._refresh_at = 0.0
-
-
-def _resolve_auth(config: GcsConfig, endpoint_given: bool) -> tuple[_Auth, ServiceAccount | None]:
-    if config.token:
-        return _Auth("static", static=config.token), None
-    data = _load_credential(config) or _default_credential(config)
-    if data is not None:
-        # the credential's secrets, whether configured or found by the default chain
-        register_secrets(
-            str(data[k]) for k in ("private_key", "client_secret", "refresh_token") if data.get(k)
-        )
-        account = _service_account(data)
-        return _Auth("oauth", data=data, scope=config.scope, account=account), account
-    if config.allow_anonymous or endpoint_given:
-        return _Auth("anonymous"), None
-    if config.disable_vm_metadata:
-        raise ConfigInvalid(
-            "no gcs credential found (credential, credential_path, token or Application Default "
-            "Credentials) and disable_vm_metadata is set; set allow_anonymous=true for public buckets",
-            service=SERVICE,
-        )
-    return _Auth("oauth", data=None, scope=config.scope), None
 
 
 class GcsCore:
@@ -470,24 +110,17 @@ class GcsCore:
         if endpoint and not endpoint.startswith(("http://", "https://")):
             endpoint = "http://" + endpoint
         self.endpoint = (endpoint or DEFAULT_ENDPOINT).rstrip("/")
-        self.auth, self.service_account = _resolve_auth(config, endpoint is not None)
+        self.auth, self.service_account = resolve_auth(config, endpoint is not None)
         bucket = _quote(self.bucket)
         self._objects = f"{self.endpoint}/storage/v1/b/{bucket}/o"
         self._uploads = f"{self.endpoint}/upload/storage/v1/b/{bucket}/o"
-        self._session: aiohttp.ClientSession | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._lock = anyio.Lock()
+        self._http = LazySession(HttpLimits.of(config), read_bufsize=READ_BUFSIZE)
         self._redacted: set[bytes] = set()
         forks.register(self)
 
     def after_fork_in_child(self) -> None:
-        """In a forked child: forget the parent's session and connections (never
-        closed from here: their sockets are the parent's); the next call opens a new one.
-        A cached token stays valid and is kept."""
-        forks.abandon(self._session)
-        self._session, self._loop = None, None
-        self._lock = anyio.Lock()
-        self.auth._lock = anyio.Lock()
+        """In a forked child: a fresh token lock; a cached token stays valid and is kept."""
+        self.auth.after_fork_in_child()  # the session forgets its own (a LazySession)
 
     def __repr__(self) -> str:
         return f"GcsCore(bucket={self.bucket!r}, root={self.root!r}, endpoint={self.endpoint!r})"
@@ -507,6 +140,8 @@ class GcsCore:
         """``(params, headers)``: ``params`` plus the encryption parameters of
         ``spec`` for a request of ``kind``, and its encryption headers
         (see :mod:`pystorage.services.gcs.sse`)."""
+        if spec is None:  # the common case, without the encryption checks
+            return dict(params or {}), {}
         if isinstance(spec, CustomerKey) and spec.key not in self._redacted:
             # a layer's key is first seen here: keep it out of the SDK's logs
             install_redaction(REDACTED_LOGGERS, (spec.key_b64,))
@@ -515,38 +150,27 @@ class GcsCore:
 
     def object_url(self, key: str, suffix: str = "") -> str:
         """The JSON API URL of object ``key`` (``suffix`` e.g. ``"/compose"``)."""
-        return f"{self._objects}/{_quote(key)}{suffix}"
+        quoted = key.replace("/", "%2F") if _UNRESERVED_OR_SLASH.fullmatch(key) else _quote(key)
+        return f"{self._objects}/{quoted}{suffix}"
 
     # session -------------------------------------------------------------------
     async def session(self) -> aiohttp.ClientSession:
         """The shared session, opened on first use (and again after :meth:`close`)."""
-        loop = asyncio.get_running_loop()
-        session = self._session
-        if session is not None and not session.closed and self._loop is loop:
-            return session
-        async with self._lock:
-            session = self._session
-            if session is not None and (session.closed or self._loop is not loop):
-                # opened on another event loop: it cannot be used (or closed) from this one
-                if not session.closed:
-                    session.detach()
-                self._session = session = None
-            if session is None:
-                session = new_session(HttpLimits.of(self.config), read_bufsize=READ_BUFSIZE)
-                self._session, self._loop = session, loop
-            return session
+        return self._http.get()
 
     async def close(self) -> None:
         """Close the shared session (idempotent); the next call opens a new one."""
-        session, self._session = self._session, None
         self.auth.forget()
-        if session is not None and not session.closed:
-            if self._loop is asyncio.get_running_loop():
-                await session.close()
-            else:
-                session.detach()
+        await self._http.close()
 
     # requests ------------------------------------------------------------------
+    def body(self, data: Buffer, content_type: str, *, head: bytes = b"", tail: bytes = b"") -> BoundedBody:
+        """An upload body sent without copying ``data``, in pieces each bounded by
+        ``read_timeout`` (a server that stops reading an upload)."""
+        return BoundedBody(
+            as_view(data), _PIECE, self.config.read_timeout, content_type=content_type, head=head, tail=tail
+        )
+
     async def send(
         self,
         method: str,
@@ -563,12 +187,10 @@ class GcsCore:
         Raises:
             GcsHttpError: any other status (the body is read for the message).
         """
-        session = await self.session()
+        session = self._http.get()
         all_headers = await self.auth.header(session)
         if headers:
             all_headers.update(headers)
-        if isinstance(data, BufferPayload):
-            data.stall_timeout = self.config.read_timeout  # a server that stops reading an upload
         query = _query(params or {})
         target = yarl.URL(f"{url}{'&' if '?' in url else '?'}{query}" if query else url, encoded=True)
         response = await session.request(
@@ -582,7 +204,7 @@ class GcsCore:
         if response.status in ok:
             return response
         try:
-            body = await response.read()
+            body = await read_capped(response, MAX_ERROR_BODY)
         finally:
             response.release()
         raise GcsHttpError.from_body(
@@ -664,7 +286,7 @@ class GcsCore:
             f"--{boundary}\r\nContent-Type: {_JSON}\r\n\r\n{json.dumps(dict(resource))}\r\n"
             f"--{boundary}\r\nContent-Type: {content_type}\r\n\r\n"
         ).encode()
-        body = BufferPayload(
+        body = self.body(
             data,
             f"multipart/related; boundary={boundary}",
             head=head,
@@ -725,7 +347,7 @@ class GcsCore:
             "PUT",
             session_uri,
             headers={**headers, "Content-Range": content_range, "Content-Type": content_type},
-            data=BufferPayload(data, content_type),
+            data=self.body(data, content_type),
             ok=(200, 201, 308),
         )
         if response.status != 308:

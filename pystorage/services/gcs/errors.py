@@ -45,6 +45,7 @@ from ...errors import (
     RateLimited,
     Unexpected,
 )
+from ...raw.dates import retry_after
 
 __all__ = [
     "CSEK_MISMATCH_MESSAGE",
@@ -131,11 +132,7 @@ class GcsHttpError(Exception):
             detail = text.splitlines()[0] if text and not text.startswith("<") else ""
         if isinstance(detail, str) and detail and detail != message:
             message = f"{message}: {detail}" if message else detail
-        retry_after = None
-        if retry_after_header:
-            with contextlib.suppress(ValueError):
-                retry_after = max(0.0, float(retry_after_header))
-        return cls(status, message or f"HTTP {status}", retry_after, code)
+        return cls(status, message or f"HTTP {status}", retry_after(retry_after_header), code)
 
 
 class GcsMalformedAnswer(Exception):

@@ -46,13 +46,15 @@ from typing import Any
 
 from ...errors import ConfigInvalid, NotFound
 from ...raw.accessor import Buffer
+from ...raw.dates import parse_rfc3339
 from ...raw.ops import OpWrite
 from ...raw.tasks import run_concurrently
 from ...sse import SseSpec
 from ...types import Metadata, Part, UploadInfo
 from .conditions import write_preconditions
-from .core import GcsCore, metadata_from_resource, parse_rfc3339
+from .core import GcsCore
 from .errors import SERVICE, GcsHttpError, map_errors
+from .metadata import metadata_from_resource
 
 __all__ = [
     "CLEANUP_CONCURRENCY",

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import padding
 
 from ...errors import ConfigInvalid
 from ...types import PresignedRequest
-from .core import ServiceAccount
+from .auth import ServiceAccount
 from .errors import SERVICE
 
 __all__ = ["MAX_EXPIRE", "UrlSigner", "canonical_request", "string_to_sign"]

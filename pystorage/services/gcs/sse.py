@@ -37,6 +37,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+import typing
 from typing import Literal
 
 from ...errors import ConfigInvalid, Unsupported
@@ -66,16 +67,7 @@ RequestKind = Literal[
 """The GCS requests that take encryption settings."""
 
 #: every :data:`RequestKind`
-KINDS: tuple[RequestKind, ...] = (
-    "insert",
-    "resumable_start",
-    "resumable_chunk",
-    "get_media",
-    "get_metadata",
-    "rewrite",
-    "compose",
-    "presign",
-)
+KINDS: tuple[RequestKind, ...] = typing.get_args(RequestKind)
 
 _KMS_PARAM: dict[str, str] = {
     "insert": "kmsKeyName",

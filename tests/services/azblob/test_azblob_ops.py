@@ -10,7 +10,7 @@ from collections.abc import Callable
 import pytest
 
 from pystorage import Operator
-from pystorage.services.azblob.core import parse_list_blobs
+from pystorage.services.azblob.answers import parse_list_blobs
 from pystorage.services.azblob.http import TokenAuth
 from tests.fixtures.azurite import AzuriteServer
 from tests.fixtures.azurite_proxy import AzuriteProxy

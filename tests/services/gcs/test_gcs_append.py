@@ -24,6 +24,7 @@ from aiohttp import web
 
 from pystorage import Operator, errors
 from pystorage.raw.ops import OpWrite
+from pystorage.raw.range_write import RangeWriter
 from pystorage.services.gcs.append import GcsAppendWriter
 from pystorage.services.gcs.multipart import HIDDEN
 from tests.fixtures.gcs import FakeGcsServer
@@ -230,7 +231,7 @@ async def test_crashed_append_is_listed_and_cleaned(make_op: Callable[..., Opera
     raw = await accessor.write("f", OpWrite(append=True))
     assert isinstance(raw, GcsAppendWriter)
     await raw.write(b"orphan")
-    await raw._inner.close()  # the temporary is uploaded, then the process dies before composing
+    await RangeWriter.close(raw)  # the temporary is uploaded, then the process dies before composing
     uploads = [u async for u in op.list_multipart_uploads("")]
     assert [u.path for u in uploads] == ["f"]
     assert uploads[0].upload_id.startswith("append-")

@@ -123,6 +123,21 @@ async def test_cut_download_is_temporary_and_resumed_by_retry(
     assert ranges[0] is None and ranges[1] is not None and ranges[1].startswith("bytes=")
 
 
+async def test_cut_small_download_is_temporary(
+    make_op: Callable[..., Operator], proxy: GcsProxy, root: str
+) -> None:
+    """A small body (read whole, in one call) that ends early is a temporary error, never short bytes."""
+    op = make_op()
+    data = random.Random(8).randbytes(4096)
+    await op.write("small", data)
+    proxy.truncate_next_download(1000)
+    with pytest.raises(errors.Unexpected) as info:
+        await op.read("small")
+    assert info.value.temporary and info.value.operation == "read"
+    proxy.truncate_next_download(1000)
+    assert await op.layer(RetryLayer(max_times=2, min_delay=0.001, jitter=False)).read("small") == data
+
+
 async def test_sse_is_refused_before_any_request(make_op: Callable[..., Operator], proxy: GcsProxy) -> None:
     op = make_op()
     accessor = op.accessor

@@ -14,6 +14,7 @@ import pytest
 
 from pystorage import Operator, Part, errors
 from pystorage.raw.ops import OpWrite
+from pystorage.raw.range_write import RangeWriter
 from pystorage.services.gcs.append import GcsAppendWriter
 from pystorage.services.gcs.multipart import HIDDEN, MAX_COMPOSE_SOURCES
 from tests.fixtures.gcs_proxy import GcsProxy
@@ -119,7 +120,7 @@ async def test_parts_are_hidden_from_listings(make_op: Callable[..., Operator], 
     crashed = await op._accessor.write("dir/log", OpWrite(append=True))
     assert isinstance(crashed, GcsAppendWriter)
     await crashed.write(b"y")
-    await crashed._inner.close()  # an append that died before its compose: a hidden temporary
+    await RangeWriter.close(crashed)  # an append that died before its compose: a hidden temporary
     assert len([u async for u in op.list_multipart_uploads("dir/")]) == 2
     flat = [e.path async for e in op.list("/")]
     deep = [e.path async for e in op.list("/", recursive=True)]

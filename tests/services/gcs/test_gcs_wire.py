@@ -12,7 +12,9 @@ import anyio
 import pytest
 
 from pystorage import Operator, errors
+from pystorage.layers import RetryLayer
 from pystorage.raw.ops import OpList
+from pystorage.raw.range_write import RangeWriter
 from pystorage.services.gcs import GcsAccessor
 from tests.fixtures.gcs_proxy import GcsProxy, Recorded
 
@@ -194,6 +196,20 @@ async def test_exact_chunk_multiple_ends_with_a_full_last_chunk(
     # the second chunk is held until close, so it can be sent as the last one with the total
     assert ranges == ["bytes 0-1048575/*", "bytes 1048576-2097151/2097152"]
     assert await op.read("f") == data
+
+
+async def test_a_streamed_write_has_one_buffer(make_op: Callable[..., Operator], root: str) -> None:
+    """``open("wb")`` hands the caller's pieces straight to the range-write engine (no
+    coalescing buffer in front of its chunk buffer), also below the retry layer."""
+    for op in (make_op(), make_op().layer(RetryLayer(max_times=2, min_delay=0.001, jitter=False))):
+        writer = await op.open("one-buffer", "wb", chunk=256 * KiB)
+        assert isinstance(writer._raw, RangeWriter)
+        await writer.write(b"x" * 1000)
+        assert bytes(writer._raw._buf) == b"x" * 1000  # the caller's bytes are held here, once
+        await writer.write(payload(300 * KiB))
+        assert writer._raw.offset == 256 * KiB
+        meta = await writer.close()
+        assert meta.content_length == 1000 + 300 * KiB
 
 
 async def test_default_chunk_is_8_mib(make_op: Callable[..., Operator], proxy: GcsProxy, root: str) -> None:
