@@ -80,6 +80,19 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{PROG}: error: {message} (see `{self.prog} --help`)\n")
 
 
+def _loop_options() -> dict[str, Any]:
+    """asyncio's options for the command: uvloop when it is installed (the ``cli``
+    extra brings it where it builds) unless ``PYSTORAGE_UVLOOP=0``. The CLI is an
+    application, so it picks the loop; the library never does."""
+    if os.environ.get("PYSTORAGE_UVLOOP", "1") == "0":
+        return {}
+    try:
+        import uvloop  # noqa: F401
+    except ImportError:
+        return {}
+    return {"use_uvloop": True}
+
+
 def _int_at_least(minimum: int) -> Callable[[str], int]:
     """An argparse type: an integer of at least ``minimum``."""
 
@@ -336,7 +349,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "bench":
             return int(command(ctx, args))
-        return anyio.run(run, backend="asyncio")
+        return anyio.run(run, backend="asyncio", backend_options=_loop_options())
     except BaseException as raised:
         if isinstance(raised, SystemExit):
             raise
