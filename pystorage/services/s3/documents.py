@@ -21,7 +21,7 @@ import datetime as dt
 import html
 import re
 from collections.abc import Iterable, Sequence
-from urllib.parse import unquote_plus
+from urllib.parse import unquote, unquote_plus
 from xml.sax.saxutils import escape
 
 from ...types import Part
@@ -123,6 +123,16 @@ def parse_iso(value: str | None, cache: dict[str, dt.datetime | None] | None = N
     return when
 
 
+def _url_decoded(text: str) -> str:
+    """``unquote_plus(text)``, ten times cheaper for the usual listed key, whose
+    only escapes are ``/`` (``%2F``): in valid percent-encoding every ``%``
+    starts an escape, so replacing those first cannot change the result."""
+    if "+" in text:
+        return unquote_plus(text)
+    plain = text.replace("%2F", "/")
+    return plain if "%" not in plain else unquote(plain)
+
+
 class ListPage:
     """One page of ListObjectsV2 or ListObjectVersions, keys decoded.
 
@@ -159,29 +169,34 @@ def parse_listing(body: bytes, *, versions: bool = False) -> ListPage:
     else:
         page.token = field(text, "NextContinuationToken")
     if decode and versions and page.token:
-        page.token = unquote_plus(page.token)  # a key (the continuation token is opaque)
+        page.token = _url_decoded(page.token)  # a key (the continuation token is opaque)
     dates: dict[str, dt.datetime | None] = {}
-    files = page.files
+    append = page.files.append
+    find = str.find
     for item in blocks(text, "Version" if versions else "Contents"):
-        start = item.find("<Key>") + 5
-        key = item[start : item.find("</", start)]
+        # the four elements every entry has, read inline (this loop is the listing's CPU per key)
+        start = find(item, "<Key>") + 5
+        key = item[start : find(item, "</", start)]
         if "&" in key:
             key = html.unescape(key)
-        if decode:
-            key = unquote_plus(key)
-        size = field(item, "Size")
-        etag = field(item, "ETag")
-        modified = field(item, "LastModified")
-        when = dates.get(modified) if modified is not None else None
-        if when is None and modified:
-            when = parse_iso(modified, dates)
-        files.append(
-            (key, int(size) if size else None, etag, when, field(item, "VersionId") if versions else None)
-        )
+        if decode and ("%" in key or "+" in key):
+            key = _url_decoded(key)
+        start = find(item, "<Size>")
+        size = int(item[start + 6 : find(item, "</", start)]) if start >= 0 else None
+        start = find(item, "<ETag>")
+        etag = item[start + 6 : find(item, "</", start)] if start >= 0 else None
+        if etag is not None and "&" in etag:
+            etag = html.unescape(etag)
+        start = find(item, "<LastModified>")
+        when = None
+        if start >= 0:
+            modified = item[start + 14 : find(item, "</", start)]
+            when = dates[modified] if modified in dates else parse_iso(modified, dates)
+        append((key, size, etag, when, field(item, "VersionId") if versions else None))
     for item in blocks(text, "CommonPrefixes"):
         prefix = field(item, "Prefix")
         if prefix:
-            page.prefixes.append(unquote_plus(prefix) if decode else prefix)
+            page.prefixes.append(_url_decoded(prefix) if decode else prefix)
     return page
 
 

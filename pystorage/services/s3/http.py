@@ -33,7 +33,7 @@ from ...raw.http import BoundedBody, HttpLimits, new_session
 from ...raw.redact import register_secrets
 from .builder import S3Request
 from .errors import MalformedAnswer, S3ErrorAnswer, is_html_page, parse_error
-from .signer import EMPTY_SHA256, UNSIGNED_PAYLOAD, SigV4Signer, canonical_query, quote_path
+from .signer import UNSIGNED_PAYLOAD, SigV4Signer, canonical_query, quote_path
 
 __all__ = ["BODY_PIECE", "S3Http"]
 
@@ -134,7 +134,9 @@ class S3Http:
                 access_key=frozen.access_key,
                 secret_key=frozen.secret_key,
                 token=frozen.token,
-                payload_hash=EMPTY_SHA256 if body is None else UNSIGNED_PAYLOAD,
+                # UNSIGNED-PAYLOAD for bodiless calls too (as OpenDAL sends them): the hash of
+                # an empty body protects nothing, and a server verifying it (rclone) pays for it
+                payload_hash=UNSIGNED_PAYLOAD,
             )
         data: Any = None
         if body is not None:

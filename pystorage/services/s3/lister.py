@@ -43,7 +43,7 @@ def _entries(core: S3Core, prefix: str, page: ListPage) -> list[Entry]:
             Metadata(
                 mode=_DIR if key.endswith("/") else _FILE,
                 content_length=size,
-                etag=quote_etag(etag),
+                etag=etag if etag and etag[0] == '"' else quote_etag(etag),
                 last_modified=when,
                 version=version or None,
             ),

@@ -118,7 +118,8 @@ VERSIONS = b"""<?xml version="1.0" encoding="UTF-8"?>
 
 def test_parse_list_object_versions() -> None:
     page = parse_listing(VERSIONS, versions=True)
-    assert page.files == [("k&x", 3, '"e1"', dt.datetime(2026, 11, 23, 7, 31, 10, tzinfo=dt.timezone.utc), "v1")]
+    when = dt.datetime(2026, 11, 23, 7, 31, 10, tzinfo=dt.timezone.utc)
+    assert page.files == [("k&x", 3, '"e1"', when, "v1")]
     assert (page.truncated, page.token, page.version_marker) == (True, "k&x", "v2")
 
 
@@ -165,7 +166,9 @@ def test_error_answers_map_like_botocore_errors(status: int, code: str, expected
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("lean", [True, False])
-async def test_lean_http_is_accepted_and_one_transport_serves_all(server: S3Server, root: str, lean: bool) -> None:
+async def test_lean_http_is_accepted_and_one_transport_serves_all(
+    server: S3Server, root: str, lean: bool
+) -> None:
     """``lean_http`` is accepted and changes nothing: every call goes out on the one
     aiohttp transport (no aiobotocore HTTP session is ever opened)."""
     async with Operator("s3", **server.config(root, lean_http=lean)) as op:
