@@ -173,7 +173,7 @@ class S3Accessor(Accessor):
         except NotFound:
             pass
         with self._errors("stat", path):
-            page = await self._core.list_objects_v2(key, delimiter="/", max_keys=1)
+            page = await self._core.list_objects(key, delimiter="/", max_keys=1)
         if page.files or page.prefixes:
             return Metadata(mode=EntryMode.DIR, content_length=0)
         raise NotFound("directory not found", operation="stat", path=path, service=SCHEME)

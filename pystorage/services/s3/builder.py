@@ -185,35 +185,13 @@ class Requests:
 
     # listings -------------------------------------------------------------------------
     @staticmethod
-    def list_objects_v2(
-        prefix: str,
-        *,
-        delimiter: str | None,
-        start_after: str | None,
-        token: str | None,
-        max_keys: int | None,
-    ) -> S3Request:
-        """One page of ListObjectsV2, keys URL-encoded in the answer (any byte survives XML)."""
-        query = {"list-type": "2", "encoding-type": "url", "prefix": prefix}
-        query.update(_given(delimiter=delimiter, start_after=start_after, max_keys=max_keys))
-        if token is not None:
-            query["continuation-token"] = token
-        return S3Request("GET", "", query)
-
-    @staticmethod
-    def list_object_versions(
-        prefix: str,
-        *,
-        delimiter: str | None,
-        key_marker: str | None,
-        version_marker: str | None,
-        max_keys: int | None,
-    ) -> S3Request:
-        """One page of ListObjectVersions."""
-        query = {"versions": "", "encoding-type": "url", "prefix": prefix}
-        query.update(_given(delimiter=delimiter, key_marker=key_marker, max_keys=max_keys))
-        if version_marker is not None:
-            query["version-id-marker"] = version_marker
+    def list_objects(prefix: str, *, versions: bool = False, **params: str | int | None) -> S3Request:
+        """One page of ListObjectsV2, or with ``versions`` of ListObjectVersions, keys
+        URL-encoded in the answer (any byte survives XML). ``params``: ``delimiter``,
+        ``start_after``, ``continuation_token``, ``key_marker``, ``version_id_marker``,
+        ``max_keys`` (``None``: not sent)."""
+        query = {"versions": ""} if versions else {"list-type": "2"}
+        query.update({"encoding-type": "url", "prefix": prefix, **_given(**params)})
         return S3Request("GET", "", query)
 
     @staticmethod
@@ -249,20 +227,19 @@ class Requests:
     def upload_part_copy(
         self,
         src_key: str,
-        key: str,
-        upload_id: str,
-        number: int,
-        first: int,
-        last: int,
+        part: tuple[str, str, int],
+        span: tuple[int, int],
         op: OpCopy,
         if_match: str | None,
     ) -> S3Request:
-        """UploadPartCopy of bytes ``[first, last]`` of the source version whose etag is ``if_match``."""
+        """UploadPartCopy of bytes ``span`` (first, last) of the source version whose
+        etag is ``if_match``, as ``part`` (key, upload id, number)."""
         headers = self.sse(op.sse, "UploadPartCopy")
         headers["x-amz-copy-source"] = self._copy_source(src_key)
-        headers["x-amz-copy-source-range"] = f"bytes={first}-{last}"
+        headers["x-amz-copy-source-range"] = f"bytes={span[0]}-{span[1]}"
         if if_match is not None:
             headers["x-amz-copy-source-if-match"] = if_match
+        key, upload_id, number = part
         return S3Request("PUT", key, {"partNumber": str(number), "uploadId": upload_id}, headers)
 
     def complete_multipart_upload(

@@ -215,39 +215,15 @@ class S3Core:
         return delete_errors(await (await self.http()).document(self.requests.delete_objects(keys)))
 
     # listing ------------------------------------------------------------------------------
-    async def list_objects_v2(
-        self,
-        prefix: str,
-        *,
-        delimiter: str | None = None,
-        start_after: str | None = None,
-        continuation_token: str | None = None,
-        max_keys: int | None = None,
+    async def list_objects(
+        self, prefix: str, *, versions: bool = False, **params: str | int | None
     ) -> ListPage:
-        """One page of ListObjectsV2."""
-        request = self.requests.list_objects_v2(
-            prefix, delimiter=delimiter, start_after=start_after, token=continuation_token, max_keys=max_keys
+        """One page of ListObjectsV2, or with ``versions`` of ListObjectVersions
+        (``params``: see :meth:`.builder.Requests.list_objects`)."""
+        body = await (await self.http()).document(
+            self.requests.list_objects(prefix, versions=versions, **params)
         )
-        return parse_listing(await (await self.http()).document(request))
-
-    async def list_object_versions(
-        self,
-        prefix: str,
-        *,
-        delimiter: str | None = None,
-        key_marker: str | None = None,
-        version_id_marker: str | None = None,
-        max_keys: int | None = None,
-    ) -> ListPage:
-        """One page of ListObjectVersions."""
-        request = self.requests.list_object_versions(
-            prefix,
-            delimiter=delimiter,
-            key_marker=key_marker,
-            version_marker=version_id_marker,
-            max_keys=max_keys,
-        )
-        return parse_listing(await (await self.http()).document(request), versions=True)
+        return parse_listing(body, versions=versions)
 
     # multipart ----------------------------------------------------------------------------
     async def create_multipart_upload(self, key: str, op: OpWrite) -> str:
@@ -284,7 +260,9 @@ class S3Core:
         """UploadPartCopy: bytes ``[first, last]`` of ``src_key`` as part ``number``,
         of the source version whose etag is ``if_match``; the part's etag and CRC32C."""
         self._watch(op.sse)
-        request = self.requests.upload_part_copy(src_key, key, upload_id, number, first, last, op, if_match)
+        request = self.requests.upload_part_copy(
+            src_key, (key, upload_id, number), (first, last), op, if_match
+        )
         text = await self._document(request, "CopyPartResult")
         return field(text, "ETag"), field(text, "ChecksumCRC32C")
 

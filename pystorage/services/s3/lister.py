@@ -73,7 +73,7 @@ def list_pages(core: S3Core, path: str, op: OpList) -> AsyncIterator[list[Entry]
 
     async def objects(token: str | None) -> tuple[list[Entry], str | None]:
         with map_errors("list", path, bucket=core.bucket):
-            page = await core.list_objects_v2(
+            page = await core.list_objects(
                 prefix,
                 delimiter=delimiter,
                 start_after=after if token is None else None,
@@ -87,8 +87,9 @@ def list_pages(core: S3Core, path: str, op: OpList) -> AsyncIterator[list[Entry]
     ) -> tuple[list[Entry], tuple[str, str | None] | None]:
         key_marker, version_marker = markers or (after, None)
         with map_errors("list", path, bucket=core.bucket):
-            page = await core.list_object_versions(
+            page = await core.list_objects(
                 prefix,
+                versions=True,
                 delimiter=delimiter,
                 key_marker=key_marker,
                 version_id_marker=version_marker,
