@@ -28,7 +28,7 @@ import anyio
 
 from ...raw import forks
 from ...raw.accessor import Buffer
-from ...raw.http import DEFAULT_POOL_SIZE, HttpLimits
+from ...raw.http import HttpLimits
 from ...raw.ops import OpCopy, OpRead, OpStat, OpWrite
 from ...raw.path import normalize_root
 from ...raw.redact import install_redaction
@@ -52,13 +52,10 @@ from .documents import (
 from .errors import S3ErrorAnswer
 from .http import S3Http
 
-__all__ = ["MAX_POOL_CONNECTIONS", "REDACTED_LOGGERS", "S3Core"]
+__all__ = ["REDACTED_LOGGERS", "S3Core"]
 
 #: the loggers of the SDK below this driver, and pystorage's own (secrets are redacted from their records)
 REDACTED_LOGGERS = ("botocore", "aiobotocore", "aiohttp", "pystorage")
-
-#: connections the transport keeps open to the endpoint (the ``pool_size`` default)
-MAX_POOL_CONNECTIONS = DEFAULT_POOL_SIZE
 
 
 class S3Core:
@@ -208,7 +205,7 @@ class S3Core:
 
     async def delete_object(self, key: str, *, version: str | None = None) -> None:
         """DeleteObject (of one version when ``version`` is given)."""
-        await self._call(self.requests.delete_object(key, version))
+        await (await self.http()).call(self.requests.delete_object(key, version))
 
     async def delete_objects(self, keys: Sequence[str]) -> list[tuple[str, str, str]]:
         """DeleteObjects of up to 1000 keys, in quiet mode: ``(key, code, message)`` of each failure."""
@@ -287,7 +284,7 @@ class S3Core:
 
     async def abort_multipart_upload(self, key: str, upload_id: str) -> None:
         """AbortMultipartUpload."""
-        await self._call(self.requests.abort_multipart_upload(key, upload_id))
+        await (await self.http()).call(self.requests.abort_multipart_upload(key, upload_id))
 
     async def list_parts(
         self, key: str, upload_id: str, *, part_number_marker: str | None = None, sse: SseSpec | None = None
