@@ -68,7 +68,10 @@ def document(body: bytes, *roots: str) -> tuple[str, str]:
     if root not in roots and (not root or root.lower() == "html" or roots[0] in _STRICT):
         shown = f"a {root!r} document" if root else "not XML"
         raise MalformedAnswer(f"the answer is {shown}, not {' or '.join(roots)}")
-    if not text.rstrip().endswith(f"</{root}>") and not text.rstrip().endswith("/>"):
+    assert match is not None
+    closed = text.find(">", match.end())
+    empty_root = closed > 0 and text[closed - 1] == "/"  # <DeleteResult xmlns="…"/>
+    if not empty_root and not text.rstrip().endswith(f"</{root}>"):
         raise MalformedAnswer(f"the {root} document is cut short")
     return root, text
 
@@ -250,7 +253,10 @@ def parse_list_uploads(body: bytes) -> tuple[list[UploadRecord], bool, str | Non
 
 
 def delete_errors(body: bytes) -> list[tuple[str, str, str]]:
-    """``(key, code, message)`` of each key a DeleteObjects answer could not delete."""
+    """``(key, code, message)`` of each key a DeleteObjects answer could not delete
+    (an empty answer, which some S3-compatibles give in quiet mode, reports none)."""
+    if not body.strip():
+        return []
     _, text = document(body, "DeleteResult")
     return [
         (field(item, "Key") or "", field(item, "Code") or "", field(item, "Message") or "")

@@ -236,3 +236,22 @@ async def test_lean_anonymous_requests_are_unsigned(moto_s3: S3Server, root: str
         assert http is not None and http._credentials is None
         with pytest.raises(errors.PermissionDenied):  # moto: the object is private to its (anonymous) writer
             await op.read("f")
+
+
+def test_request_bodies_escape_keys_and_delete_answers_parse() -> None:
+    from pystorage.services.s3.documents import complete_body, delete_body, delete_errors
+    from pystorage.types import Part
+
+    assert delete_body(["a&b", "<c>"]) == (
+        b"<Delete><Quiet>true</Quiet><Object><Key>a&amp;b</Key></Object>"
+        b"<Object><Key>&lt;c&gt;</Key></Object></Delete>"
+    )
+    body = complete_body([Part(1, '"e1"', 5)], {1: {"ChecksumCRC32C": "abc="}})
+    assert body == (
+        b'<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>"e1"</ETag>'
+        b"<ChecksumCRC32C>abc=</ChecksumCRC32C></Part></CompleteMultipartUpload>"
+    )
+    answer = b"""<?xml version="1.0"?><DeleteResult><Error><Key>a&amp;b</Key><Code>AccessDenied</Code>
+        <Message>no</Message></Error></DeleteResult>"""
+    assert delete_errors(answer) == [("a&b", "AccessDenied", "no")]
+    assert delete_errors(b"") == [] and delete_errors(b"<DeleteResult/>") == []
