@@ -382,9 +382,7 @@ class S3Accessor(Accessor):
 
     async def presign(self, path: str, op: OpPresign) -> PresignedRequest:
         with self._errors("presign", path):
-            url, headers = await self._core.presign(
-                op.method, self._core.key(path), op.expire, write=op.write, sse=op.sse
-            )
+            url, headers = await self._core.presign(self._core.key(path), op)
         return PresignedRequest(op.method, url, headers)
 
 

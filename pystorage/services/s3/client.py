@@ -15,7 +15,6 @@ aiobotocore client per accessor only for:
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import os
 from typing import Any
 
@@ -25,9 +24,8 @@ from botocore import UNSIGNED  # type: ignore[import-untyped]
 from botocore.credentials import Credentials  # type: ignore[import-untyped]
 
 from ...errors import ConfigInvalid
-from ...raw.ops import OpWrite
+from ...raw.ops import OpPresign
 from ...raw.redact import RedactedHeaders, register_secrets
-from ...sse import SseSpec
 from .builder import Requests
 from .config import S3Config
 from .sse import RequestKind, sse_headers, sse_params
@@ -126,26 +124,19 @@ async def open_client(config: S3Config, stack: contextlib.AsyncExitStack) -> Bot
 
 
 async def presign(
-    client: Any,
-    requests: Requests,
-    method: str,
-    bucket: str,
-    key: str,
-    expire: dt.timedelta,
-    *,
-    write: OpWrite | None = None,
-    sse: SseSpec | None = None,
+    client: Any, requests: Requests, bucket: str, key: str, op: OpPresign
 ) -> tuple[str, dict[str, str]]:
-    """A presigned URL for ``method`` (``GET``, ``PUT``, ``HEAD``) and the
+    """A presigned URL for ``op.method`` (``GET``, ``PUT``, ``HEAD``) and the
     headers the caller must send with it.
 
-    With ``sse``, its headers are signed into the URL and returned with
+    With ``op.sse``, its headers are signed into the URL and returned with
     the others (for SSE-C that includes the key: the returned dict's
     ``repr`` hides it, but whoever sends the request needs it).
 
     Raises:
         ConfigInvalid: an unknown method, or ``expire`` outside 1 second .. 7 days (SigV4's limit).
     """
+    method, expire, write, sse = op.method, op.expire, op.write, op.sse
     client_method = _CLIENT_METHOD.get(method)
     if client_method is None:
         raise ConfigInvalid(f"cannot presign method {method!r}", service="s3")

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 from collections.abc import Mapping, Sequence
 
 import anyio
@@ -29,7 +28,7 @@ import anyio
 from ...raw import forks
 from ...raw.accessor import Buffer
 from ...raw.http import HttpLimits
-from ...raw.ops import OpCopy, OpRead, OpStat, OpWrite
+from ...raw.ops import OpCopy, OpPresign, OpRead, OpStat, OpWrite
 from ...raw.path import normalize_root
 from ...raw.redact import install_redaction
 from ...sse import CustomerKey, SseSpec
@@ -308,18 +307,8 @@ class S3Core:
         return uploads, (next_key, next_upload) if truncated and next_key else None
 
     # presign ------------------------------------------------------------------------------
-    async def presign(
-        self,
-        method: str,
-        key: str,
-        expire: dt.timedelta,
-        *,
-        write: OpWrite | None = None,
-        sse: SseSpec | None = None,
-    ) -> tuple[str, dict[str, str]]:
-        """A presigned URL for ``method`` and the headers to send with it (see :func:`.client.presign`)."""
-        self._watch(sse)
+    async def presign(self, key: str, op: OpPresign) -> tuple[str, dict[str, str]]:
+        """A presigned URL for ``op.method`` and the headers to send with it (see :func:`.client.presign`)."""
+        self._watch(op.sse)
         opened = await self.client()
-        return await boto.presign(
-            opened.client, self.requests, method, self.bucket, key, expire, write=write, sse=sse
-        )
+        return await boto.presign(opened.client, self.requests, self.bucket, key, op)
