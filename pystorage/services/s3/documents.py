@@ -176,26 +176,29 @@ def parse_listing(body: bytes, *, versions: bool = False) -> ListPage:
     dates: dict[str, dt.datetime | None] = {}
     append = page.files.append
     find = str.find
-    for item in blocks(text, "Version" if versions else "Contents"):
-        # the four elements every entry has, read inline (this loop is the listing's CPU per key)
-        start = find(item, "<Key>") + 5
-        key = item[start : find(item, "</", start)]
-        if "&" in key:
-            key = html.unescape(key)
-        if decode and ("%" in key or "+" in key):
-            key = _url_decoded(key)
-        start = find(item, "<Size>")
-        size = int(item[start + 6 : find(item, "</", start)]) if start >= 0 else None
-        start = find(item, "<ETag>")
-        etag = item[start + 6 : find(item, "</", start)] if start >= 0 else None
-        if etag is not None and "&" in etag:
-            etag = html.unescape(etag)
-        start = find(item, "<LastModified>")
-        when = None
-        if start >= 0:
-            modified = item[start + 14 : find(item, "</", start)]
-            when = dates[modified] if modified in dates else parse_iso(modified, dates)
-        append((key, size, etag, when, field(item, "VersionId") if versions else None))
+    try:
+        for item in blocks(text, "Version" if versions else "Contents"):
+            # the four elements every entry has, read inline (this loop is the listing's CPU per key)
+            start = find(item, "<Key>") + 5
+            key = item[start : find(item, "</", start)]
+            if "&" in key:
+                key = html.unescape(key)
+            if decode and ("%" in key or "+" in key):
+                key = _url_decoded(key)
+            start = find(item, "<Size>")
+            size = int(item[start + 6 : find(item, "</", start)]) if start >= 0 else None
+            start = find(item, "<ETag>")
+            etag = item[start + 6 : find(item, "</", start)] if start >= 0 else None
+            if etag is not None and "&" in etag:
+                etag = html.unescape(etag)
+            start = find(item, "<LastModified>")
+            when = None
+            if start >= 0:
+                modified = item[start + 14 : find(item, "</", start)]
+                when = dates[modified] if modified in dates else parse_iso(modified, dates)
+            append((key, size, etag, when, field(item, "VersionId") if versions else None))
+    except ValueError as exc:  # a Size that is not a number
+        raise MalformedAnswer(f"a listing entry is malformed ({exc})") from exc
     for item in blocks(text, "CommonPrefixes"):
         prefix = field(item, "Prefix")
         if prefix:
@@ -217,12 +220,17 @@ def parse_list_parts(body: bytes) -> tuple[list[PartRecord], bool, str | None]:
     """``(parts, truncated, NextPartNumberMarker)`` of a ListParts answer."""
     _, text = document(body, "ListPartsResult")
     parts = []
-    for item in blocks(text, "Part"):
-        checksums = {name: value for name in _CHECKSUMS if (value := field(item, name))}
-        size = field(item, "Size")
-        parts.append(
-            PartRecord(int(field(item, "PartNumber") or 0), field(item, "ETag"), int(size or 0), checksums)
-        )
+    try:
+        for item in blocks(text, "Part"):
+            checksums = {name: value for name in _CHECKSUMS if (value := field(item, name))}
+            size = field(item, "Size")
+            parts.append(
+                PartRecord(
+                    int(field(item, "PartNumber") or 0), field(item, "ETag"), int(size or 0), checksums
+                )
+            )
+    except ValueError as exc:
+        raise MalformedAnswer(f"a ListParts entry is malformed ({exc})") from exc
     return parts, _flag(text, "IsTruncated"), field(text, "NextPartNumberMarker")
 
 
