@@ -787,17 +787,18 @@ class Operator:
         op = OpList(recursive=recursive, limit=limit, start_after=after, versions=versions)
         count = 0
         with self._context("list", p):
-            lister = self._accessor.list(p, op)
+            pages = self._accessor.list_pages(p, op)
             try:
-                async for entry in lister:
-                    if after is not None and entry.path <= after:
-                        continue  # services differ on prefixes holding start_after
-                    yield entry
-                    count += 1
-                    if limit is not None and count >= limit:
-                        return
+                async for page in pages:
+                    for entry in page:
+                        if after is not None and entry.path <= after:
+                            continue  # services differ on prefixes holding start_after
+                        yield entry
+                        count += 1
+                        if limit is not None and count >= limit:
+                            return
             finally:
-                await aclose_iterator(lister)
+                await aclose_iterator(pages)
 
     # deletes -----------------------------------------------------------------------
     async def delete(self, path: str, *, version: str | None = None) -> None:

@@ -137,12 +137,12 @@ fork_warning = pytest.mark.filterwarnings("ignore:This process .* is multi-threa
 
 def _connection_holders(op: Operator) -> list[object]:
     """The parent's objects that hold connections or threads: the s3 client and
-    its lean HTTP session, the gcs session."""
+    its HTTP transport, the gcs session."""
     accessor: Any = op.accessor
     while isinstance(accessor, LayeredAccessor):
         accessor = accessor.inner
     core = getattr(accessor, "_core", None)
-    names = ("_client", "_lean", "_session")
+    names = ("_client", "_http", "_session")
     return [getattr(core, n) for n in names if getattr(core, n, None) is not None]
 
 

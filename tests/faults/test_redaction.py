@@ -158,7 +158,7 @@ async def test_web_identity_credentials_are_registered(
         config.pop(key)
     async with Operator("s3", **config) as op:
         await op.write("k", b"x")
-        frozen = await op.accessor.core._lean._frozen()  # type: ignore[attr-defined]
+        frozen = await op.accessor.core._http._frozen()  # type: ignore[attr-defined]
     assert frozen.token  # moto issued temporary credentials
     logger, stream = sdk_log
     logger.warning("creds %s %s", frozen.secret_key, frozen.token)

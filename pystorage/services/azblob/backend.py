@@ -382,8 +382,8 @@ class AzblobAccessor(Accessor):
                 raise _batch_error(failed, len(chunk))
 
     # listing -----------------------------------------------------------------------------------
-    def list(self, path: str, op: OpList) -> AsyncIterator[Entry]:
-        return lister.list_entries(self._core, path, op)
+    def list_pages(self, path: str, op: OpList) -> AsyncIterator[Sequence[Entry]]:
+        return lister.list_pages(self._core, path, op)
 
     # server-side -------------------------------------------------------------------------------
     async def copy(self, src: str, dst: str, op: OpCopy) -> None:

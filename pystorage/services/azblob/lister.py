@@ -16,11 +16,12 @@ import heapq
 from collections.abc import AsyncIterator
 
 from ...raw.ops import OpList
+from ...raw.pages import paginate
 from ...types import Entry, EntryMode, Metadata
-from .core import AzblobCore
+from .core import AzblobCore, ListPage
 from .errors import map_errors
 
-__all__ = ["MAX_PAGE", "list_entries"]
+__all__ = ["MAX_PAGE", "list_pages"]
 
 #: the most entries List Blobs returns per page
 MAX_PAGE = 5000
@@ -30,13 +31,14 @@ def _page_size(op: OpList) -> int:
     return MAX_PAGE if not op.limit else max(1, min(MAX_PAGE, op.limit))
 
 
-async def list_entries(core: AzblobCore, path: str, op: OpList) -> AsyncIterator[Entry]:
-    """The entries below directory ``path`` (with every version when ``op.versions``)."""
+async def list_pages(core: AzblobCore, path: str, op: OpList) -> AsyncIterator[list[Entry]]:
+    """The entries below directory ``path`` (with every version when ``op.versions``),
+    one list per List Blobs page."""
     prefix = core.key(path)
     own = core.path(prefix)
     after = op.start_after
-    marker: str | None = None
-    while True:
+
+    async def fetch(marker: str | None) -> tuple[ListPage, str | None]:
         with map_errors("list", path, container=core.container):
             page = await core.list_blobs(
                 prefix,
@@ -45,6 +47,9 @@ async def list_entries(core: AzblobCore, path: str, op: OpList) -> AsyncIterator
                 max_results=_page_size(op),
                 versions=op.versions,
             )
+        return page, page.next_marker or None
+
+    async for page in paginate(fetch):
         files = []
         for name, meta, current in page.blobs:
             if not op.versions and not current:
@@ -53,10 +58,8 @@ async def list_entries(core: AzblobCore, path: str, op: OpList) -> AsyncIterator
                 meta.mode = EntryMode.DIR
             files.append(Entry(core.path(name), meta))
         dirs = [Entry(core.path(p), Metadata(mode=EntryMode.DIR)) for p in page.prefixes if p != prefix]
-        for entry in heapq.merge(files, dirs, key=lambda e: e.path):
-            if entry.path == own or (after is not None and entry.path <= after):
-                continue
-            yield entry
-        marker = page.next_marker
-        if not marker:
-            return
+        yield [
+            entry
+            for entry in heapq.merge(files, dirs, key=lambda e: e.path)
+            if entry.path != own and (after is None or entry.path > after)
+        ]

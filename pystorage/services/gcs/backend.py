@@ -31,7 +31,7 @@ from .conditions import check_read_conditions, has_read_conditions, write_precon
 from .config import GcsConfig
 from .core import REDACTED_LOGGERS, GcsCore
 from .errors import SERVICE, GcsHttpError, map_errors
-from .lister import list_entries
+from .lister import list_pages
 from .metadata import goog_hash, metadata_from_resource
 from .multipart import MAX_PARTS, CompositeUploads
 from .presign import UrlSigner
@@ -367,9 +367,9 @@ class GcsAccessor(Accessor):
                     raise
 
     # listing ---------------------------------------------------------------------------
-    def list(self, path: str, op: OpList) -> AsyncIterator[Entry]:
+    def list_pages(self, path: str, op: OpList) -> AsyncIterator[Sequence[Entry]]:
         """``objects.list`` pages (see :mod:`pystorage.services.gcs.lister`)."""
-        return list_entries(self._core, path, op)
+        return list_pages(self._core, path, op)
 
     # server-side -------------------------------------------------------------------------
     async def copy(self, src: str, dst: str, op: OpCopy) -> None:

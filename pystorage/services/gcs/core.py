@@ -44,7 +44,6 @@ from ...sse import CustomerKey, SseSpec
 from .auth import ServiceAccount, resolve_auth
 from .config import GcsConfig
 from .errors import GcsHttpError, GcsMalformedAnswer
-from .metadata import metadata_from_resource  # re-exported for the lister
 from .sse import RequestKind, sse_headers, sse_params
 
 __all__ = [
@@ -53,7 +52,6 @@ __all__ = [
     "REDACTED_LOGGERS",
     "ServiceAccount",
     "decode_json",
-    "metadata_from_resource",
 ]
 
 #: the loggers of the libraries below this driver and pystorage's own (secrets are redacted from them)

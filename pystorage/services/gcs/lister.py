@@ -14,12 +14,14 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from ...raw.ops import OpList
+from ...raw.pages import paginate
 from ...types import Entry, EntryMode, Metadata
-from .core import GcsCore, metadata_from_resource
+from .core import GcsCore
 from .errors import map_errors
+from .metadata import metadata_from_resource
 from .multipart import is_hidden
 
-__all__ = ["MAX_PAGE", "list_entries"]
+__all__ = ["MAX_PAGE", "list_pages"]
 
 #: the largest page GCS returns
 MAX_PAGE = 1000
@@ -48,8 +50,8 @@ def _page_entries(core: GcsCore, page: dict[str, Any], prefix: str, after: str |
     return [entry for _, entry in entries]
 
 
-async def list_entries(core: GcsCore, path: str, op: OpList) -> AsyncIterator[Entry]:
-    """The entries below directory ``path``, page by page.
+async def list_pages(core: GcsCore, path: str, op: OpList) -> AsyncIterator[list[Entry]]:
+    """The entries below directory ``path``, one list per ``objects.list`` page.
 
     ``op.limit`` sizes the pages of recursive listings (at most 1000); the
     Operator caps the total. Non-recursive listings use the server's page
@@ -60,9 +62,8 @@ async def list_entries(core: GcsCore, path: str, op: OpList) -> AsyncIterator[En
     after = core.key(op.start_after) if op.start_after is not None else None
     start_offset = after if after is not None and after > prefix else None
     max_results = min(op.limit, MAX_PAGE) if op.limit and op.recursive else None
-    seen_dir: str | None = None
-    token: str | None = None
-    while True:
+
+    async def fetch(token: str | None) -> tuple[dict[str, Any], str | None]:
         with map_errors("list", path):
             page = await core.objects_list(
                 prefix,
@@ -71,12 +72,15 @@ async def list_entries(core: GcsCore, path: str, op: OpList) -> AsyncIterator[En
                 page_token=token,
                 max_results=max_results,
             )
+        return page, page.get("nextPageToken") or None
+
+    seen_dir: str | None = None
+    async for page in paginate(fetch):
+        entries = []
         for entry in _page_entries(core, page, prefix, after):
             if entry.path.endswith("/"):
                 if entry.path == seen_dir:
                     continue
                 seen_dir = entry.path
-            yield entry
-        token = page.get("nextPageToken") or None
-        if token is None:
-            return
+            entries.append(entry)
+        yield entries

@@ -48,6 +48,7 @@ from ...errors import ConfigInvalid, NotFound
 from ...raw.accessor import Buffer
 from ...raw.dates import parse_rfc3339
 from ...raw.ops import OpWrite
+from ...raw.pages import paginate
 from ...raw.tasks import run_concurrently
 from ...sse import SseSpec
 from ...types import Metadata, Part, UploadInfo
@@ -331,16 +332,15 @@ class CompositeUploads:
     async def _items(
         self, prefix: str, *, operation: str = "", path: str = ""
     ) -> AsyncIterator[dict[str, Any]]:
-        token: str | None = None
-        while True:
+        async def fetch(token: str | None) -> tuple[dict[str, Any], str | None]:
             with map_errors(operation, path):
                 page = await self._core.objects_list(prefix, page_token=token)
+            return page, page.get("nextPageToken") or None
+
+        async for page in paginate(fetch):
             for item in page.get("items") or ():
                 if str(item.get("name", "")).startswith(prefix):
                     yield item
-            token = page.get("nextPageToken") or None
-            if token is None:
-                return
 
 
 def _source(name: str, generation: str | None) -> dict[str, Any]:

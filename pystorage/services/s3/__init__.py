@@ -1,8 +1,10 @@
 """The ``s3`` service: objects in an Amazon S3 bucket or an S3-compatible store.
 
-Built on aiobotocore (asyncio only), one pooled client per accessor, opened
-lazily on first use or by ``async with op`` and closed by ``op.close()``.
-SDK retries are off: :class:`~pystorage.layers.RetryLayer` is the only
+Every S3 call goes out on one aiohttp session per accessor (a request
+builder and a small SigV4 signer; aiobotocore only resolves credentials and
+the endpoint and presigns URLs; asyncio only), opened lazily on first use or
+by ``async with op`` and closed by ``op.close()``. No retries below
+:class:`~pystorage.layers.RetryLayer`, the only
 retrier. Config keys are named as OpenDAL's s3 service names them
 (``bucket``, ``root``, ``region``, ``endpoint``, ``access_key_id``,
 ``secret_access_key``, ``session_token``, ``enable_virtual_host_style`` ...).

@@ -23,8 +23,9 @@ from ...raw.ops import OpCopy, OpCreateDir, OpDelete, OpList, OpPresign, OpRead,
 from ...raw.redact import install_redaction
 from ...types import Capability, Entry, EntryMode, Metadata, Part, PresignedRequest, UploadInfo
 from . import copier, lister
+from .answers import ObjectAnswer, quote_etag
 from .config import S3Config, parse_capability_override
-from .core import REDACTED_LOGGERS, S3Core, as_body, metadata_from_response, quote_etag
+from .core import REDACTED_LOGGERS, S3Core
 from .errors import SCHEME, error_for_code, map_errors
 from .reader import S3Reader, parse_content_range
 
@@ -161,18 +162,19 @@ class S3Accessor(Accessor):
         key = self._core.key(path)
         if not path.endswith("/"):
             with self._errors("stat", path):
-                response = await self._core.head_object(key, op)
-            return metadata_from_response(response)
+                answer = await self._core.head_object(key, op)
+            return answer.metadata
         # a directory: its marker object, else any object below it
         try:
             with self._errors("stat", path):
-                response = await self._core.head_object(key, op)
-            return metadata_from_response(response, mode=EntryMode.DIR)
+                answer = await self._core.head_object(key, op)
+            answer.metadata.mode = EntryMode.DIR
+            return answer.metadata
         except NotFound:
             pass
         with self._errors("stat", path):
-            page = await self._core.list_objects_v2(key, delimiter="/", max_keys=1)
-        if page.get("Contents") or page.get("CommonPrefixes"):
+            page = await self._core.list_objects(key, delimiter="/", max_keys=1)
+        if page.files or page.prefixes:
             return Metadata(mode=EntryMode.DIR, content_length=0)
         raise NotFound("directory not found", operation="stat", path=path, service=SCHEME)
 
@@ -202,12 +204,13 @@ class S3Accessor(Accessor):
             raise
         return self._reader(path, op, response)
 
-    def _reader(self, path: str, op: OpRead, response: dict[str, Any]) -> RawReader:
-        body = response["Body"]
-        status = (response.get("ResponseMetadata") or {}).get("HTTPStatusCode")
-        body_length = response.get("ContentLength")
-        content_range = parse_content_range(response.get("ContentRange"))
-        meta = metadata_from_response(response)
+    def _reader(self, path: str, op: OpRead, response: ObjectAnswer) -> RawReader:
+        body = response.body
+        assert body is not None
+        status = response.status
+        body_length = response.content_length
+        content_range = parse_content_range(response.content_range)
+        meta = response.metadata
         total: int | None = None
         if content_range is not None:
             body_start, body_last, total = content_range
@@ -259,23 +262,20 @@ class S3Accessor(Accessor):
     # writes --------------------------------------------------------------------------------
     async def write_once(self, path: str, data: Buffer, op: OpWrite) -> Metadata:
         with self._errors("write", path, conditional=op.if_match is not None):
-            response = await self._core.put_object(self._core.key(path), as_body(data), op)
-        meta = metadata_from_response(response)
+            response = await self._core.put_object(self._core.key(path), data, op)
+        meta = response.metadata
         meta.content_length = _nbytes(data)
         return meta
 
     async def initiate_multipart(self, path: str, op: OpWrite) -> str:
         with self._errors("create_multipart", path):
-            response = await self._core.create_multipart_upload(self._core.key(path), op)
-        upload_id: str = response["UploadId"]
-        return upload_id
+            return await self._core.create_multipart_upload(self._core.key(path), op)
 
     async def write_part(self, path: str, upload_id: str, number: int, data: Buffer, op: OpWrite) -> Part:
         with self._errors("write_part", path):
             key = self._core.key(path)
-            response = await self._core.upload_part(key, upload_id, number, as_body(data), op)
-        etag = quote_etag(response.get("ETag")) or ""
-        return Part(number, etag, _nbytes(data), response.get("ChecksumCRC32C"))
+            etag, checksum = await self._core.upload_part(key, upload_id, number, data, op)
+        return Part(number, quote_etag(etag) or "", _nbytes(data), checksum)
 
     async def complete_multipart(
         self, path: str, upload_id: str, parts: Sequence[Part], op: OpWrite
@@ -308,26 +308,18 @@ class S3Accessor(Accessor):
     async def _stat_after_write(self, path: str, op: OpWrite) -> Metadata:
         with self._errors("complete_multipart", path):
             response = await self._core.head_object(self._core.key(path), OpStat(sse=op.sse))
-        return metadata_from_response(response)
+        return response.metadata
 
     async def _part_checksums(
         self, path: str, upload_id: str, field: str, op: OpWrite
     ) -> dict[int, dict[str, str]]:
         # CompleteMultipartUpload must repeat each part's checksum when the
         # upload was created with a checksum algorithm; Part does not carry it
-        key = self._core.key(path)
         checksums: dict[int, dict[str, str]] = {}
-        marker: int | None = None
-        while True:
-            with self._errors("complete_multipart", path):
-                page = await self._core.list_parts(key, upload_id, part_number_marker=marker, sse=op.sse)
-            for item in page.get("Parts") or ():
-                if item.get(field):
-                    checksums[int(item["PartNumber"])] = {field: item[field]}
-            next_marker = page.get("NextPartNumberMarker")
-            if not page.get("IsTruncated") or not next_marker:
-                return checksums
-            marker = int(next_marker)
+        pages = lister.part_pages(self._core, path, upload_id, sse=op.sse, operation="complete_multipart")
+        async for page in pages:
+            checksums.update({p.number: {field: p.checksums[field]} for p in page if field in p.checksums})
+        return checksums
 
     async def abort_multipart(self, path: str, upload_id: str) -> None:
         try:
@@ -357,21 +349,18 @@ class S3Accessor(Accessor):
 
     async def _delete_objects(self, paths: Sequence[str]) -> None:
         with self._errors("delete", paths[0] if len(paths) == 1 else ""):
-            response = await self._core.delete_objects([self._core.key(p) for p in paths])
+            answered = await self._core.delete_objects([self._core.key(p) for p in paths])
         failed = [
-            (self._core.path(str(item.get("Key", ""))), str(item.get("Code") or "InternalError"),
-             str(item.get("Message") or ""))
-            for item in response.get("Errors") or ()
-            if item.get("Code") != "NoSuchKey"
+            (self._core.path(key), code or "InternalError", message)
+            for key, code, message in answered
+            if code != "NoSuchKey"
         ]
         if failed:
             raise _batch_error(failed, len(paths))
 
     # listing ---------------------------------------------------------------------------------
-    def list(self, path: str, op: OpList) -> AsyncIterator[Entry]:
-        if op.versions:
-            return lister.list_versions(self._core, path, op)
-        return lister.list_entries(self._core, path, op)
+    def list_pages(self, path: str, op: OpList) -> AsyncIterator[Sequence[Entry]]:
+        return lister.list_pages(self._core, path, op)
 
     # server-side -------------------------------------------------------------------------
     async def copy(self, src: str, dst: str, op: OpCopy) -> None:
@@ -393,9 +382,7 @@ class S3Accessor(Accessor):
 
     async def presign(self, path: str, op: OpPresign) -> PresignedRequest:
         with self._errors("presign", path):
-            url, headers = await self._core.presign(
-                op.method, self._core.key(path), op.expire, write=op.write, sse=op.sse
-            )
+            url, headers = await self._core.presign(self._core.key(path), op)
         return PresignedRequest(op.method, url, headers)
 
 
@@ -416,12 +403,12 @@ _MD5_HEX = re.compile(r"^[0-9a-fA-F]{32}$")
 _MD5_ETAG = re.compile(r'^"?[0-9a-fA-F]{32}"?$')
 
 
-def _whole_object_checksum(response: dict[str, Any], meta: Metadata) -> tuple[str, str] | None:
+def _whole_object_checksum(response: ObjectAnswer, meta: Metadata) -> tuple[str, str] | None:
     """``(algorithm, base64 digest)`` a whole-object answer can be verified
     against: its ``x-amz-checksum-crc32c`` when it is a full-object one (not
     ``...-N``, a checksum of part checksums), else a single-part ETag, which
     is the body's MD5 unless the object is encrypted with SSE-KMS or SSE-C."""
-    crc = response.get("ChecksumCRC32C")
+    crc = response.checksum("crc32c")
     if isinstance(crc, str) and "-" not in crc:
         return "crc32c", crc
     etag = meta.etag

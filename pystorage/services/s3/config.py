@@ -62,10 +62,11 @@ class S3Config:
         checksum_algorithm: the checksum sent with every object and part
             uploaded, as a header the server verifies (default ``crc32c``:
             ``x-amz-checksum-crc32c``, computed by pystorage with a
-            C-accelerated CRC32C, never botocore's trailing checksums that
+            C-accelerated CRC32C, never trailing checksums, which
             break several S3-compatibles); ``md5`` sends ``Content-MD5``
             (the one most S3-compatibles verify, e.g. rclone); ``crc32``,
-            ``sha1``, ``sha256`` go through botocore; ``none`` sends
+            ``sha1``, ``sha256`` send ``x-amz-checksum-<name>``, computed by
+            pystorage too; ``none`` sends
             checksums only where the S3 API requires one. Unless ``none``,
             whole-object downloads are verified against the checksum the
             service reports (``x-amz-checksum-crc32c``, else a single-part
@@ -106,12 +107,9 @@ class S3Config:
             ``None``). Secret. Losing the key loses the data.
         server_side_encryption_customer_key_md5: the base64 MD5 of the
             customer key, checked against it (default ``None``: computed).
-        lean_http: send the hot calls (GetObject, HeadObject, PutObject,
-            DeleteObject, UploadPart, ListObjectsV2) straight on a shared
-            aiohttp session with a small SigV4 signer (``UNSIGNED-PAYLOAD``)
-            instead of through botocore (default ``True``; ``False`` sends
-            every call through aiobotocore). Credentials still come from
-            botocore's chain; every other call still goes through aiobotocore.
+        lean_http: accepted for compatibility and ignored: every call goes
+            out on the one aiohttp transport (before, ``False`` sent every
+            call through aiobotocore).
         copy_multipart_threshold: sources larger than this are copied with
             UploadPartCopy instead of CopyObject (default 5 GiB, S3's
             CopyObject limit).
@@ -120,13 +118,12 @@ class S3Config:
         read_timeout: seconds without a byte from the server (status line,
             headers or body) before a request fails with a temporary
             :class:`~pystorage.errors.Unexpected`, which ``RetryLayer`` retries
-            (default 60); botocore's ``read_timeout``, aiohttp's ``sock_read``.
+            (default 60); aiohttp's ``sock_read``.
             A slow transfer that keeps moving never trips it.
         pool_timeout: seconds a request waits for a free pooled connection
             when ``pool_size`` are in use, before failing with a temporary
             error (default 60).
-        pool_size: connections kept to the endpoint (default 128;
-            botocore's ``max_pool_connections``).
+        pool_size: connections kept to the endpoint (default 128).
 
     A ``server_side_encryption*`` setting makes the accessor behave exactly
     as if wrapped in :class:`~pystorage.layers.ServerSideEncryptionLayer`

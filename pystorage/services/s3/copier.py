@@ -23,7 +23,8 @@ from ...errors import ConditionNotMatch
 from ...raw.ops import OpCopy, OpStat, OpWrite
 from ...raw.tasks import run_concurrently
 from ...types import Metadata, Part
-from .core import S3Core, quote_etag
+from .answers import quote_etag
+from .core import S3Core
 from .errors import SCHEME
 
 if TYPE_CHECKING:
@@ -61,12 +62,10 @@ async def copy_in_parts(
 
             async def copy() -> Part:
                 with accessor._errors("copy", src):
-                    response = await core.upload_part_copy(
+                    etag, checksum = await core.upload_part_copy(
                         src_key, dst_key, upload_id, number, first=first, last=last, op=op, if_match=pin
                     )
-                result = response.get("CopyPartResult", {})
-                etag = quote_etag(result.get("ETag")) or ""
-                return Part(number, etag, last - first + 1, result.get("ChecksumCRC32C"))
+                return Part(number, quote_etag(etag) or "", last - first + 1, checksum)
 
             return copy
 

@@ -1,4 +1,5 @@
-"""Translation of botocore / aiohttp errors into :mod:`pystorage.errors`, in one place.
+"""Translation of S3 error answers, aiohttp errors and botocore's (the credential chain)
+into :mod:`pystorage.errors`, in one place.
 
 Every call to the SDK runs inside :func:`map_errors`. A service error is
 classified by its HTTP status first and refined by its S3 error code (never by
@@ -35,7 +36,7 @@ __all__ = [
     "from_client_error",
     "is_html_page",
     "map_errors",
-    "refuse_html",
+    "parse_error",
 ]
 
 SCHEME = "s3"
@@ -170,8 +171,8 @@ def _retry_after(headers: Mapping[str, Any]) -> float | None:
 
 
 class S3ErrorAnswer(Exception):
-    """An S3 error answer met on the lean request path (see :mod:`.http`);
-    :func:`map_errors` translates it exactly like botocore's ``ClientError``.
+    """An S3 error answer (see :mod:`.http`); :func:`map_errors` translates it
+    exactly like botocore's ``ClientError`` (still met from the credential chain).
 
     Args:
         status: the HTTP status.
@@ -199,14 +200,22 @@ class MalformedAnswer(Exception):
     reach the real service); it never passes for a result (an empty listing)."""
 
 
-def refuse_html(response_dict: Mapping[str, Any], **_: Any) -> None:
-    """botocore ``before-parse`` handler: raise :class:`MalformedAnswer` for a 2xx
-    answer that is an HTML page (``Content-Type: text/html`` and no ``ETag``),
-    which botocore's XML parser would otherwise read as an empty result."""
-    status = response_dict.get("status_code")
-    headers = response_dict.get("headers") or {}
-    if isinstance(status, int) and 200 <= status < 300 and is_html_page(headers, status):
-        raise MalformedAnswer(f"HTTP {status} with an HTML page instead of an S3 answer")
+def parse_error(body: bytes) -> tuple[str, str]:
+    """``(code, message)`` of an S3 error body (empty strings when there is none)."""
+    if not body:
+        return "", ""
+    try:
+        root = ET.fromstring(body)
+    except ET.ParseError:
+        return "", ""
+    code = message = ""
+    for child in root:
+        tag = child.tag.rpartition("}")[2]
+        if tag == "Code":
+            code = child.text or ""
+        elif tag == "Message":
+            message = child.text or ""
+    return code, message
 
 
 def is_html_page(headers: Mapping[str, Any], status: int) -> bool:

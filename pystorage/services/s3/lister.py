@@ -1,147 +1,142 @@
 """Paginated listings: objects (ListObjectsV2), versions, multipart uploads and parts.
 
-Each lister is an async generator that asks for one page at a time, so a
-listing that is abandoned early sends no further request.
+Each lister is the one pagination loop of :func:`pystorage.raw.pages.paginate`
+around a page fetch, so a listing that is abandoned early sends no further
+request. Object listings yield one list of entries per service page (the
+accessor's ``list_pages``): the entries are built straight from the parsed
+page, with no per-entry generator hop.
 """
 
 from __future__ import annotations
 
 import heapq
-from collections.abc import AsyncIterator, Iterable, Mapping
-from typing import Any
+from collections.abc import AsyncIterator
 
 from ...raw.ops import OpList
+from ...raw.pages import next_token, paginate
 from ...sse import SseSpec
 from ...types import Entry, EntryMode, Metadata, Part, UploadInfo
-from .core import S3Core, parse_time, quote_etag
+from .answers import quote_etag
+from .core import S3Core
+from .documents import ListPage, PartRecord
 from .errors import map_errors
 
-__all__ = ["list_entries", "list_parts", "list_uploads", "list_versions"]
+__all__ = ["list_pages", "list_parts", "list_uploads", "part_pages"]
 
 #: the most keys S3 returns per page
 MAX_PAGE = 1000
+
+_FILE, _DIR = EntryMode.FILE, EntryMode.DIR
 
 
 def _page_size(op: OpList) -> int:
     return MAX_PAGE if not op.limit else max(1, min(MAX_PAGE, op.limit))
 
 
-def _file_entry(core: S3Core, item: Mapping[str, Any], *, versioned: bool = False) -> Entry:
-    key: str = item["Key"]
-    mode = EntryMode.DIR if key.endswith("/") else EntryMode.FILE
-    version = item.get("VersionId") if versioned else None
-    meta = Metadata(
-        mode=mode,
-        content_length=item.get("Size"),
-        etag=quote_etag(item.get("ETag")),
-        last_modified=parse_time(item.get("LastModified")),
-        version=str(version) if version else None,
-    )
-    return Entry(core.path(key), meta)
-
-
-def _merge(
-    core: S3Core, prefix: str, files: Iterable[Entry], prefixes: Iterable[Mapping[str, Any]]
-) -> list[Entry]:
-    """Contents and CommonPrefixes of one page, in key order, without the listed dir itself."""
-    dirs = [
-        Entry(core.path(p["Prefix"]), Metadata(mode=EntryMode.DIR))
-        for p in prefixes
-        if p.get("Prefix") and p["Prefix"] != prefix
+def _entries(core: S3Core, prefix: str, page: ListPage) -> list[Entry]:
+    """Contents (or versions) and CommonPrefixes of one page, in key order,
+    without the listed dir itself; ``dir/`` marker objects are directories."""
+    strip = len(core.root_key)
+    files = [
+        Entry(
+            key[strip:],
+            Metadata(
+                mode=_DIR if key.endswith("/") else _FILE,
+                content_length=size,
+                etag=etag if etag and etag[0] == '"' else quote_etag(etag),
+                last_modified=when,
+                version=version or None,
+            ),
+        )
+        for key, size, etag, when, version in page.files
+        if key != prefix
     ]
-    own = core.path(prefix)
-    kept = [e for e in files if e.path != own]
-    return list(heapq.merge(kept, dirs, key=lambda e: e.path))
+    if not page.prefixes:
+        return files
+    dirs = [Entry(p[strip:], Metadata(mode=_DIR)) for p in page.prefixes if p != prefix]
+    return list(heapq.merge(files, dirs, key=lambda e: e.path))
 
 
-async def list_entries(core: S3Core, path: str, op: OpList) -> AsyncIterator[Entry]:
-    """The entries below directory ``path`` (ListObjectsV2, paginated).
+def list_pages(core: S3Core, path: str, op: OpList) -> AsyncIterator[list[Entry]]:
+    """The entries below directory ``path``, one list per page: ListObjectsV2,
+    or ListObjectVersions with ``op.versions`` (newest first for each key;
+    delete markers are skipped).
 
     Non-recursive listings use the ``/`` delimiter: sub-directories come from
-    CommonPrefixes as ``name/`` entries. ``dir/`` marker objects are
-    directories; the listed directory's own marker is never yielded.
+    CommonPrefixes as ``name/`` entries. The listed directory's own marker is
+    never yielded.
     """
     prefix = core.key(path)
-    start_after = core.key(op.start_after) if op.start_after is not None else None
-    token: str | None = None
-    while True:
+    delimiter = None if op.recursive else "/"
+    after = core.key(op.start_after) if op.start_after is not None else None
+    size = _page_size(op)
+
+    async def objects(token: str | None) -> tuple[list[Entry], str | None]:
         with map_errors("list", path, bucket=core.bucket):
-            page = await core.list_objects_v2(
+            page = await core.list_objects(
                 prefix,
-                delimiter=None if op.recursive else "/",
-                start_after=start_after if token is None else None,
+                delimiter=delimiter,
+                start_after=after if token is None else None,
                 continuation_token=token,
-                max_keys=_page_size(op),
+                max_keys=size,
             )
-        files = [_file_entry(core, item) for item in page.get("Contents") or ()]
-        for entry in _merge(core, prefix, files, page.get("CommonPrefixes") or ()):
-            yield entry
-        token = page.get("NextContinuationToken")
-        if not page.get("IsTruncated") or not token:
-            return
+        return _entries(core, prefix, page), next_token(page.truncated, page.token)
 
-
-async def list_versions(core: S3Core, path: str, op: OpList) -> AsyncIterator[Entry]:
-    """Every version of the objects below ``path`` (ListObjectVersions,
-    paginated), newest first for each key; delete markers are skipped."""
-    prefix = core.key(path)
-    key_marker = core.key(op.start_after) if op.start_after is not None else None
-    version_marker: str | None = None
-    while True:
+    async def versions(
+        markers: tuple[str, str | None] | None,
+    ) -> tuple[list[Entry], tuple[str, str | None] | None]:
+        key_marker, version_marker = markers or (after, None)
         with map_errors("list", path, bucket=core.bucket):
-            page = await core.list_object_versions(
+            page = await core.list_objects(
                 prefix,
-                delimiter=None if op.recursive else "/",
+                versions=True,
+                delimiter=delimiter,
                 key_marker=key_marker,
                 version_id_marker=version_marker,
-                max_keys=_page_size(op),
+                max_keys=size,
             )
-        files = [_file_entry(core, item, versioned=True) for item in page.get("Versions") or ()]
-        for entry in _merge(core, prefix, files, page.get("CommonPrefixes") or ()):
-            yield entry
-        if not page.get("IsTruncated"):
-            return
-        key_marker = page.get("NextKeyMarker")
-        version_marker = page.get("NextVersionIdMarker")
-        if not key_marker:
-            return
+        token = next_token(page.truncated, page.token)
+        return _entries(core, prefix, page), None if token is None else (token, page.version_marker)
+
+    return paginate(versions) if op.versions else paginate(objects)
+
+
+def part_pages(
+    core: S3Core, path: str, upload_id: str, *, sse: SseSpec | None = None, operation: str = "list_parts"
+) -> AsyncIterator[list[PartRecord]]:
+    """The pages of ListParts for an upload (``sse``: the SSE-C key of an SSE-C upload)."""
+    key = core.key(path)
+
+    async def fetch(marker: str | None) -> tuple[list[PartRecord], str | None]:
+        with map_errors(operation, path, bucket=core.bucket):
+            return await core.list_parts(key, upload_id, part_number_marker=marker, sse=sse)
+
+    return paginate(fetch)
 
 
 async def list_parts(
     core: S3Core, path: str, upload_id: str, *, sse: SseSpec | None = None
 ) -> AsyncIterator[Part]:
-    """The parts the service holds for an upload (ListParts, paginated; ``sse``:
-    the SSE-C key of an SSE-C upload)."""
-    key = core.key(path)
-    marker: int | None = None
-    while True:
-        with map_errors("list_parts", path, bucket=core.bucket):
-            page = await core.list_parts(key, upload_id, part_number_marker=marker, sse=sse)
-        for item in page.get("Parts") or ():
-            number, size = int(item["PartNumber"]), int(item.get("Size") or 0)
-            yield Part(number, quote_etag(item.get("ETag")) or "", size, item.get("ChecksumCRC32C"))
-        next_marker = page.get("NextPartNumberMarker")
-        if not page.get("IsTruncated") or not next_marker:
-            return
-        marker = int(next_marker)
+    """The parts the service holds for an upload."""
+    async for page in part_pages(core, path, upload_id, sse=sse):
+        for part in page:
+            yield Part(
+                part.number, quote_etag(part.etag) or "", part.size, part.checksums.get("ChecksumCRC32C")
+            )
 
 
 async def list_uploads(core: S3Core, prefix: str) -> AsyncIterator[UploadInfo]:
     """Multipart uploads in progress whose path starts with ``prefix``
     (ListMultipartUploads, paginated)."""
     key_prefix = core.key(prefix) if prefix else core.root_key
-    key_marker: str | None = None
-    upload_marker: str | None = None
-    while True:
+
+    async def fetch(
+        markers: tuple[str, str | None] | None,
+    ) -> tuple[list[UploadInfo], tuple[str, str | None] | None]:
         with map_errors("list_multipart_uploads", prefix, bucket=core.bucket):
-            page = await core.list_multipart_uploads(
-                key_prefix, key_marker=key_marker, upload_id_marker=upload_marker
-            )
-        for item in page.get("Uploads") or ():
-            yield UploadInfo(core.path(item["Key"]), item["UploadId"], parse_time(item.get("Initiated")))
-        if not page.get("IsTruncated"):
-            return
-        key_marker = page.get("NextKeyMarker")
-        upload_marker = page.get("NextUploadIdMarker")
-        if not key_marker:
-            return
+            uploads, following = await core.list_multipart_uploads(key_prefix, markers)
+        return [UploadInfo(core.path(u.key), u.upload_id, u.initiated) for u in uploads], following
+
+    async for page in paginate(fetch):
+        for upload in page:
+            yield upload

@@ -26,7 +26,7 @@ class S3Reader(RawReader):
     """Streams ``size`` bytes of a GetObject body after skipping ``skip`` bytes.
 
     Args:
-        body: aiobotocore's streaming body.
+        body: the GetObject body (:class:`~pystorage.services.s3.answers.LeanBody`).
         skip: bytes at the start of the body before the wanted range.
         size: bytes to deliver, or ``None`` for "to the end of the body".
         metadata: the object's metadata from the answer's headers.

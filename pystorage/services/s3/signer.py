@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import time
 from collections.abc import Mapping
 from urllib.parse import quote
 
@@ -57,6 +58,16 @@ class SigV4Signer:
         self.service = service
         self._key_for: tuple[str, str] | None = None  # (secret, day) of the cached key
         self._key = b""
+        self._second = -1  # the second of the cached time stamp
+        self._stamp = ""
+
+    def _stamp_now(self) -> str:
+        # one strftime per second, not per request (a third of the signing time)
+        second = int(time.time())
+        if second != self._second:
+            self._stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(second))
+            self._second = second
+        return self._stamp
 
     def _signing_key(self, secret: str, day: str) -> bytes:
         if self._key_for != (secret, day):
@@ -96,8 +107,7 @@ class SigV4Signer:
             payload_hash: :data:`UNSIGNED_PAYLOAD` (default) or the body's hex SHA-256.
             now: the signing time (default: the current UTC time).
         """
-        moment = now or dt.datetime.now(dt.timezone.utc)
-        stamp = moment.strftime("%Y%m%dT%H%M%SZ")
+        stamp = now.strftime("%Y%m%dT%H%M%SZ") if now is not None else self._stamp_now()
         day = stamp[:8]
         headers["x-amz-date"] = stamp
         headers["x-amz-content-sha256"] = payload_hash

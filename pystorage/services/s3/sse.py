@@ -1,9 +1,8 @@
 """Server-side encryption on S3: the config keys, and the parameters of each request kind.
 
-Everything here is pure (no I/O): :func:`sse_params` gives the botocore
-parameters of a spec for one S3 API call and :func:`sse_headers` the raw HTTP
-headers of the same call, so a second request path (a hand-signed aiohttp
-one) sends exactly what the botocore path sends.
+Everything here is pure (no I/O): :func:`sse_headers` gives the HTTP headers
+of a spec for one S3 API call (what every request sends), :func:`sse_params`
+the same as botocore parameters (for presigned URLs, signed by botocore).
 
 Which request carries what (as AWS documents it):
 

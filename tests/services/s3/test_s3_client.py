@@ -100,9 +100,9 @@ async def test_no_credentials_and_no_endpoint_is_config_invalid(build: Build) ->
 async def test_secrets_never_logged(
     rclone_s3: S3Server, root: str, build: Build, caplog: pytest.LogCaptureFixture
 ) -> None:
-    # the botocore path: it logs request headers (the lean path sends these calls without logging them)
-    accessor = build(rclone_s3.config(root, session_token="session-token-secret-value", lean_http=False))
-    wrong = build(rclone_s3.config(root, secret_access_key="wrong-secret-access-key", lean_http=False))
+    # botocore (the credential chain) and aiohttp log at DEBUG; none of it shows a secret
+    accessor = build(rclone_s3.config(root, session_token="session-token-secret-value"))
+    wrong = build(rclone_s3.config(root, secret_access_key="wrong-secret-access-key"))
     caplog.set_level(logging.DEBUG)
     for name in ("botocore", "aiobotocore"):
         logging.getLogger(name).setLevel(logging.DEBUG)
@@ -116,7 +116,7 @@ async def test_secrets_never_logged(
         for name in ("botocore", "aiobotocore"):
             logging.getLogger(name).setLevel(logging.NOTSET)
     text = caplog.text + str(info.value) + repr(info.value)
-    assert "Authorization" in text or "authorization" in text  # the SDK did log its headers
+    assert "botocore" in text  # the SDK's records were captured
     secrets = (
         rclone_s3.secret_access_key,
         rclone_s3.access_key_id,

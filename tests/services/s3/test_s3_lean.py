@@ -1,4 +1,4 @@
-"""The lean request path: the SigV4 signer (AWS's published examples) and the parsers."""
+"""The S3 transport: the SigV4 signer (AWS's published examples), the parsers, and ``lean_http``."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import os
 import pytest
 
 from pystorage import Operator, errors
-from pystorage.services.s3.errors import S3ErrorAnswer, map_errors
-from pystorage.services.s3.http import parse_error, parse_http_date, parse_list_objects_v2
+from pystorage.services.s3.answers import parse_http_date
+from pystorage.services.s3.documents import parse_listing
+from pystorage.services.s3.errors import MalformedAnswer, S3ErrorAnswer, map_errors, parse_error
 from pystorage.services.s3.signer import EMPTY_SHA256, SigV4Signer, canonical_query, quote_path
 from tests.fixtures.s3 import S3Server
 
@@ -92,20 +93,49 @@ LISTING = b"""<?xml version="1.0" encoding="UTF-8"?>
 
 
 def test_parse_list_objects_v2() -> None:
-    page = parse_list_objects_v2(LISTING)
-    assert page["IsTruncated"] is True
-    assert page["NextContinuationToken"] == "tok/en="
-    assert page["Contents"] == [
-        {
-            "Key": "d/a b+.txt",
-            "LastModified": dt.datetime(2026, 11, 23, 7, 31, 10, tzinfo=dt.timezone.utc),
-            "ETag": '"abc"',
-            "Size": 5,
-        }
+    page = parse_listing(LISTING)
+    assert page.truncated is True
+    assert page.token == "tok/en="
+    assert page.files == [
+        ("d/a b+.txt", 5, '"abc"', dt.datetime(2026, 11, 23, 7, 31, 10, tzinfo=dt.timezone.utc), None)
     ]
-    assert page["CommonPrefixes"] == [{"Prefix": "d/sub/"}]
-    empty = parse_list_objects_v2(b"<ListBucketResult><IsTruncated>false</IsTruncated></ListBucketResult>")
-    assert empty == {"IsTruncated": False}
+    assert page.prefixes == ["d/sub/"]
+    empty = parse_listing(b"<ListBucketResult><IsTruncated>false</IsTruncated></ListBucketResult>")
+    assert (empty.files, empty.prefixes, empty.truncated, empty.token) == ([], [], False, None)
+
+
+VERSIONS = b"""<?xml version="1.0" encoding="UTF-8"?>
+<ListVersionsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
+  <Name>b</Name><Prefix></Prefix><KeyMarker/><VersionIdMarker/>
+  <NextKeyMarker>k%26x</NextKeyMarker><NextVersionIdMarker>v2</NextVersionIdMarker>
+  <MaxKeys>2</MaxKeys><EncodingType>url</EncodingType><IsTruncated>true</IsTruncated>
+  <Version><Key>k%26x</Key><VersionId>v1</VersionId><IsLatest>true</IsLatest>
+    <LastModified>2026-11-23T07:31:10Z</LastModified><ETag>"e1"</ETag><Size>3</Size></Version>
+  <DeleteMarker><Key>k%26x</Key><VersionId>v0</VersionId><IsLatest>false</IsLatest>
+    <LastModified>2026-11-22T07:31:10Z</LastModified></DeleteMarker>
+</ListVersionsResult>"""
+
+
+def test_parse_list_object_versions() -> None:
+    page = parse_listing(VERSIONS, versions=True)
+    when = dt.datetime(2026, 11, 23, 7, 31, 10, tzinfo=dt.timezone.utc)
+    assert page.files == [("k&x", 3, '"e1"', when, "v1")]
+    assert (page.truncated, page.token, page.version_marker) == (True, "k&x", "v2")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"<html><body>portal</body></html>",
+        LISTING[:-40],  # cut short
+        b"<ListVersionsResult></ListVersionsResult>",  # another answer
+        b"\xff\xfe<ListBucketResult>",
+        b"",
+    ],
+)
+def test_a_listing_that_is_not_one_is_malformed(body: bytes) -> None:
+    with pytest.raises(MalformedAnswer):
+        parse_listing(body)
 
 
 def test_parse_error() -> None:
@@ -136,10 +166,15 @@ def test_error_answers_map_like_botocore_errors(status: int, code: str, expected
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("lean", [True, False])
-async def test_both_request_paths_round_trip(server: S3Server, root: str, lean: bool) -> None:
-    """The hot calls give the same answers on the lean path and through botocore."""
+async def test_lean_http_is_accepted_and_one_transport_serves_all(
+    server: S3Server, root: str, lean: bool
+) -> None:
+    """``lean_http`` is accepted and changes nothing: every call goes out on the one
+    aiohttp transport (no aiobotocore HTTP session is ever opened)."""
     async with Operator("s3", **server.config(root, lean_http=lean)) as op:
-        assert (op.accessor.core._lean is not None) is lean  # type: ignore[attr-defined]
+        core = op.accessor.core  # type: ignore[attr-defined]
+        await op.stat("/")
+        assert core._http is not None
         name = "a b/ü+x~.txt"
         await op.write(name, b"hello", content_type="text/plain", user_metadata={"k": "v"})
         meta = await op.stat(name)
@@ -164,6 +199,7 @@ async def test_both_request_paths_round_trip(server: S3Server, root: str, lean: 
         await op.delete("big")
         await op.delete("never-existed")
         assert [e.path async for e in op.list("/", recursive=True)] == []
+        assert core._client.client._endpoint.http_session._sessions == {}  # botocore never sent a request
 
 
 @pytest.mark.anyio
@@ -196,7 +232,26 @@ async def test_lean_anonymous_requests_are_unsigned(moto_s3: S3Server, root: str
         config.pop(key, None)
     async with Operator("s3", **config) as op:
         await op.write("f", b"anonymous")
-        lean = op.accessor.core._lean  # type: ignore[attr-defined]
-        assert lean is not None and lean._credentials is None
+        http = op.accessor.core._http  # type: ignore[attr-defined]
+        assert http is not None and http._credentials is None
         with pytest.raises(errors.PermissionDenied):  # moto: the object is private to its (anonymous) writer
             await op.read("f")
+
+
+def test_request_bodies_escape_keys_and_delete_answers_parse() -> None:
+    from pystorage.services.s3.documents import complete_body, delete_body, delete_errors
+    from pystorage.types import Part
+
+    assert delete_body(["a&b", "<c>"]) == (
+        b"<Delete><Quiet>true</Quiet><Object><Key>a&amp;b</Key></Object>"
+        b"<Object><Key>&lt;c&gt;</Key></Object></Delete>"
+    )
+    body = complete_body([Part(1, '"e1"', 5)], {1: {"ChecksumCRC32C": "abc="}})
+    assert body == (
+        b'<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>"e1"</ETag>'
+        b"<ChecksumCRC32C>abc=</ChecksumCRC32C></Part></CompleteMultipartUpload>"
+    )
+    answer = b"""<?xml version="1.0"?><DeleteResult><Error><Key>a&amp;b</Key><Code>AccessDenied</Code>
+        <Message>no</Message></Error></DeleteResult>"""
+    assert delete_errors(answer) == [("a&b", "AccessDenied", "no")]
+    assert delete_errors(b"") == [] and delete_errors(b"<DeleteResult/>") == []

@@ -110,10 +110,11 @@ async def test_ranged_get_status_by_server(server: S3Server, accessor: S3Accesso
     the range in the body and a Content-Range header; both read correctly."""
     await accessor.write_once("f", DATA, OpWrite())
     response = await accessor.core.get_object(accessor.core.key("f"), OpRead(), range_header="bytes=10-19")
-    status = response["ResponseMetadata"]["HTTPStatusCode"]
-    assert status == (200 if server.name == "rclone" else 206)
-    assert response["ContentRange"] == f"bytes 10-19/{len(DATA)}"
-    assert await response["Body"].read() == DATA[10:20]
+    assert response.status == (200 if server.name == "rclone" else 206)
+    assert response.content_range == f"bytes 10-19/{len(DATA)}"
+    assert response.body is not None
+    assert await response.body.read() == DATA[10:20]
+    response.body.close()
     assert await _drain(await accessor.read("f", OpRead(offset=10, size=10))) == DATA[10:20]
 
 

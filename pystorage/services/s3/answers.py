@@ -1,0 +1,141 @@
+"""Object answers: the :class:`Metadata` and the body of a HeadObject / GetObject / PutObject /
+UploadPart answer, read straight from its response headers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+from collections.abc import Mapping
+from typing import Any
+
+import aiohttp
+
+from ...types import EncryptionInfo, EntryMode, Metadata
+
+__all__ = ["LeanBody", "ObjectAnswer", "metadata_of", "parse_http_date", "quote_etag"]
+
+_UTC = dt.timezone.utc
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1
+    )
+}
+_META = "x-amz-meta-"
+
+
+def parse_http_date(value: str) -> dt.datetime | None:
+    """An aware UTC datetime of an HTTP date (``Mon, 23 Nov 2026 07:31:10 GMT``), or ``None``."""
+    try:
+        _, day, month, year, clock, _zone = value.split()
+        hour, minute, second = clock.split(":")
+        return dt.datetime(
+            int(year), _MONTHS[month], int(day), int(hour), int(minute), int(second), tzinfo=_UTC
+        )
+    except (ValueError, KeyError):
+        pass
+    try:
+        parsed = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return parsed.replace(tzinfo=_UTC) if parsed.tzinfo is None else parsed.astimezone(_UTC)
+
+
+def quote_etag(etag: Any) -> str | None:
+    """The etag in its quoted HTTP form (listings of some S3-compatibles drop the quotes)."""
+    if not isinstance(etag, str) or not etag:
+        return None
+    if etag.startswith('"') or etag.startswith("W/"):
+        return etag
+    return f'"{etag}"'
+
+
+def _encryption(headers: Mapping[str, str]) -> EncryptionInfo | None:
+    customer = headers.get("x-amz-server-side-encryption-customer-algorithm")
+    if customer:
+        return EncryptionInfo(
+            "SSE-C", customer_key_md5=headers.get("x-amz-server-side-encryption-customer-key-md5")
+        )
+    algorithm = headers.get("x-amz-server-side-encryption")
+    if algorithm:
+        return EncryptionInfo(
+            algorithm, kms_key_id=headers.get("x-amz-server-side-encryption-aws-kms-key-id")
+        )
+    return None
+
+
+def metadata_of(headers: Mapping[str, str], *, mode: EntryMode = EntryMode.FILE) -> Metadata:
+    """The :class:`Metadata` of an object answer's headers (case-insensitive
+    names). ``content_length`` is the answer's ``Content-Length`` (the caller
+    fixes it for ranged GETs); user metadata names are lower case (Go servers
+    send ``X-Amz-Meta-Name``), ``None`` when there is none."""
+    length = headers.get("content-length")
+    modified = headers.get("last-modified")
+    version = headers.get("x-amz-version-id")
+    user = {
+        name[len(_META) :].lower(): value for name, value in headers.items() if name.lower().startswith(_META)
+    }
+    return Metadata(
+        mode=mode,
+        content_length=int(length) if length is not None and length.isdigit() else None,
+        content_type=headers.get("content-type"),
+        etag=quote_etag(headers.get("etag")),
+        last_modified=parse_http_date(modified) if modified is not None else None,
+        version=version or None,
+        cache_control=headers.get("cache-control"),
+        content_disposition=headers.get("content-disposition"),
+        content_encoding=headers.get("content-encoding"),
+        user_metadata=user or None,
+        encryption=_encryption(headers),
+    )
+
+
+class LeanBody:
+    """A GetObject body as the reader wants it: ``await read(n)`` (at most
+    ``n`` bytes, ``b""`` at the end) and ``close()``."""
+
+    def __init__(self, response: aiohttp.ClientResponse) -> None:
+        self._response = response
+
+    async def read(self, n: int = -1) -> bytes:
+        """Up to ``n`` bytes of the body (what has arrived, waiting for at least one);
+        the whole rest of it when ``n`` is negative (the default)."""
+        return await self._response.content.read(n)
+
+    def close(self) -> None:
+        """Give the connection back when the body was read to its end, else drop it."""
+        response = self._response
+        if response.content.at_eof():
+            response.release()
+        else:
+            response.close()
+
+
+class ObjectAnswer:
+    """A HeadObject / GetObject / PutObject / UploadPart answer.
+
+    Attributes:
+        status: the HTTP status.
+        headers: the response headers (case-insensitive).
+        metadata: the object's metadata from those headers.
+        body: the GetObject body to read and close (``None`` for the others).
+    """
+
+    __slots__ = ("body", "content_length", "headers", "metadata", "status")
+
+    def __init__(self, response: aiohttp.ClientResponse, body: LeanBody | None = None) -> None:
+        self.status = response.status
+        self.headers: Mapping[str, str] = response.headers
+        self.metadata = metadata_of(response.headers)
+        #: the answer's ``Content-Length`` (the body's, for a GET)
+        self.content_length = self.metadata.content_length
+        self.body = body
+
+    @property
+    def content_range(self) -> str | None:
+        """The ``Content-Range`` header, if any."""
+        return self.headers.get("content-range")
+
+    def checksum(self, name: str) -> str | None:
+        """An ``x-amz-checksum-<name>`` header (``crc32c`` ...)."""
+        return self.headers.get(f"x-amz-checksum-{name}")
