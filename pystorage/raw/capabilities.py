@@ -11,7 +11,13 @@ where it differs::
 
 from __future__ import annotations
 
-__all__ = ["CONDITIONAL_READS", "CONTENT_HEADERS", "SERVER_SIDE_ENCRYPTION", "WRITE_PRECONDITIONS"]
+__all__ = [
+    "CONDITIONAL_READS",
+    "CONTENT_HEADERS",
+    "LISTING",
+    "SERVER_SIDE_ENCRYPTION",
+    "WRITE_PRECONDITIONS",
+]
 
 #: ``if_match`` / ``if_none_match`` / ``if_modified_since`` / ``if_unmodified_since`` on ``stat`` and ``read``
 CONDITIONAL_READS: dict[str, bool] = {
@@ -41,4 +47,12 @@ SERVER_SIDE_ENCRYPTION: dict[str, bool] = {
     "write_with_sse_s3": True,
     "write_with_sse_kms": True,
     "write_with_sse_c": True,
+}
+
+#: ``list`` with ``limit``, ``start_after`` and ``recursive``
+LISTING: dict[str, bool] = {
+    "list": True,
+    "list_with_limit": True,
+    "list_with_start_after": True,
+    "list_with_recursive": True,
 }

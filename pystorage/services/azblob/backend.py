@@ -24,6 +24,7 @@ from ...raw.accessor import Accessor, AccessorInfo, Buffer, EmptyReader, RawRead
 from ...raw.capabilities import (
     CONDITIONAL_READS,
     CONTENT_HEADERS,
+    LISTING,
     SERVER_SIDE_ENCRYPTION,
     WRITE_PRECONDITIONS,
 )
@@ -78,10 +79,7 @@ CAPABILITY = Capability(
     delete_max_size=256,
     copy=True,
     rename=True,
-    list=True,
-    list_with_limit=True,
-    list_with_start_after=True,
-    list_with_recursive=True,
+    **LISTING,
     presign=True,
     presign_read=True,
     presign_stat=True,

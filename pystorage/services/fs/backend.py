@@ -10,6 +10,7 @@ import contextlib
 from collections.abc import AsyncIterator, Sequence
 
 from ...raw.accessor import Accessor, AccessorInfo, Buffer, RawReader, RawWriter
+from ...raw.capabilities import LISTING
 from ...raw.ops import OpCopy, OpCreateDir, OpDelete, OpList, OpRead, OpRename, OpStat, OpWrite
 from ...types import Capability, Entry, Metadata
 from .config import FsConfig
@@ -34,10 +35,7 @@ CAPABILITY = Capability(
     delete=True,
     copy=True,
     rename=True,
-    list=True,
-    list_with_limit=True,
-    list_with_start_after=True,
-    list_with_recursive=True,
+    **LISTING,
     blocking=True,
 )
 

@@ -17,6 +17,7 @@ from ...raw.accessor import Accessor, AccessorInfo, Buffer, EmptyReader, RawRead
 from ...raw.capabilities import (
     CONDITIONAL_READS,
     CONTENT_HEADERS,
+    LISTING,
     SERVER_SIDE_ENCRYPTION,
     WRITE_PRECONDITIONS,
 )
@@ -63,10 +64,7 @@ CAPABILITY = Capability(
     delete_with_version=True,
     copy=True,
     rename=True,
-    list=True,
-    list_with_limit=True,
-    list_with_start_after=True,
-    list_with_recursive=True,
+    **LISTING,
     shared=True,
     blocking=True,
 )
@@ -279,7 +277,6 @@ class GcsAccessor(Accessor):
             if expected is not None:
                 reader = VerifyingReader(reader, "crc32c", expected, path=path, service=SERVICE)
         return reader
-
 
     # writes ------------------------------------------------------------------------
     async def write(self, path: str, op: OpWrite) -> RawWriter:

@@ -13,6 +13,7 @@ import anyio.lowlevel
 
 from ...errors import ConditionNotMatch, NotFound, RangeNotSatisfied
 from ...raw.accessor import Accessor, AccessorInfo, Buffer, RawReader, RawWriter
+from ...raw.capabilities import CONDITIONAL_READS, CONTENT_HEADERS, LISTING, WRITE_PRECONDITIONS
 from ...raw.ops import OpCopy, OpCreateDir, OpDelete, OpList, OpRead, OpRename, OpStat, OpWrite
 from ...raw.path import normalize_root, parent_dirs
 from ...types import Capability, Entry, EntryMode, Metadata
@@ -21,33 +22,17 @@ __all__ = ["MemoryAccessor", "MemoryConfig"]
 
 CAPABILITY = Capability(
     stat=True,
-    stat_with_if_match=True,
-    stat_with_if_none_match=True,
-    stat_with_if_modified_since=True,
-    stat_with_if_unmodified_since=True,
     read=True,
-    read_with_if_match=True,
-    read_with_if_none_match=True,
-    read_with_if_modified_since=True,
-    read_with_if_unmodified_since=True,
+    **CONDITIONAL_READS,
     write=True,
     write_can_empty=True,
-    write_with_content_type=True,
-    write_with_cache_control=True,
-    write_with_content_disposition=True,
-    write_with_content_encoding=True,
-    write_with_user_metadata=True,
-    write_with_if_not_exists=True,
-    write_with_if_match=True,
-    write_with_if_none_match=True,
+    **CONTENT_HEADERS,
+    **WRITE_PRECONDITIONS,
     create_dir=True,
     delete=True,
     copy=True,
     rename=True,
-    list=True,
-    list_with_limit=True,
-    list_with_start_after=True,
-    list_with_recursive=True,
+    **LISTING,
     shared=False,
 )
 

@@ -3,51 +3,17 @@ UploadPart answer, read straight from its response headers."""
 
 from __future__ import annotations
 
-import datetime as dt
-import email.utils
 from collections.abc import Mapping
-from typing import Any
 
 import aiohttp
 
+from ...raw.dates import parse_http_date
+from ...raw.etags import quote_etag
 from ...types import EncryptionInfo, EntryMode, Metadata
 
-__all__ = ["LeanBody", "ObjectAnswer", "metadata_of", "parse_http_date", "quote_etag"]
+__all__ = ["LeanBody", "ObjectAnswer", "metadata_of"]
 
-_UTC = dt.timezone.utc
-_MONTHS = {
-    m: i
-    for i, m in enumerate(
-        ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1
-    )
-}
 _META = "x-amz-meta-"
-
-
-def parse_http_date(value: str) -> dt.datetime | None:
-    """An aware UTC datetime of an HTTP date (``Mon, 23 Nov 2026 07:31:10 GMT``), or ``None``."""
-    try:
-        _, day, month, year, clock, _zone = value.split()
-        hour, minute, second = clock.split(":")
-        return dt.datetime(
-            int(year), _MONTHS[month], int(day), int(hour), int(minute), int(second), tzinfo=_UTC
-        )
-    except (ValueError, KeyError):
-        pass
-    try:
-        parsed = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return parsed.replace(tzinfo=_UTC) if parsed.tzinfo is None else parsed.astimezone(_UTC)
-
-
-def quote_etag(etag: Any) -> str | None:
-    """The etag in its quoted HTTP form (listings of some S3-compatibles drop the quotes)."""
-    if not isinstance(etag, str) or not etag:
-        return None
-    if etag.startswith('"') or etag.startswith("W/"):
-        return etag
-    return f'"{etag}"'
 
 
 def _encryption(headers: Mapping[str, str]) -> EncryptionInfo | None:

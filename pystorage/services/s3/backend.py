@@ -16,14 +16,22 @@ from typing import Any
 
 from ...errors import Error, NotFound, RangeNotSatisfied, Unexpected
 from ...raw.accessor import Accessor, AccessorInfo, Buffer, EmptyReader, RawReader
+from ...raw.capabilities import (
+    CONDITIONAL_READS,
+    CONTENT_HEADERS,
+    LISTING,
+    SERVER_SIDE_ENCRYPTION,
+    WRITE_PRECONDITIONS,
+)
 from ...raw.checksum import VerifyingReader
 from ...raw.config import config_repr
+from ...raw.etags import quote_etag
 from ...raw.http import answer_mismatch, skip_refused
 from ...raw.ops import OpCopy, OpCreateDir, OpDelete, OpList, OpPresign, OpRead, OpRename, OpStat, OpWrite
 from ...raw.redact import install_redaction
 from ...types import Capability, Entry, EntryMode, Metadata, Part, PresignedRequest, UploadInfo
 from . import copier, lister
-from .answers import ObjectAnswer, quote_etag
+from .answers import ObjectAnswer
 from .config import S3Config, parse_capability_override
 from .core import REDACTED_LOGGERS, S3Core
 from .errors import SCHEME, error_for_code, map_errors
@@ -37,28 +45,15 @@ GiB = 1024 * MiB
 #: what the s3 service can do against AWS S3 (before config adjustments)
 CAPABILITY = Capability(
     stat=True,
-    stat_with_if_match=True,
-    stat_with_if_none_match=True,
-    stat_with_if_modified_since=True,
-    stat_with_if_unmodified_since=True,
     read=True,
-    read_with_if_match=True,
-    read_with_if_none_match=True,
-    read_with_if_modified_since=True,
-    read_with_if_unmodified_since=True,
+    **CONDITIONAL_READS,
     write=True,
     write_can_empty=True,
     write_can_multi=True,
     write_can_append=False,
-    write_with_content_type=True,
-    write_with_cache_control=True,
-    write_with_content_disposition=True,
-    write_with_content_encoding=True,
-    write_with_user_metadata=True,
-    write_with_if_not_exists=True,
-    write_with_if_match=True,
+    **CONTENT_HEADERS,
     # S3 takes If-None-Match only as "*" on writes (that is if_not_exists)
-    write_with_if_none_match=False,
+    **{**WRITE_PRECONDITIONS, "write_with_if_none_match": False},
     write_multi_min_size=5 * MiB,
     write_multi_max_size=5 * GiB,
     write_multi_max_parts=10_000,
@@ -69,17 +64,12 @@ CAPABILITY = Capability(
     delete_max_size=1000,
     copy=True,
     rename=True,
-    list=True,
-    list_with_limit=True,
-    list_with_start_after=True,
-    list_with_recursive=True,
+    **LISTING,
     presign=True,
     presign_read=True,
     presign_stat=True,
     presign_write=True,
-    write_with_sse_s3=True,
-    write_with_sse_kms=True,
-    write_with_sse_c=True,
+    **SERVER_SIDE_ENCRYPTION,
     shared=True,
     blocking=True,
 )
@@ -258,7 +248,6 @@ class S3Accessor(Accessor):
                 reader = VerifyingReader(reader, *expected, path=path, service=SCHEME)
         return reader
 
-
     # writes --------------------------------------------------------------------------------
     async def write_once(self, path: str, data: Buffer, op: OpWrite) -> Metadata:
         with self._errors("write", path, conditional=op.if_match is not None):
@@ -345,7 +334,7 @@ class S3Accessor(Accessor):
     async def delete_batch(self, paths: Sequence[str]) -> None:
         size = self._config.batch_max_operations
         for start in range(0, len(paths), size):
-            await self._delete_objects(paths[start:start + size])
+            await self._delete_objects(paths[start : start + size])
 
     async def _delete_objects(self, paths: Sequence[str]) -> None:
         with self._errors("delete", paths[0] if len(paths) == 1 else ""):
@@ -459,4 +448,3 @@ def _batch_error(failed: list[tuple[str, str, str]], total: int) -> Error:
         service=SCHEME,
         temporary=all(e.temporary for e in errors),
     )
-

@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING
 import anyio
 
 from ...errors import ConditionNotMatch
+from ...raw.etags import quote_etag
 from ...raw.ops import OpCopy, OpStat, OpWrite
 from ...raw.tasks import run_concurrently
 from ...types import Metadata, Part
-from .answers import quote_etag
 from .core import S3Core
 from .errors import SCHEME
 

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
-import email.utils
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -23,6 +21,7 @@ import botocore.exceptions as bexc  # type: ignore[import-untyped]
 from botocore.parsers import ResponseParserError  # type: ignore[import-untyped]
 
 from ... import errors
+from ...raw.http import ErrorAnswer, header_retry_after
 from ...raw.redact import redact
 from .sse import SSE_C_MISMATCH_MESSAGE, SSE_MISMATCH_CODES, SSE_MISMATCH_OPERATIONS
 
@@ -153,44 +152,10 @@ def error_for_code(
     return cls(redact(message or code), path=path, service=SCHEME, temporary=temporary)
 
 
-def _retry_after(headers: Mapping[str, Any]) -> float | None:
-    value = headers.get("retry-after") or headers.get("Retry-After")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(str(value))
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.timezone.utc)
-    return max(0.0, (when - dt.datetime.now(dt.timezone.utc)).total_seconds())
-
-
-class S3ErrorAnswer(Exception):
+class S3ErrorAnswer(ErrorAnswer):
     """An S3 error answer (see :mod:`.http`); :func:`map_errors` translates it
     exactly like botocore's ``ClientError`` (still met from the credential chain).
-
-    Args:
-        status: the HTTP status.
-        code: the S3 error code (the status as text when the answer had no body, as botocore does).
-        message: the error message (may be empty).
-        headers: the answer's headers.
-    """
-
-    def __init__(self, status: int, code: str, message: str, headers: Mapping[str, Any]) -> None:
-        super().__init__(f"HTTP {status} {code}: {message}")
-        self.status = status
-        self.code = code
-        self.message = message
-        self.headers = headers
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        # picklable (dask and tblib ship an error's __cause__ between processes)
-        return (type(self), (self.status, self.code, self.message, dict(self.headers)))
+    ``code`` is the status as text when the answer had no body, as botocore does."""
 
 
 class MalformedAnswer(Exception):
@@ -294,7 +259,7 @@ def from_answer(
         path=path,
         service=SCHEME,
         temporary=temporary,
-        retry_after=_retry_after(headers) if cls is errors.RateLimited or temporary else None,
+        retry_after=header_retry_after(headers) if cls is errors.RateLimited or temporary else None,
     )
 
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 import heapq
 from collections.abc import AsyncIterator
 
+from ...raw.etags import quote_etag
 from ...raw.ops import OpList
 from ...raw.pages import next_token, paginate
 from ...sse import SseSpec
 from ...types import Entry, EntryMode, Metadata, Part, UploadInfo
-from .answers import quote_etag
 from .core import S3Core
 from .documents import ListPage, PartRecord
 from .errors import map_errors

@@ -8,7 +8,7 @@ import os
 import pytest
 
 from pystorage import Operator, errors
-from pystorage.services.s3.answers import parse_http_date
+from pystorage.raw.dates import parse_http_date
 from pystorage.services.s3.documents import parse_listing
 from pystorage.services.s3.errors import MalformedAnswer, S3ErrorAnswer, map_errors, parse_error
 from pystorage.services.s3.signer import EMPTY_SHA256, SigV4Signer, canonical_query, quote_path
