@@ -15,6 +15,7 @@ __all__ = [
     "CONDITIONAL_READS",
     "CONTENT_HEADERS",
     "LISTING",
+    "PRESIGN",
     "SERVER_SIDE_ENCRYPTION",
     "WRITE_PRECONDITIONS",
 ]
@@ -55,4 +56,12 @@ LISTING: dict[str, bool] = {
     "list_with_limit": True,
     "list_with_start_after": True,
     "list_with_recursive": True,
+}
+
+#: ``presign_read``, ``presign_stat`` and ``presign_write``
+PRESIGN: dict[str, bool] = {
+    "presign": True,
+    "presign_read": True,
+    "presign_stat": True,
+    "presign_write": True,
 }

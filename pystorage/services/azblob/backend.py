@@ -25,6 +25,7 @@ from ...raw.capabilities import (
     CONDITIONAL_READS,
     CONTENT_HEADERS,
     LISTING,
+    PRESIGN,
     SERVER_SIDE_ENCRYPTION,
     WRITE_PRECONDITIONS,
 )
@@ -80,10 +81,7 @@ CAPABILITY = Capability(
     copy=True,
     rename=True,
     **LISTING,
-    presign=True,
-    presign_read=True,
-    presign_stat=True,
-    presign_write=True,
+    **PRESIGN,
     shared=True,
     blocking=True,
 )

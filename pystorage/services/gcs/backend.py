@@ -18,6 +18,7 @@ from ...raw.capabilities import (
     CONDITIONAL_READS,
     CONTENT_HEADERS,
     LISTING,
+    PRESIGN,
     SERVER_SIDE_ENCRYPTION,
     WRITE_PRECONDITIONS,
 )
@@ -68,9 +69,6 @@ CAPABILITY = Capability(
     shared=True,
     blocking=True,
 )
-
-#: added when a service-account key (with its private key) is configured
-PRESIGN = {"presign": True, "presign_read": True, "presign_stat": True, "presign_write": True}
 
 
 class GcsAccessor(Accessor):
