@@ -15,14 +15,6 @@ import uuid
 
 import pytest
 
-#: session-scoped server fixtures (S3 servers, fake-gcs-server, Azurite, proxies, fault proxies)
-pytest_plugins = [
-    "tests.fixtures.s3",
-    "tests.fixtures.gcs",
-    "tests.fixtures.azurite",
-    "tests.fixtures.fault_proxy",
-]
-
 #: the async backends every anyio-only component must run on
 ANYIO_BACKENDS = ("asyncio", "trio")
 

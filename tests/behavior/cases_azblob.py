@@ -8,9 +8,9 @@ from __future__ import annotations
 import pytest
 
 from pystorage import Operator
+from pystorage.testing import ServiceCase
 
 from ..fixtures.azurite import AzuriteServer
-from .case import ServiceCase
 
 
 def _make_azurite(request: pytest.FixtureRequest, root: str) -> Operator:

@@ -13,8 +13,7 @@ from __future__ import annotations
 import pytest
 
 from pystorage import Operator
-
-from .case import ServiceCase
+from pystorage.testing import ServiceCase
 
 
 def _make_gcs(request: pytest.FixtureRequest, root: str) -> Operator:

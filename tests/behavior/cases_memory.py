@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pystorage import Operator
-
-from .case import ServiceCase
+from pystorage.testing import ServiceCase
 
 
 def _make_memory(request: pytest.FixtureRequest, root: str) -> Operator:

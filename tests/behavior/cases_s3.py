@@ -16,9 +16,9 @@ from collections.abc import Callable
 import pytest
 
 from pystorage import Operator
+from pystorage.testing import ServiceCase
 
 from ..fixtures.s3 import S3Server
-from .case import ServiceCase
 
 
 def _maker(fixture: str) -> Callable[[pytest.FixtureRequest, str], Operator]:

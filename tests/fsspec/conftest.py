@@ -10,9 +10,9 @@ import pytest
 from pystorage import Operator
 from pystorage.fsspec import PyStorageFileSystem
 from pystorage.layers import RetryLayer
+from pystorage.testing import ServiceCase
 
 from ..behavior import cases_fs, cases_gcs, cases_memory, cases_s3
-from ..behavior.case import ServiceCase
 from ..conftest import make_random_root
 
 #: the services the adapter is tested on (gcs: anonymous, through the precondition-enforcing proxy)

@@ -22,7 +22,7 @@ from pystorage.layers import (
 )
 from pystorage.raw.layer import LayeredAccessor
 
-from .case import ServiceCase
+from ..case import ServiceCase
 
 LAYERS = (
     LoggingLayer(logger="pystorage.test-pickle", level=logging.DEBUG),
@@ -165,7 +165,7 @@ def _run_child(target: Any, *args: Any) -> tuple[Any, ...]:
     queue = ctx.Queue()
     proc = ctx.Process(target=target, args=(*args, queue))
     proc.start()
-    return proc, queue  # type: ignore[return-value]
+    return proc, queue
 
 
 def _finish(proc: Any, queue: Any) -> tuple[Any, ...]:

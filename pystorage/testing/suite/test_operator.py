@@ -11,7 +11,7 @@ import pytest
 
 from pystorage import Capability, Operator, PresignedRequest, errors
 
-from .case import ServiceCase
+from ..case import ServiceCase
 
 pytestmark = pytest.mark.anyio
 
