@@ -37,7 +37,6 @@ from ...errors import (
     NotADirectory,
     NotFound,
     PermissionDenied,
-    RangeNotSatisfied,
     Unexpected,
 )
 from ...raw.accessor import Buffer
@@ -333,7 +332,8 @@ class FsCore:
             ``(first_bytes, handle_or_None, range_size, metadata)``.
 
         Raises:
-            NotFound, IsADirectory, RangeNotSatisfied, PermissionDenied.
+            NotFound, IsADirectory, PermissionDenied. (A range past the end
+            reads as empty: the read planner tells it from the size.)
         """
         with map_os_errors("read", path):
             if path.endswith("/"):
@@ -354,9 +354,7 @@ class FsCore:
                 meta = metadata_from_stat(st)
                 if if_match is not None and if_match not in ("*", meta.etag):
                     raise ConditionNotMatch("if_match does not match the current etag")
-                if offset > length:
-                    raise RangeNotSatisfied(f"offset {offset} is past the end ({length} bytes)")
-                end = length if size is None else min(length, offset + size)
+                end = max(offset, length if size is None else min(length, offset + size))
                 if end - offset <= READ_BLOCK:
                     return _pread_exact(fd, end - offset, offset), None, end - offset, meta
                 handle = ReadHandle(io.FileIO(fd, "rb", closefd=True), offset, end, path)

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Sequence
 
 import anyio.lowlevel
 
-from ...errors import ConditionNotMatch, NotFound, RangeNotSatisfied
+from ...errors import ConditionNotMatch, NotFound
 from ...raw.accessor import Accessor, AccessorInfo, Buffer, RawReader, RawWriter
 from ...raw.ops import OpCopy, OpCreateDir, OpDelete, OpList, OpRead, OpRename, OpStat, OpWrite
 from ...raw.path import normalize_root, parent_dirs
@@ -207,12 +207,7 @@ class MemoryAccessor(Accessor):
     async def read(self, path: str, op: OpRead) -> RawReader:
         obj = self._get(path, "read")
         _check_conditions(obj.meta, op, path)
-        length = len(obj.data)
-        if op.offset > length:
-            raise RangeNotSatisfied(
-                f"offset {op.offset} is past the end ({length} bytes)", operation="read", path=path
-            )
-        end = length if op.size is None else min(length, op.offset + op.size)
+        end = None if op.size is None else op.offset + op.size
         return _BytesReader(obj.data[op.offset : end], dataclasses.replace(obj.meta))
 
     async def write(self, path: str, op: OpWrite) -> RawWriter:
