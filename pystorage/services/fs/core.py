@@ -37,6 +37,7 @@ from ...errors import (
     NotADirectory,
     NotFound,
     PermissionDenied,
+    RangeNotSatisfied,
     Unexpected,
 )
 from ...raw.accessor import Buffer
@@ -332,8 +333,7 @@ class FsCore:
             ``(first_bytes, handle_or_None, range_size, metadata)``.
 
         Raises:
-            NotFound, IsADirectory, PermissionDenied. (A range past the end
-            reads as empty: the read planner tells it from the size.)
+            NotFound, IsADirectory, RangeNotSatisfied, PermissionDenied.
         """
         with map_os_errors("read", path):
             if path.endswith("/"):
@@ -354,7 +354,9 @@ class FsCore:
                 meta = metadata_from_stat(st)
                 if if_match is not None and if_match not in ("*", meta.etag):
                     raise ConditionNotMatch("if_match does not match the current etag")
-                end = max(offset, length if size is None else min(length, offset + size))
+                if offset > length:
+                    raise RangeNotSatisfied(f"offset {offset} is past the end ({length} bytes)")
+                end = length if size is None else min(length, offset + size)
                 if end - offset <= READ_BLOCK:
                     return _pread_exact(fd, end - offset, offset), None, end - offset, meta
                 handle = ReadHandle(io.FileIO(fd, "rb", closefd=True), offset, end, path)

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Sequence
 
 import anyio.lowlevel
 
-from ...errors import ConditionNotMatch, NotFound
+from ...errors import ConditionNotMatch, NotFound, RangeNotSatisfied
 from ...raw.accessor import Accessor, AccessorInfo, Buffer, RawReader, RawWriter
 from ...raw.ops import OpCopy, OpCreateDir, OpDelete, OpList, OpRead, OpRename, OpStat, OpWrite
 from ...raw.path import normalize_root, parent_dirs
@@ -207,6 +207,8 @@ class MemoryAccessor(Accessor):
     async def read(self, path: str, op: OpRead) -> RawReader:
         obj = self._get(path, "read")
         _check_conditions(obj.meta, op, path)
+        if op.offset > len(obj.data):  # what an HTTP service answers 416 for
+            raise RangeNotSatisfied("the offset is past the end", operation="read", path=path)
         end = None if op.size is None else op.offset + op.size
         return _BytesReader(obj.data[op.offset : end], dataclasses.replace(obj.meta))
 
