@@ -4,29 +4,29 @@ operations, layering, and the engines behind ``open``."""
 from __future__ import annotations
 
 import builtins
-import contextlib
 import datetime as dt
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 from . import errors
 from ._deletes import delete_paths, remove_tree
-from ._multipart import MultipartUpload
-from ._options import Options, positive, seconds
+from ._multipart import MultipartCalls
+from ._options import positive
 from ._reader import AsyncReader
+from ._server_side import ServerSideCalls
 from ._writer import AsyncWriter, open_raw_writer
-from .raw.accessor import Accessor, AccessorInfo, Buffer, RawReader
+from .raw.accessor import Accessor, Buffer
 from .raw.coalesce import read_ranges
 from .raw.layer import Layer
-from .raw.ops import OpCopy, OpCreateDir, OpDelete, OpList, OpPresign, OpRead, OpRename, OpStat, OpWrite
+from .raw.ops import OpCreateDir, OpDelete, OpList, OpRead
 from .raw.path import normalize_path
 from .raw.ranged import RangeReader, open_reader, read_all
 from .raw.read import open_range
-from .raw.tasks import aclose_iterator, call_progress
+from .raw.tasks import aclose_iterator
 from .raw.write import write_data
 from .services import build_accessor, config_from_uri
-from .types import Capability, Entry, Metadata, OperatorInfo, PresignedRequest, UploadInfo
+from .types import Entry, Metadata
 
 if TYPE_CHECKING:
     from ._blocking import BlockingOperator
@@ -45,7 +45,7 @@ RANGES_CONCURRENT = 8
 RANGES_MAX_REQUEST = 16 * 1024 * 1024
 
 
-class Operator:
+class Operator(MultipartCalls, ServerSideCalls):
     """One API over every storage service.
 
     Args:
@@ -72,19 +72,12 @@ class Operator:
     its parent's connections.
     """
 
-    _accessor: Accessor
-    _info: AccessorInfo
     #: what the operator was built from, for pickling: (scheme, config, layers outermost first)
     _origin: tuple[str, dict[str, Any], tuple[Layer, ...]] | None
 
     def __init__(self, scheme: str, /, **config: Any) -> None:
         self._set_accessor(build_accessor(scheme, config))
         self._origin = (scheme, dict(config), ())
-
-    def _set_accessor(self, accessor: Accessor) -> None:
-        self._accessor = accessor
-        self._info = info = accessor.info()  # static: read once, not per call
-        self._options = Options(info.scheme, info.capability)
 
     @classmethod
     def from_accessor(cls, accessor: Accessor) -> Operator:
@@ -155,45 +148,11 @@ class Operator:
         """Close pooled clients. The operator reopens them if used again."""
         await self._accessor.close()
 
-    # facts -------------------------------------------------------------------
-    def capability(self) -> Capability:
-        """What this service, as configured, can do (frozen)."""
-        return self._info.capability
-
-    @property
-    def info(self) -> OperatorInfo:
-        """Scheme, root and name of the service."""
-        info = self._info
-        return OperatorInfo(info.scheme, info.root, info.name)
-
     def blocking(self) -> BlockingOperator:
         """A synchronous twin of this operator, for code without an event loop."""
         from ._blocking import BlockingOperator
 
         return BlockingOperator(self)
-
-    # helpers -------------------------------------------------------------------
-    @contextlib.contextmanager
-    def _context(self, operation: str, path: str) -> Iterator[None]:
-        try:
-            yield
-        except errors.Error as exc:
-            exc.with_context(operation=operation, path=path, service=self._info.scheme)
-            raise
-
-    def _require(self, ok: object, operation: str, path: str, what: str) -> None:
-        self._options.require(ok, operation, path, what)
-
-    def _file_path(self, path: str, operation: str) -> str:
-        p = normalize_path(path)
-        if p.endswith("/"):
-            raise errors.IsADirectory(
-                "a path ending with '/' names a directory",
-                operation=operation,
-                path=p,
-                service=self._info.scheme,
-            )
-        return p
 
     # metadata ------------------------------------------------------------------
     async def stat(
@@ -287,7 +246,7 @@ class Operator:
         )
         with self._context("read", p):
             if chunk is None:  # one request, whatever the range
-                return await _read_once(await open_range(self._accessor, p, op), progress)
+                return await read_all(await open_range(self._accessor, p, op), progress=progress)
             reader = self._open_reader(
                 p, op, chunk=chunk, concurrent=concurrent, prefetch=prefetch, progress=progress, ranged=True
             )
@@ -422,60 +381,6 @@ class Operator:
             return AsyncWriter(opener, path=p, progress=progress)
         raise ValueError(f"invalid mode {mode!r}: use 'rb', 'wb' or 'ab'")
 
-    # explicit multipart ----------------------------------------------------------------
-    async def create_multipart(self, path: str, **write_options: Any) -> MultipartUpload:
-        """Start a resumable multipart upload of ``path`` (``multipart``
-        capability); takes the ``write`` options except ``append``, ``chunk``,
-        ``concurrent`` and ``progress``. Save ``upload_id`` to resume later."""
-        p = self._file_path(path, "create_multipart")
-        self._require(self.capability().multipart, "create_multipart", p, "multipart upload")
-        for bad in ("append", "chunk", "concurrent", "progress"):
-            if bad in write_options:
-                raise TypeError(f"create_multipart takes no {bad!r}")
-        op = self._options.write(p, "create_multipart", **write_options)
-        with self._context("create_multipart", p):
-            upload_id = await self._accessor.initiate_multipart(p, op)
-        return MultipartUpload(self._accessor, p, upload_id, op)
-
-    def resume_multipart(self, path: str, upload_id: str, **write_options: Any) -> MultipartUpload:
-        """The upload ``upload_id`` of ``path`` again, after a restart (no
-        request is sent). Pass the same write options as at creation (SSE
-        customer keys in particular)."""
-        p = self._file_path(path, "resume_multipart")
-        self._require(self.capability().multipart, "resume_multipart", p, "multipart upload")
-        if not isinstance(upload_id, str) or not upload_id:
-            raise errors.ConfigInvalid(f"invalid upload_id {upload_id!r}", path=p)
-        op = self._options.write(p, "resume_multipart", **write_options)
-        return MultipartUpload(self._accessor, p, upload_id, op)
-
-    async def list_multipart_uploads(self, prefix: str = "") -> AsyncIterator[UploadInfo]:
-        """Multipart uploads in progress whose path starts with ``prefix``."""
-        p = normalize_path(prefix) if prefix else ""
-        p = "" if p == "/" else p
-        self._require(self.capability().multipart, "list_multipart_uploads", p, "multipart upload")
-        with self._context("list_multipart_uploads", p):
-            async for upload in self._accessor.list_multipart_uploads(p):
-                yield upload
-
-    async def abort_multipart_uploads(
-        self, prefix: str = "", *, older_than: dt.timedelta | float | None = None
-    ) -> int:
-        """Abort the uploads under ``prefix`` started more than ``older_than``
-        ago (seconds or timedelta; ``None`` aborts all). Returns how many."""
-        age = None
-        if older_than is not None:
-            age = older_than if isinstance(older_than, dt.timedelta) else dt.timedelta(seconds=older_than)
-        now = dt.datetime.now(dt.timezone.utc)
-        stale = [
-            u
-            async for u in self.list_multipart_uploads(prefix)
-            if age is None or u.initiated is None or now - u.initiated >= age
-        ]
-        for upload in stale:
-            with self._context("abort_multipart", upload.path):
-                await self._accessor.abort_multipart(upload.path, upload.upload_id)
-        return len(stale)
-
     # listing -----------------------------------------------------------------------
     async def list(
         self,
@@ -556,70 +461,6 @@ class Operator:
         self._require(self.capability().list_with_recursive, "remove_all", p, "remove_all (recursive list)")
         await remove_tree(self, p)
 
-    # server-side ------------------------------------------------------------------------
-    async def copy(self, src: str, dst: str, *, progress: Progress | None = None) -> None:
-        """Copy file ``src`` to ``dst``: server-side where the service can,
-        else streamed through this process."""
-        s, d = self._file_path(src, "copy"), self._file_path(dst, "copy")
-        if s == d:
-            raise errors.IsSameFile("source and destination are the same", operation="copy", path=s)
-        cap = self.capability()
-        with self._context("copy", s):
-            if cap.copy:
-                total = None
-                if progress is not None:
-                    total = (await self._accessor.stat(s, OpStat())).content_length
-                await self._accessor.copy(s, d, OpCopy())
-                await call_progress(progress, total or 0, total)
-                return
-            self._require(cap.read and cap.write, "copy", s, "copy")
-            reader = self._open_reader(s, OpRead(), progress=progress)
-            async with (
-                reader,
-                AsyncWriter(lambda: open_raw_writer(self._accessor, d, OpWrite()), path=d) as w,
-            ):
-                async for piece in reader:
-                    await w.write(piece)
-
-    async def rename(self, src: str, dst: str) -> None:
-        """Move file ``src`` to ``dst`` (copy then delete where the service
-        has no native rename)."""
-        s, d = self._file_path(src, "rename"), self._file_path(dst, "rename")
-        if s == d:
-            raise errors.IsSameFile("source and destination are the same", operation="rename", path=s)
-        cap = self.capability()
-        with self._context("rename", s):
-            if cap.rename:
-                await self._accessor.rename(s, d, OpRename())
-                return
-            await self.copy(s, d)
-            await self.delete(s)
-
-    # presign ----------------------------------------------------------------------------
-    async def _presign(
-        self, path: str, method: str, flag: str, expire: float | dt.timedelta
-    ) -> PresignedRequest:
-        p = self._file_path(path, f"presign_{flag}")
-        cap = self.capability()
-        self._require(
-            cap.presign and getattr(cap, f"presign_{flag}"), f"presign_{flag}", p, f"presign_{flag}"
-        )
-        op = OpPresign(method=method, expire=seconds(expire))
-        with self._context(f"presign_{flag}", p):
-            return await self._accessor.presign(p, op)
-
-    async def presign_read(self, path: str, expire: float | dt.timedelta) -> PresignedRequest:
-        """A signed GET request for ``path`` valid for ``expire`` (seconds or timedelta)."""
-        return await self._presign(path, "GET", "read", expire)
-
-    async def presign_write(self, path: str, expire: float | dt.timedelta) -> PresignedRequest:
-        """A signed PUT request for ``path`` valid for ``expire``."""
-        return await self._presign(path, "PUT", "write", expire)
-
-    async def presign_stat(self, path: str, expire: float | dt.timedelta) -> PresignedRequest:
-        """A signed HEAD request for ``path`` valid for ``expire``."""
-        return await self._presign(path, "HEAD", "stat", expire)
-
     # many ranges ------------------------------------------------------------------------
     async def read_ranges(
         self,
@@ -676,24 +517,6 @@ class Operator:
                 concurrent=concurrent,
                 max_request=RANGES_MAX_REQUEST,
             )
-
-
-async def _read_once(raw: RawReader, progress: Progress | None) -> bytes:
-    """Drain one read's stream, reporting ``progress`` as the bytes arrive."""
-    if progress is None:
-        return await read_all(raw)
-    total = raw.size
-    done = 0
-
-    async def arrived(n: int) -> None:
-        nonlocal done
-        done += n
-        await call_progress(progress, done, total)
-
-    data = await read_all(raw, arrived)
-    if not done:
-        await call_progress(progress, 0, total)
-    return data
 
 
 def _rebuild(scheme: str, config: dict[str, Any], layers: tuple[Layer, ...]) -> Operator:

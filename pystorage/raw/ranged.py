@@ -35,8 +35,16 @@ __all__ = ["Pin", "RangeReader", "open_reader", "pin_to_version", "read_all"]
 STREAM_SKIP_LIMIT = 1024 * 1024
 
 
-async def read_all(raw: RawReader, on_piece: Callable[[int], object] | None = None) -> bytes:
+async def read_all(
+    raw: RawReader,
+    on_piece: Callable[[int], object] | None = None,
+    *,
+    progress: Callable[[int, int | None], object] | None = None,
+) -> bytes:
     """Drain a raw stream into ``bytes`` and close it.
+
+    ``progress(done, total)`` (``total``: ``raw.size``) is called as the bytes
+    arrive, and once with ``done=0`` for an empty stream.
 
     Peak memory stays at the body size plus one piece:
 
@@ -52,6 +60,18 @@ async def read_all(raw: RawReader, on_piece: Callable[[int], object] | None = No
     ``on_piece(n)`` (sync, or async and then awaited) is called with each
     piece's length as it arrives.
     """
+    if progress is not None:
+        done, total = 0, raw.size
+
+        async def arrived(n: int) -> None:
+            nonlocal done
+            done += n
+            await call_maybe_async(progress, done, total)
+
+        data = await read_all(raw, arrived)
+        if not done:
+            await call_maybe_async(progress, 0, total)
+        return data
     try:
         read_rest = _read_rest_of(raw)
         if read_rest is not None:
