@@ -12,14 +12,14 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 from . import errors
 from ._deletes import delete_paths, remove_tree
 from ._multipart import MultipartCalls
-from ._options import positive
+from ._options import given, positive
 from ._reader import AsyncReader
 from ._server_side import ServerSideCalls
 from ._writer import AsyncWriter, open_raw_writer
 from .raw.accessor import Accessor, Buffer
 from .raw.coalesce import read_ranges
 from .raw.layer import Layer
-from .raw.ops import OpCreateDir, OpDelete, OpList, OpRead
+from .raw.ops import OpCreateDir, OpDelete, OpList, OpRead, OpStat, OpWrite
 from .raw.path import normalize_path
 from .raw.ranged import RangeReader, open_reader, read_all
 from .raw.read import open_range
@@ -173,14 +173,7 @@ class Operator(MultipartCalls, ServerSideCalls):
         """
         p = normalize_path(path)
         self._require(self.capability().stat, "stat", p, "stat")
-        op = self._options.stat(
-            p,
-            version=version,
-            if_match=if_match,
-            if_none_match=if_none_match,
-            if_modified_since=if_modified_since,
-            if_unmodified_since=if_unmodified_since,
-        )
+        op = self._options.stat(p, **given(OpStat, locals()))
         with self._context("stat", p):
             return await self._accessor.stat(p, op)
 
@@ -234,16 +227,7 @@ class Operator(MultipartCalls, ServerSideCalls):
         """
         p = self._file_path(path, "read")
         self._options.reading(p, chunk, concurrent, prefetch)
-        op = self._options.read(
-            p,
-            offset=offset,
-            size=size,
-            version=version,
-            if_match=if_match,
-            if_none_match=if_none_match,
-            if_modified_since=if_modified_since,
-            if_unmodified_since=if_unmodified_since,
-        )
+        op = self._options.read(p, **given(OpRead, locals()))
         with self._context("read", p):
             if chunk is None:  # one request, whatever the range
                 return await read_all(await open_range(self._accessor, p, op), progress=progress)
@@ -321,20 +305,7 @@ class Operator(MultipartCalls, ServerSideCalls):
             The written object's metadata (at least ``content_length``).
         """
         p = self._file_path(path, "write")
-        op = self._options.write(
-            p,
-            content_type=content_type,
-            cache_control=cache_control,
-            content_disposition=content_disposition,
-            content_encoding=content_encoding,
-            user_metadata=user_metadata,
-            if_not_exists=if_not_exists,
-            if_match=if_match,
-            if_none_match=if_none_match,
-            append=append,
-            chunk=chunk,
-            concurrent=concurrent,
-        )
+        op = self._options.write(p, **given(OpWrite, locals()))
         with self._context("write", p):
             return await write_data(self._accessor, p, data, op, progress)
 

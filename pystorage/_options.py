@@ -20,7 +20,7 @@ from .raw.ops import OpRead, OpStat, OpWrite
 from .raw.read import check_range
 from .types import Capability
 
-__all__ = ["Options", "positive", "seconds"]
+__all__ = ["Options", "given", "positive", "seconds"]
 
 Op = TypeVar("Op", OpRead, OpStat, OpWrite)
 
@@ -29,6 +29,14 @@ _FLAGS = {"append": "write_can_append"}
 
 #: fields a caller never gives (layers set them)
 _INTERNAL = frozenset({"sse"})
+
+
+def given(cls: type[Op], scope: Mapping[str, Any]) -> dict[str, Any]:
+    """The options of ``cls`` among a call's arguments (``locals()`` of a
+    public method whose keyword parameters are named as the op's fields), so
+    that each option is spelled once in the signature and nowhere else."""
+    names = (f.name for f in dataclasses.fields(cls))
+    return {name: scope[name] for name in names if name in scope and name not in _INTERNAL}
 
 
 def positive(name: str, value: object, *, allow_none: bool = True, minimum: int = 1) -> None:

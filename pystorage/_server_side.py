@@ -25,12 +25,17 @@ Progress = Callable[[int, int | None], Any]
 class ServerSideCalls(OperatorBase):
     """``copy``, ``rename``, ``presign_read``, ``presign_write``, ``presign_stat``."""
 
+    def _pair(self, src: str, dst: str, operation: str) -> tuple[str, str]:
+        """Both file paths, normalised; the same path twice raises ``IsSameFile``."""
+        s, d = self._file_path(src, operation), self._file_path(dst, operation)
+        if s == d:
+            raise errors.IsSameFile("source and destination are the same", operation=operation, path=s)
+        return s, d
+
     async def copy(self, src: str, dst: str, *, progress: Progress | None = None) -> None:
         """Copy file ``src`` to ``dst``: server-side where the service can,
         else streamed through this process."""
-        s, d = self._file_path(src, "copy"), self._file_path(dst, "copy")
-        if s == d:
-            raise errors.IsSameFile("source and destination are the same", operation="copy", path=s)
+        s, d = self._pair(src, dst, "copy")
         cap = self.capability()
         with self._context("copy", s):
             if cap.copy:
@@ -52,9 +57,7 @@ class ServerSideCalls(OperatorBase):
     async def rename(self, src: str, dst: str) -> None:
         """Move file ``src`` to ``dst`` (copy then delete where the service
         has no native rename)."""
-        s, d = self._file_path(src, "rename"), self._file_path(dst, "rename")
-        if s == d:
-            raise errors.IsSameFile("source and destination are the same", operation="rename", path=s)
+        s, d = self._pair(src, dst, "rename")
         cap = self.capability()
         with self._context("rename", s):
             if cap.rename:

@@ -82,14 +82,11 @@ def stat_op(op: OpRead, *, conditions: bool = False) -> OpStat:
     still check them)."""
     if not conditions:
         return OpStat(version=op.version, sse=op.sse)
-    return OpStat(
-        version=op.version,
-        if_match=op.if_match,
-        if_none_match=op.if_none_match,
-        if_modified_since=op.if_modified_since,
-        if_unmodified_since=op.if_unmodified_since,
-        sse=op.sse,
-    )
+    return OpStat(**{name: getattr(op, name) for name in _STAT_FIELDS})
+
+
+#: what a stat shares with a read: its conditions, version and SSE spec
+_STAT_FIELDS = tuple(field.name for field in dataclasses.fields(OpStat))
 
 
 async def open_range(accessor: Accessor, path: str, op: OpRead, *, length: int | None = None) -> RawReader:
