@@ -76,6 +76,8 @@ class GcsWriter(RawWriter):
     Memory held: at most ``chunk`` bytes besides the caller's buffer.
     """
 
+    buffers = True  # gathers writes into chunks itself: the core adds no buffer
+
     def __init__(
         self,
         core: GcsCore,

@@ -46,7 +46,9 @@ async def test_a_plain_read_is_one_get(s3_proxy: tuple[S3Proxy, S3Server], root:
     assert _object_requests(proxy) == ["GET"]
 
 
-async def test_a_streamed_open_is_one_get(s3_proxy: tuple[S3Proxy, S3Server], root: str, build: Build) -> None:
+async def test_a_streamed_open_is_one_get(
+    s3_proxy: tuple[S3Proxy, S3Server], root: str, build: Build
+) -> None:
     op, proxy = await _operator(s3_proxy, root, build)
     async with op.open("f", "rb") as reader:
         assert await reader.read() == DATA
