@@ -72,8 +72,8 @@ class AsyncReader:
 
     @property
     def metadata(self) -> Metadata | None:
-        """The object's metadata, from its first answer (or the ``stat`` of a
-        chunked reader); ``None`` before the first read of a streamed reader."""
+        """The object's metadata, known once the reader is open: from the
+        first answer of a streamed reader, from the ``stat`` of a chunked one."""
         if self._engine is not None and self._engine.metadata is not None:
             self._metadata = self._engine.metadata
         return self._metadata

@@ -124,8 +124,9 @@ async def open_reader(
 ) -> RangeReader:
     """The engine of a read of several requests (``open("rb")``, a chunked ``read``).
 
-    A streamed reader of the whole object sends no request yet: its first
-    answer tells the size and the version the later requests are pinned to.
+    A streamed reader of the whole object sends no ``stat``: its first
+    request (sent now) streams from byte 0, and its answer tells the size,
+    etag and version the later requests are pinned to.
     A chunked reader, or one of the range ``[op.offset, op.offset + op.size)``
     (``ranged``), needs the size first: one ``stat``, which also gives the pin.
 
@@ -135,7 +136,9 @@ async def open_reader(
         Unsupported: a chunked read of an object whose size is not known.
     """
     if chunk is None and not ranged:
-        return RangeReader(accessor, path, op, concurrent=concurrent, prefetch=prefetch)
+        engine = RangeReader(accessor, path, op, concurrent=concurrent, prefetch=prefetch)
+        await engine.prime()
+        return engine
     info = accessor.info()
     meta = await accessor.stat(path, stat_op(op))
     if meta.is_dir:
@@ -305,25 +308,39 @@ class RangeReader:
         stop = len(self._buf) if limit < 0 else min(len(self._buf), offset + limit)
         return self._buf[offset:stop]
 
+    async def prime(self) -> None:
+        """Stream mode: send the first request now rather than at the first
+        read, so that :attr:`metadata` (the object's size, etag and version,
+        from the answer) is known once the reader is open."""
+        if self._chunk is None and self._stream is None and self.metadata is None:
+            await self._open_stream()
+
+    async def _open_stream(self) -> RawReader | None:
+        """(Re)open the stream at the position; ``None`` past the end."""
+        if self._stream is not None:
+            stream, self._stream = self._stream, None
+            await stream.aclose()
+        size = None if self.end is None else self.end - self._pos
+        try:
+            stream = await self._request(self._pos, size)
+        except RangeNotSatisfied:
+            if self.end is not None:
+                raise
+            return None
+        self._stream = stream
+        self._stream_pos = self._pos
+        self._buf, self._buf_start = b"", self._pos
+        return stream
+
     async def _stream_piece(self, limit: int) -> bytes:
         piece = self._from_buffer(limit)
         if piece is not None:
             return piece
         stream = self._stream
         if stream is None or not self._stream_pos <= self._pos <= self._stream_pos + STREAM_SKIP_LIMIT:
-            if stream is not None:
-                self._stream = None
-                await stream.aclose()
-            size = None if self.end is None else self.end - self._pos
-            try:
-                stream = await self._request(self._pos, size)
-            except RangeNotSatisfied:
-                if self.end is not None:
-                    raise
+            stream = await self._open_stream()
+            if stream is None:
                 return b""  # a position past the end reads nothing, as in a file
-            self._stream = stream
-            self._stream_pos = self._pos
-            self._buf, self._buf_start = b"", self._pos
         while True:
             try:
                 data = await stream.read()
