@@ -1,5 +1,12 @@
-"""The public :class:`Operator`: path rules, capability checks, one-shot
-operations, layering, and the engines behind ``open``."""
+"""The public :class:`Operator`: construction and layering, metadata, reads
+(through the read planner, :mod:`pystorage.raw.read`), writes (through the
+writer chooser, :mod:`pystorage.raw.write`), ``open``, listing and deletes.
+
+Its other parts: the checks every call makes (:mod:`pystorage._operator_base`,
+:mod:`pystorage._options`), the explicit multipart calls
+(:mod:`pystorage._multipart`), ``copy``/``rename``/presigns
+(:mod:`pystorage._server_side`) and batched deletes (:mod:`pystorage._deletes`).
+"""
 
 from __future__ import annotations
 
