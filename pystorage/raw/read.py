@@ -11,9 +11,11 @@ Everything else about a range is decided here:
   object's size, etag and version from the answer (:attr:`RawReader.metadata`);
 * **the clamp**: ``[offset, min(offset + size, length))``; ``offset ==
   length`` is an empty read, ``offset > length`` raises ``RangeNotSatisfied``;
-* **the 416**: a service answers ``416`` for ``offset >= length``; at offset 0
-  that means the object is empty (no request more), elsewhere one ``stat``
-  tells an empty read from one past the end (the rare case);
+* **the 416**: a service answers ``416`` for ``offset >= length`` (an empty
+  object answers it even at offset 0); one ``stat`` tells an empty read from
+  one past the end (the rare case). It is not guessed from the offset: a
+  layer below the planner (client-side encryption) may refuse a range of its
+  own, and only the object's length says what the refusal means;
 * **pinning** (:func:`pin_to_version`): the requests of one read stay on the
   version its first answer (or ``stat``) saw.
 
@@ -118,8 +120,8 @@ async def open_range(accessor: Accessor, path: str, op: OpRead, *, length: int |
     try:
         raw = await accessor.read(path, op)
     except RangeNotSatisfied:
-        if op.offset == 0:
-            return EmptyReader()  # a 416 for a range from byte 0: the object is empty
+        # a 416 (offset >= length) or a layer's own refusal: the rare case
+        # that needs the length to tell an empty read from one past the end
         meta = await accessor.stat(path, stat_op(op))
         if meta.content_length != op.offset:
             raise

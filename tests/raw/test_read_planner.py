@@ -64,10 +64,11 @@ async def test_a_416_at_the_end_is_an_empty_read_after_one_stat() -> None:
     assert http.calls == ["read", "stat"]
 
 
-async def test_a_416_at_offset_zero_is_an_empty_object_without_a_stat() -> None:
+async def test_a_416_at_offset_zero_is_an_empty_object() -> None:
     http = await _service()
     assert await read_all(await open_range(http, "empty", OpRead(size=5))) == b""
-    assert http.calls == ["read"]
+    assert http.calls == ["read", "stat"]
+    assert await read_all(await open_range(http, "empty", OpRead())) == b""  # no range: no 416
 
 
 async def test_size_zero_needs_only_the_length() -> None:
