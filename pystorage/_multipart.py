@@ -1,18 +1,23 @@
-"""Explicit, resumable multipart uploads (:class:`MultipartUpload`)."""
+"""Explicit, resumable multipart uploads: the :class:`MultipartUpload` handle
+and the Operator's calls that make and clean them up (:class:`MultipartCalls`)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import AsyncIterator, Sequence
+from typing import Any
 
 from . import errors
+from ._operator_base import OperatorBase
 from ._writer import check_bytes
 from .raw.accessor import Accessor
 from .raw.buffered import as_view
 from .raw.multipart import check_part_size
 from .raw.ops import OpWrite
-from .types import Metadata, Part
+from .raw.path import normalize_path
+from .types import Metadata, Part, UploadInfo
 
-__all__ = ["MultipartUpload"]
+__all__ = ["MultipartCalls", "MultipartUpload"]
 
 
 class MultipartUpload:
@@ -105,3 +110,60 @@ class MultipartUpload:
         """The parts the service already holds, by number."""
         async for part in self._accessor.list_parts(self.path, self.upload_id):
             yield part
+
+
+class MultipartCalls(OperatorBase):
+    """The Operator's explicit multipart calls (capability ``multipart``)."""
+
+    async def create_multipart(self, path: str, **write_options: Any) -> MultipartUpload:
+        """Start a resumable multipart upload of ``path`` (``multipart``
+        capability); takes the ``write`` options except ``append``, ``chunk``,
+        ``concurrent`` and ``progress``. Save ``upload_id`` to resume later."""
+        p = self._file_path(path, "create_multipart")
+        self._require(self.capability().multipart, "create_multipart", p, "multipart upload")
+        for bad in ("append", "chunk", "concurrent", "progress"):
+            if bad in write_options:
+                raise TypeError(f"create_multipart takes no {bad!r}")
+        op = self._options.write(p, "create_multipart", **write_options)
+        with self._context("create_multipart", p):
+            upload_id = await self._accessor.initiate_multipart(p, op)
+        return MultipartUpload(self._accessor, p, upload_id, op)
+
+    def resume_multipart(self, path: str, upload_id: str, **write_options: Any) -> MultipartUpload:
+        """The upload ``upload_id`` of ``path`` again, after a restart (no
+        request is sent). Pass the same write options as at creation (SSE
+        customer keys in particular)."""
+        p = self._file_path(path, "resume_multipart")
+        self._require(self.capability().multipart, "resume_multipart", p, "multipart upload")
+        if not isinstance(upload_id, str) or not upload_id:
+            raise errors.ConfigInvalid(f"invalid upload_id {upload_id!r}", path=p)
+        op = self._options.write(p, "resume_multipart", **write_options)
+        return MultipartUpload(self._accessor, p, upload_id, op)
+
+    async def list_multipart_uploads(self, prefix: str = "") -> AsyncIterator[UploadInfo]:
+        """Multipart uploads in progress whose path starts with ``prefix``."""
+        p = normalize_path(prefix) if prefix else ""
+        p = "" if p == "/" else p
+        self._require(self.capability().multipart, "list_multipart_uploads", p, "multipart upload")
+        with self._context("list_multipart_uploads", p):
+            async for upload in self._accessor.list_multipart_uploads(p):
+                yield upload
+
+    async def abort_multipart_uploads(
+        self, prefix: str = "", *, older_than: dt.timedelta | float | None = None
+    ) -> int:
+        """Abort the uploads under ``prefix`` started more than ``older_than``
+        ago (seconds or timedelta; ``None`` aborts all). Returns how many."""
+        age = None
+        if older_than is not None:
+            age = older_than if isinstance(older_than, dt.timedelta) else dt.timedelta(seconds=older_than)
+        now = dt.datetime.now(dt.timezone.utc)
+        stale = [
+            u
+            async for u in self.list_multipart_uploads(prefix)
+            if age is None or u.initiated is None or now - u.initiated >= age
+        ]
+        for upload in stale:
+            with self._context("abort_multipart", upload.path):
+                await self._accessor.abort_multipart(upload.path, upload.upload_id)
+        return len(stale)

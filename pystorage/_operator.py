@@ -1,50 +1,39 @@
-"""The public :class:`Operator`: path rules, capability checks, one-shot
-operations, layering, and the engines behind ``open``."""
+"""The public :class:`Operator`: construction and layering, metadata, reads
+(through the read planner, :mod:`pystorage.raw.read`), writes (through the
+writer chooser, :mod:`pystorage.raw.write`), ``open``, listing and deletes.
+
+Its other parts: the checks every call makes (:mod:`pystorage._operator_base`,
+:mod:`pystorage._options`), the explicit multipart calls
+(:mod:`pystorage._multipart`), ``copy``/``rename``/presigns
+(:mod:`pystorage._server_side`) and batched deletes (:mod:`pystorage._deletes`).
+"""
 
 from __future__ import annotations
 
 import builtins
-import contextlib
-import dataclasses
 import datetime as dt
-import urllib.parse
-from collections.abc import (
-    AsyncGenerator,
-    AsyncIterable,
-    AsyncIterator,
-    Callable,
-    Iterable,
-    Iterator,
-    Mapping,
-)
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 from . import errors
-from ._multipart import MultipartUpload
+from ._deletes import delete_paths, remove_tree
+from ._multipart import MultipartCalls
+from ._options import given, positive
 from ._reader import AsyncReader
-from ._writer import AsyncWriter, check_bytes, open_raw_writer
-from .raw.accessor import Accessor, AccessorInfo, Buffer
-from .raw.buffered import as_view
-from .raw.coalesce import fetch_ranges
+from ._server_side import ServerSideCalls
+from ._writer import AsyncWriter, open_raw_writer
+from .raw.accessor import Accessor, Buffer
+from .raw.coalesce import read_ranges
 from .raw.layer import Layer
-from .raw.multipart import DEFAULT_PART_SIZE
-from .raw.ops import (
-    OpCopy,
-    OpCreateDir,
-    OpDelete,
-    OpList,
-    OpPresign,
-    OpRead,
-    OpRename,
-    OpStat,
-    OpWrite,
-)
+from .raw.ops import OpCreateDir, OpDelete, OpList, OpRead, OpStat, OpWrite
 from .raw.path import normalize_path
-from .raw.ranged import RangeReader, pin_to_version, read_all
-from .raw.tasks import aclose_iterator, call_progress, run_concurrently
-from .services import build_accessor, service_module
-from .types import Capability, Entry, Metadata, OperatorInfo, PresignedRequest, UploadInfo
+from .raw.ranged import RangeReader, open_reader, read_all
+from .raw.read import open_range
+from .raw.tasks import aclose_iterator
+from .raw.write import write_data
+from .services import build_accessor, config_from_uri
+from .types import Entry, Metadata
 
 if TYPE_CHECKING:
     from ._blocking import BlockingOperator
@@ -55,9 +44,6 @@ __all__ = ["Operator", "Progress"]
 Progress = Callable[[int, int | None], Any]
 """A progress callback: ``progress(done_bytes, total_bytes_or_None)``, sync or async."""
 
-#: paths deleted concurrently by ``delete_many`` on services without batches
-_DELETE_CONCURRENCY = 8
-
 #: ``read_ranges`` defaults: merge ranges up to 1 MiB apart (a request costs
 #: more than reading that many extra bytes on every object store), 8 requests
 #: in flight, at most 16 MiB per request
@@ -66,55 +52,7 @@ RANGES_CONCURRENT = 8
 RANGES_MAX_REQUEST = 16 * 1024 * 1024
 
 
-def _aware(name: str, value: dt.datetime | None) -> dt.datetime | None:
-    if value is not None:
-        if not isinstance(value, dt.datetime):
-            raise TypeError(f"{name} must be a datetime, not {type(value).__name__}")
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError(f"{name} must be a timezone-aware datetime")
-    return value
-
-
-def _positive(name: str, value: int | None, *, allow_none: bool = True, minimum: int = 1) -> None:
-    if value is None and allow_none:
-        return
-    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-        raise errors.ConfigInvalid(f"{name} must be an int >= {minimum}, got {value!r}")
-
-
-def _seconds(expire: float | dt.timedelta) -> dt.timedelta:
-    if isinstance(expire, dt.timedelta):
-        delta = expire
-    elif isinstance(expire, (int, float)) and not isinstance(expire, bool):
-        delta = dt.timedelta(seconds=expire)
-    else:
-        raise TypeError(f"expire must be seconds or a timedelta, not {type(expire).__name__}")
-    if delta <= dt.timedelta(0):
-        raise errors.ConfigInvalid(f"expire must be positive, got {expire!r}")
-    return delta
-
-
-async def _slices(view: memoryview, size: int) -> AsyncGenerator[Buffer, None]:
-    """``size``-byte views of a buffer (no copies)."""
-    for start in range(0, len(view), size):
-        yield view[start : start + size]
-
-
-async def _pieces(data: object) -> AsyncGenerator[Buffer | bytearray, None]:
-    """Iterate the pieces of a write's ``data`` (bytes-like, sync or async iterable)."""
-    if isinstance(data, (bytes, bytearray, memoryview)):
-        yield data
-    elif isinstance(data, AsyncIterable):
-        async for piece in data:
-            yield check_bytes(piece)
-    elif isinstance(data, Iterable) and not isinstance(data, str):
-        for piece in data:
-            yield check_bytes(piece)
-    else:
-        raise TypeError(f"data must be bytes-like or an iterable of bytes, got {type(data).__name__}")
-
-
-class Operator:
+class Operator(MultipartCalls, ServerSideCalls):
     """One API over every storage service.
 
     Args:
@@ -141,22 +79,18 @@ class Operator:
     its parent's connections.
     """
 
-    _accessor: Accessor
-    _info: AccessorInfo
     #: what the operator was built from, for pickling: (scheme, config, layers outermost first)
     _origin: tuple[str, dict[str, Any], tuple[Layer, ...]] | None
 
     def __init__(self, scheme: str, /, **config: Any) -> None:
-        self._accessor = build_accessor(scheme, config)
-        self._info = self._accessor.info()  # static: read once, not per call
+        self._set_accessor(build_accessor(scheme, config))
         self._origin = (scheme, dict(config), ())
 
     @classmethod
     def from_accessor(cls, accessor: Accessor) -> Operator:
         """Wrap an already built accessor (for driver and layer authors)."""
         op = cls.__new__(cls)
-        op._accessor = accessor
-        op._info = accessor.info()
+        op._set_accessor(accessor)
         op._origin = None
         return op
 
@@ -166,24 +100,8 @@ class Operator:
         ``s3://bucket/prefix?region=us-east-1&endpoint=http://127.0.0.1:9000``,
         ``fs:///srv/data`` or ``memory://``. Query parameters are config keys;
         keyword arguments override them."""
-        parsed = urllib.parse.urlsplit(uri)
-        if not parsed.scheme:
-            raise errors.ConfigInvalid(f"URI {uri!r} has no scheme (expected e.g. 's3://bucket/')")
-        scheme = parsed.scheme.lower()
-        module = service_module(scheme)
-        values: dict[str, Any] = {}
-        for key, value in urllib.parse.parse_qsl(parsed.query, keep_blank_values=True):
-            values[key] = value
-        name_key: str | None = getattr(module, "URI_NAME_KEY", None)
-        if name_key is not None:
-            if parsed.netloc:
-                values[name_key] = parsed.netloc
-            if parsed.path.strip("/"):
-                values["root"] = parsed.path
-        elif parsed.netloc or parsed.path:
-            values["root"] = parsed.netloc + parsed.path if parsed.netloc else parsed.path
-        values.update(config)
-        return cls(scheme, **values)
+        scheme, values = config_from_uri(uri)
+        return cls(scheme, **{**values, **config})
 
     def layer(self, *layers: Layer) -> Operator:
         """A NEW operator with ``layers`` around this one's accessor;
@@ -237,154 +155,11 @@ class Operator:
         """Close pooled clients. The operator reopens them if used again."""
         await self._accessor.close()
 
-    # facts -------------------------------------------------------------------
-    def capability(self) -> Capability:
-        """What this service, as configured, can do (frozen)."""
-        return self._info.capability
-
-    @property
-    def info(self) -> OperatorInfo:
-        """Scheme, root and name of the service."""
-        info = self._info
-        return OperatorInfo(info.scheme, info.root, info.name)
-
     def blocking(self) -> BlockingOperator:
         """A synchronous twin of this operator, for code without an event loop."""
         from ._blocking import BlockingOperator
 
         return BlockingOperator(self)
-
-    # helpers -------------------------------------------------------------------
-    @contextlib.contextmanager
-    def _context(self, operation: str, path: str) -> Iterator[None]:
-        try:
-            yield
-        except errors.Error as exc:
-            exc.with_context(operation=operation, path=path, service=self._info.scheme)
-            raise
-
-    def _unsupported(self, operation: str, path: str, what: str) -> errors.Unsupported:
-        scheme = self._info.scheme
-        return errors.Unsupported(
-            f"{what} is not supported by service {scheme!r}",
-            operation=operation,
-            path=path,
-            service=scheme,
-        )
-
-    def _require(self, ok: bool | int | None, operation: str, path: str, what: str) -> None:
-        if not ok:
-            raise self._unsupported(operation, path, what)
-
-    def _file_path(self, path: str, operation: str) -> str:
-        p = normalize_path(path)
-        if p.endswith("/"):
-            raise errors.IsADirectory(
-                "a path ending with '/' names a directory",
-                operation=operation,
-                path=p,
-                service=self._info.scheme,
-            )
-        return p
-
-    def _read_op(
-        self,
-        path: str,
-        operation: str,
-        *,
-        offset: int = 0,
-        size: int | None = None,
-        version: str | None = None,
-        if_match: str | None = None,
-        if_none_match: str | None = None,
-        if_modified_since: dt.datetime | None = None,
-        if_unmodified_since: dt.datetime | None = None,
-        prefix: str = "read",
-    ) -> OpRead:
-        cap = self.capability()
-        _aware("if_modified_since", if_modified_since)
-        _aware("if_unmodified_since", if_unmodified_since)
-        if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
-            raise ValueError(f"offset must be an int >= 0, got {offset!r}")
-        if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 0):
-            raise ValueError(f"size must be an int >= 0 or None, got {size!r}")
-        checks = {
-            "version": version is not None,
-            "if_match": if_match is not None,
-            "if_none_match": if_none_match is not None,
-            "if_modified_since": if_modified_since is not None,
-            "if_unmodified_since": if_unmodified_since is not None,
-        }
-        for option, used in checks.items():
-            if used:
-                self._require(
-                    getattr(cap, f"{prefix}_with_{option}"), operation, path, f"{operation} with {option}"
-                )
-        return OpRead(
-            offset=offset,
-            size=size,
-            version=version,
-            if_match=if_match,
-            if_none_match=if_none_match,
-            if_modified_since=if_modified_since,
-            if_unmodified_since=if_unmodified_since,
-        )
-
-    def _write_op(
-        self,
-        path: str,
-        operation: str,
-        *,
-        content_type: str | None = None,
-        cache_control: str | None = None,
-        content_disposition: str | None = None,
-        content_encoding: str | None = None,
-        user_metadata: Mapping[str, str] | None = None,
-        if_not_exists: bool = False,
-        if_match: str | None = None,
-        if_none_match: str | None = None,
-        append: bool = False,
-        chunk: int | None = None,
-        concurrent: int = 1,
-    ) -> OpWrite:
-        cap = self.capability()
-        self._require(cap.write, operation, path, "write")
-        _positive("chunk", chunk)
-        _positive("concurrent", concurrent, allow_none=False)
-        options = {
-            "content_type": (content_type, cap.write_with_content_type),
-            "cache_control": (cache_control, cap.write_with_cache_control),
-            "content_disposition": (content_disposition, cap.write_with_content_disposition),
-            "content_encoding": (content_encoding, cap.write_with_content_encoding),
-            "user_metadata": (user_metadata, cap.write_with_user_metadata),
-            "if_match": (if_match, cap.write_with_if_match),
-        }
-        for option, (value, ok) in options.items():
-            if value is not None:
-                self._require(ok, operation, path, f"write with {option}")
-        if if_not_exists or if_none_match == "*":
-            self._require(cap.write_with_if_not_exists, operation, path, "write with if_not_exists")
-        elif if_none_match is not None:
-            self._require(cap.write_with_if_none_match, operation, path, "write with if_none_match")
-        if append:
-            self._require(cap.write_can_append, operation, path, "append")
-        if user_metadata is not None:
-            for key, value in user_metadata.items():
-                if not isinstance(key, str) or not isinstance(value, str):
-                    raise TypeError("user_metadata keys and values must be str")
-        return OpWrite(
-            content_type=content_type,
-            cache_control=cache_control,
-            content_disposition=content_disposition,
-            content_encoding=content_encoding,
-            user_metadata=dict(user_metadata) if user_metadata is not None else None,
-            if_not_exists=bool(if_not_exists) or if_none_match == "*",
-            if_match=if_match,
-            if_none_match=None if if_none_match == "*" else if_none_match,
-            append=append,
-            chunk=chunk,
-            concurrent=concurrent,
-        )
 
     # metadata ------------------------------------------------------------------
     async def stat(
@@ -405,27 +180,9 @@ class Operator:
         """
         p = normalize_path(path)
         self._require(self.capability().stat, "stat", p, "stat")
-        op = self._read_op(
-            p,
-            "stat",
-            version=version,
-            if_match=if_match,
-            if_none_match=if_none_match,
-            if_modified_since=if_modified_since,
-            if_unmodified_since=if_unmodified_since,
-            prefix="stat",
-        )
+        op = self._options.stat(p, **given(OpStat, locals()))
         with self._context("stat", p):
-            return await self._accessor.stat(
-                p,
-                OpStat(
-                    version=op.version,
-                    if_match=op.if_match,
-                    if_none_match=op.if_none_match,
-                    if_modified_since=op.if_modified_since,
-                    if_unmodified_since=op.if_unmodified_since,
-                ),
-            )
+            return await self._accessor.stat(p, op)
 
     async def exists(self, path: str) -> bool:
         """Whether something exists at ``path``."""
@@ -476,38 +233,11 @@ class Operator:
             progress: ``progress(done, total)`` as bytes arrive.
         """
         p = self._file_path(path, "read")
-        self._require(self.capability().read, "read", p, "read")
-        op = self._read_op(
-            p,
-            "read",
-            offset=offset,
-            size=size,
-            version=version,
-            if_match=if_match,
-            if_none_match=if_none_match,
-            if_modified_since=if_modified_since,
-            if_unmodified_since=if_unmodified_since,
-        )
-        _positive("chunk", chunk)
-        _positive("concurrent", concurrent, allow_none=False)
-        _positive("prefetch", prefetch, allow_none=False, minimum=0)
+        self._options.reading(p, chunk, concurrent, prefetch)
+        op = self._options.read(p, **given(OpRead, locals()))
         with self._context("read", p):
-            if chunk is None:
-                raw = await self._accessor.read(p, op)
-                if progress is None:
-                    return await read_all(raw)
-                total = raw.size
-                done = 0
-
-                async def arrived(n: int) -> None:  # reported as the bytes arrive
-                    nonlocal done
-                    done += n
-                    await call_progress(progress, done, total)
-
-                data = await read_all(raw, arrived)
-                if not done:
-                    await call_progress(progress, 0, total)
-                return data
+            if chunk is None:  # one request, whatever the range
+                return await read_all(await open_range(self._accessor, p, op), progress=progress)
             reader = self._open_reader(
                 p, op, chunk=chunk, concurrent=concurrent, prefetch=prefetch, progress=progress, ranged=True
             )
@@ -519,41 +249,20 @@ class Operator:
         p: str,
         op: OpRead,
         *,
-        chunk: int | None,
-        concurrent: int,
-        prefetch: int,
-        progress: Progress | None,
+        chunk: int | None = None,
+        concurrent: int = 1,
+        prefetch: int = 0,
+        progress: Progress | None = None,
         ranged: bool = False,
     ) -> AsyncReader:
-        accessor = self._accessor
+        """The reader of ``op`` (see :func:`~pystorage.raw.ranged.open_reader`)."""
 
-        async def opener() -> tuple[RangeReader, Metadata]:
+        async def opener() -> RangeReader:
             with self._context("read", p):
-                meta = await accessor.stat(p, OpStat(version=op.version))
-                if meta.is_dir:
-                    raise errors.IsADirectory("the path is a directory", operation="read", path=p)
-                length = meta.content_length
-                start, end = 0, length
-                if ranged and length is not None:
-                    if op.offset > length:
-                        raise errors.RangeNotSatisfied(
-                            f"offset {op.offset} is past the end ({length} bytes)", operation="read", path=p
-                        )
-                    start = op.offset
-                    end = length if op.size is None else min(length, op.offset + op.size)
-                if chunk is not None and end is None:
-                    raise errors.Unsupported("chunked reads need the object's size", operation="read", path=p)
-                engine = RangeReader(
-                    accessor,
-                    p,
-                    pin_to_version(op, meta, accessor.info().capability),
-                    start=start,
-                    end=end,
-                    chunk=chunk,
-                    concurrent=concurrent,
-                    prefetch=prefetch,
+                return await open_reader(
+                    self._accessor, p, op, ranged=ranged, chunk=chunk,
+                    concurrent=concurrent, prefetch=prefetch,
                 )
-                return engine, meta
 
         return AsyncReader(opener, path=p, progress=progress)
 
@@ -603,51 +312,9 @@ class Operator:
             The written object's metadata (at least ``content_length``).
         """
         p = self._file_path(path, "write")
-        op = self._write_op(
-            p,
-            "write",
-            content_type=content_type,
-            cache_control=cache_control,
-            content_disposition=content_disposition,
-            content_encoding=content_encoding,
-            user_metadata=user_metadata,
-            if_not_exists=if_not_exists,
-            if_match=if_match,
-            if_none_match=if_none_match,
-            append=append,
-            chunk=chunk,
-            concurrent=concurrent,
-        )
-        if isinstance(data, (str, Mapping)) or not isinstance(
-            data, (bytes, bytearray, memoryview, Iterable, AsyncIterable)
-        ):
-            raise TypeError(f"data must be bytes-like or an iterable of bytes, got {type(data).__name__}")
+        op = self._options.write(p, **given(OpWrite, locals()))
         with self._context("write", p):
-            total: int | None = None
-            source: AsyncGenerator[Buffer | bytearray, None]
-            if isinstance(data, (bytes, bytearray, memoryview)):
-                view = as_view(data)
-                total = len(view)
-                part = chunk or DEFAULT_PART_SIZE
-                cap = self.capability()
-                if not append and (not cap.write_can_multi or total <= part):
-                    meta = await self._accessor.write_once(p, data if isinstance(data, bytes) else view, op)
-                    if meta.content_length is None:
-                        meta.content_length = total
-                    await call_progress(progress, total, total)
-                    return meta
-                source = _slices(view, part)
-            else:
-                source = _pieces(data)
-            writer = AsyncWriter(lambda: open_raw_writer(self._accessor, p, op), path=p)
-            async with writer:
-                done = 0
-                async with contextlib.aclosing(source) as pieces:
-                    async for piece in pieces:
-                        done += await writer.write(piece)
-                        await call_progress(progress, done, total)
-                meta = await writer.close()
-            return meta
+            return await write_data(self._accessor, p, data, op, progress)
 
     # open ------------------------------------------------------------------------
     @overload
@@ -672,11 +339,8 @@ class Operator:
             prefetch = options.pop("prefetch", 0)
             progress = options.pop("progress", None)
             p = self._file_path(path, "read")
-            self._require(self.capability().read, "read", p, "read")
-            op = self._read_op(p, "read", **options)
-            _positive("chunk", chunk)
-            _positive("concurrent", concurrent, allow_none=False)
-            _positive("prefetch", prefetch, allow_none=False, minimum=0)
+            self._options.reading(p, chunk, concurrent, prefetch)
+            op = self._options.read(p, **options)
             return self._open_reader(
                 p, op, chunk=chunk, concurrent=concurrent, prefetch=prefetch, progress=progress
             )
@@ -685,7 +349,7 @@ class Operator:
                 raise TypeError("use mode 'ab' to append, not append=")
             progress = options.pop("progress", None)
             p = self._file_path(path, "write")
-            wop = self._write_op(p, "write", append=mode == "ab", **options)
+            wop = self._options.write(p, append=mode == "ab", **options)
             accessor = self._accessor
 
             async def opener() -> Any:
@@ -694,60 +358,6 @@ class Operator:
 
             return AsyncWriter(opener, path=p, progress=progress)
         raise ValueError(f"invalid mode {mode!r}: use 'rb', 'wb' or 'ab'")
-
-    # explicit multipart ----------------------------------------------------------------
-    async def create_multipart(self, path: str, **write_options: Any) -> MultipartUpload:
-        """Start a resumable multipart upload of ``path`` (``multipart``
-        capability); takes the ``write`` options except ``append``, ``chunk``,
-        ``concurrent`` and ``progress``. Save ``upload_id`` to resume later."""
-        p = self._file_path(path, "create_multipart")
-        self._require(self.capability().multipart, "create_multipart", p, "multipart upload")
-        for bad in ("append", "chunk", "concurrent", "progress"):
-            if bad in write_options:
-                raise TypeError(f"create_multipart takes no {bad!r}")
-        op = self._write_op(p, "create_multipart", **write_options)
-        with self._context("create_multipart", p):
-            upload_id = await self._accessor.initiate_multipart(p, op)
-        return MultipartUpload(self._accessor, p, upload_id, op)
-
-    def resume_multipart(self, path: str, upload_id: str, **write_options: Any) -> MultipartUpload:
-        """The upload ``upload_id`` of ``path`` again, after a restart (no
-        request is sent). Pass the same write options as at creation (SSE
-        customer keys in particular)."""
-        p = self._file_path(path, "resume_multipart")
-        self._require(self.capability().multipart, "resume_multipart", p, "multipart upload")
-        if not isinstance(upload_id, str) or not upload_id:
-            raise errors.ConfigInvalid(f"invalid upload_id {upload_id!r}", path=p)
-        op = self._write_op(p, "resume_multipart", **write_options)
-        return MultipartUpload(self._accessor, p, upload_id, op)
-
-    async def list_multipart_uploads(self, prefix: str = "") -> AsyncIterator[UploadInfo]:
-        """Multipart uploads in progress whose path starts with ``prefix``."""
-        p = normalize_path(prefix) if prefix else ""
-        p = "" if p == "/" else p
-        self._require(self.capability().multipart, "list_multipart_uploads", p, "multipart upload")
-        with self._context("list_multipart_uploads", p):
-            async for upload in self._accessor.list_multipart_uploads(p):
-                yield upload
-
-    async def abort_multipart_uploads(
-        self, prefix: str = "", *, older_than: dt.timedelta | float | None = None
-    ) -> int:
-        """Abort the uploads under ``prefix`` started more than ``older_than``
-        ago (seconds or timedelta; ``None`` aborts all). Returns how many."""
-        age = None
-        if older_than is not None:
-            age = older_than if isinstance(older_than, dt.timedelta) else dt.timedelta(seconds=older_than)
-        now = dt.datetime.now(dt.timezone.utc)
-        stale = [
-            u
-            async for u in self.list_multipart_uploads(prefix)
-            if age is None or u.initiated is None or now - u.initiated >= age
-        ]
-        for upload in stale:
-            with self._context("abort_multipart", upload.path):
-                await self._accessor.abort_multipart(upload.path, upload.upload_id)
-        return len(stale)
 
     # listing -----------------------------------------------------------------------
     async def list(
@@ -777,7 +387,7 @@ class Operator:
             self._require(cap.list_with_recursive, "list", p, "list with recursive")
         if versions:
             self._require(cap.list_with_versions, "list", p, "list with versions")
-        _positive("limit", limit, minimum=0)
+        positive("limit", limit, minimum=0)
         after = None
         if start_after is not None:
             after = normalize_path(start_after)
@@ -816,32 +426,8 @@ class Operator:
     async def delete_many(self, paths: Iterable[str] | AsyncIterable[str]) -> None:
         """Delete many paths (any iterable or async iterable), batched where
         the service can (S3 DeleteObjects). Missing paths succeed."""
-        cap = self.capability()
-        self._require(cap.delete, "delete", "", "delete")
-        batch_size = cap.delete_max_size or 1
-        batch: list[str] = []
-
-        async def flush() -> None:
-            todo = [p for p in batch if p != "/"]
-            batch.clear()
-            if not todo:
-                return
-            with self._context("delete", todo[0] if len(todo) == 1 else ""):
-                if batch_size > 1:
-                    await self._accessor.delete_batch(todo)
-                else:
-
-                    def deleter(p: str) -> Callable[[], Any]:
-                        return lambda: self._accessor.delete(p, OpDelete())
-
-                    await run_concurrently([deleter(p) for p in todo], _DELETE_CONCURRENCY)
-
-        async with contextlib.aclosing(_iter_paths(paths)) as it:
-            async for path in it:
-                batch.append(normalize_path(path))
-                if len(batch) >= max(batch_size, _DELETE_CONCURRENCY * 4):
-                    await flush()
-        await flush()
+        self._require(self.capability().delete, "delete", "", "delete")
+        await delete_paths(self._accessor, paths, self._context)
 
     async def remove_all(self, path: str) -> None:
         """Delete ``path`` and everything below it (recursive). A path
@@ -852,85 +438,7 @@ class Operator:
             await self.delete(p)
             p += "/"
         self._require(self.capability().list_with_recursive, "remove_all", p, "remove_all (recursive list)")
-        dirs: list[str] = []
-
-        async def files() -> AsyncGenerator[str, None]:
-            async for entry in self.list(p, recursive=True):
-                if entry.path.endswith("/"):
-                    dirs.append(entry.path)
-                else:
-                    yield entry.path
-
-        async with contextlib.aclosing(files()) as paths:
-            await self.delete_many(paths)
-        for d in sorted(dirs, key=lambda d: d.count("/"), reverse=True):
-            await self.delete(d)
-        if p != "/":
-            await self.delete(p)
-
-    # server-side ------------------------------------------------------------------------
-    async def copy(self, src: str, dst: str, *, progress: Progress | None = None) -> None:
-        """Copy file ``src`` to ``dst``: server-side where the service can,
-        else streamed through this process."""
-        s, d = self._file_path(src, "copy"), self._file_path(dst, "copy")
-        if s == d:
-            raise errors.IsSameFile("source and destination are the same", operation="copy", path=s)
-        cap = self.capability()
-        with self._context("copy", s):
-            if cap.copy:
-                total = None
-                if progress is not None:
-                    total = (await self._accessor.stat(s, OpStat())).content_length
-                await self._accessor.copy(s, d, OpCopy())
-                await call_progress(progress, total or 0, total)
-                return
-            self._require(cap.read and cap.write, "copy", s, "copy")
-            reader = self._open_reader(s, OpRead(), chunk=None, concurrent=1, prefetch=0, progress=progress)
-            async with (
-                reader,
-                AsyncWriter(lambda: open_raw_writer(self._accessor, d, OpWrite()), path=d) as w,
-            ):
-                async for piece in reader:
-                    await w.write(piece)
-
-    async def rename(self, src: str, dst: str) -> None:
-        """Move file ``src`` to ``dst`` (copy then delete where the service
-        has no native rename)."""
-        s, d = self._file_path(src, "rename"), self._file_path(dst, "rename")
-        if s == d:
-            raise errors.IsSameFile("source and destination are the same", operation="rename", path=s)
-        cap = self.capability()
-        with self._context("rename", s):
-            if cap.rename:
-                await self._accessor.rename(s, d, OpRename())
-                return
-            await self.copy(s, d)
-            await self.delete(s)
-
-    # presign ----------------------------------------------------------------------------
-    async def _presign(
-        self, path: str, method: str, flag: str, expire: float | dt.timedelta
-    ) -> PresignedRequest:
-        p = self._file_path(path, f"presign_{flag}")
-        cap = self.capability()
-        self._require(
-            cap.presign and getattr(cap, f"presign_{flag}"), f"presign_{flag}", p, f"presign_{flag}"
-        )
-        op = OpPresign(method=method, expire=_seconds(expire))
-        with self._context(f"presign_{flag}", p):
-            return await self._accessor.presign(p, op)
-
-    async def presign_read(self, path: str, expire: float | dt.timedelta) -> PresignedRequest:
-        """A signed GET request for ``path`` valid for ``expire`` (seconds or timedelta)."""
-        return await self._presign(path, "GET", "read", expire)
-
-    async def presign_write(self, path: str, expire: float | dt.timedelta) -> PresignedRequest:
-        """A signed PUT request for ``path`` valid for ``expire``."""
-        return await self._presign(path, "PUT", "write", expire)
-
-    async def presign_stat(self, path: str, expire: float | dt.timedelta) -> PresignedRequest:
-        """A signed HEAD request for ``path`` valid for ``expire``."""
-        return await self._presign(path, "HEAD", "stat", expire)
+        await remove_tree(self, p)
 
     # many ranges ------------------------------------------------------------------------
     async def read_ranges(
@@ -969,47 +477,21 @@ class Operator:
             ConditionNotMatch: the object changed while the ranges were read.
         """
         p = self._file_path(path, "read")
-        cap = self.capability()
-        self._require(cap.read, "read", p, "read")
+        self._require(self.capability().read, "read", p, "read")
         wanted: list[tuple[int, int | None]] = []
         for item in ranges:
             if not isinstance(item, tuple) or len(item) != 2:
                 raise TypeError(f"ranges must be (offset, size) pairs, got {item!r}")
-            offset, size = item
-            if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
-                raise ValueError(f"offset must be an int >= 0, got {offset!r}")
-            if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 0):
-                raise ValueError(f"size must be an int >= 0 or None, got {size!r}")
-            wanted.append((offset, size))
-        _positive("coalesce", coalesce, allow_none=False, minimum=0)
-        _positive("concurrent", concurrent, allow_none=False)
-        op = self._read_op(p, "read", version=version)
-        if not wanted:
-            return []
+            wanted.append(item)
+        positive("coalesce", coalesce, allow_none=False, minimum=0)
+        positive("concurrent", concurrent, allow_none=False)
+        op = self._options.read(p, version=version)
         with self._context("read", p):
-            meta = await self._accessor.stat(p, OpStat(version=version))
-            if meta.is_dir:
-                raise errors.IsADirectory("the path is a directory", operation="read", path=p)
-            length = meta.content_length
-            if length is None:
-                raise errors.Unsupported("read_ranges needs the object's size", operation="read", path=p)
-            spans: list[tuple[int, int]] = []
-            for offset, size in wanted:
-                if offset > length:
-                    raise errors.RangeNotSatisfied(
-                        f"offset {offset} is past the end ({length} bytes)", operation="read", path=p
-                    )
-                spans.append((offset, length if size is None else min(length, offset + size)))
-            if version is None:  # pin every request to what the stat saw
-                if cap.read_with_if_match and meta.etag:
-                    op = dataclasses.replace(op, if_match=meta.etag)
-                elif cap.read_with_version and meta.version:
-                    op = dataclasses.replace(op, version=meta.version)
-            return await fetch_ranges(
+            return await read_ranges(
                 self._accessor,
                 p,
                 op,
-                spans,
+                wanted,
                 coalesce=coalesce,
                 concurrent=concurrent,
                 max_request=RANGES_MAX_REQUEST,
@@ -1020,14 +502,3 @@ def _rebuild(scheme: str, config: dict[str, Any], layers: tuple[Layer, ...]) -> 
     """Unpickle an :class:`Operator` (see :meth:`Operator.__reduce__`)."""
     op = Operator(scheme, **config)
     return op.layer(*layers) if layers else op
-
-
-async def _iter_paths(paths: Iterable[str] | AsyncIterable[str]) -> AsyncGenerator[str, None]:
-    if isinstance(paths, str):
-        raise TypeError("delete_many takes an iterable of paths, not a single str")
-    if isinstance(paths, AsyncIterable):
-        async for path in paths:
-            yield path
-    else:
-        for path in paths:
-            yield path

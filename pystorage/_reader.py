@@ -35,14 +35,14 @@ class AsyncReader:
 
     def __init__(
         self,
-        opener: Callable[[], Awaitable[tuple[RangeReader, Metadata]]],
+        opener: Callable[[], Awaitable[RangeReader]],
         *,
         path: str,
         progress: Callable[[int, int | None], Any] | None = None,
     ) -> None:
         self._opener = opener
         self._engine: RangeReader | None = None
-        self._metadata: Metadata | None = None
+        self._metadata: Metadata | None = None  # kept once the engine is closed
         self._progress = progress
         self._delivered = 0
         self._closed = False
@@ -56,7 +56,7 @@ class AsyncReader:
         if self._closed:
             raise ValueError("I/O operation on a closed reader")
         if self._engine is None:
-            self._engine, self._metadata = await self._opener()
+            self._engine = await self._opener()
         return self
 
     def __await__(self) -> Generator[Any, None, AsyncReader]:
@@ -72,7 +72,10 @@ class AsyncReader:
 
     @property
     def metadata(self) -> Metadata | None:
-        """The object's metadata, read when the reader was opened."""
+        """The object's metadata, known once the reader is open: from the
+        first answer of a streamed reader, from the ``stat`` of a chunked one."""
+        if self._engine is not None and self._engine.metadata is not None:
+            self._metadata = self._engine.metadata
         return self._metadata
 
     def readable(self) -> bool:
@@ -91,7 +94,8 @@ class AsyncReader:
     async def _delivered_bytes(self, n: int) -> None:
         if n:
             self._delivered += n
-            size = self._metadata.content_length if self._metadata else None
+            meta = self.metadata
+            size = meta.content_length if meta else None
             await call_progress(self._progress, self._delivered, size)
 
     async def read(self, n: int = -1) -> bytes:
@@ -144,9 +148,10 @@ class AsyncReader:
         elif whence == 1:
             target = engine.position + pos
         elif whence == 2:
-            if engine.end is None:
+            end = await engine.find_end()
+            if end is None:
                 raise ValueError("the object's size is unknown; cannot seek from the end")
-            target = engine.end + pos
+            target = end + pos
         else:
             raise ValueError(f"invalid whence {whence!r} (0, 1 or 2)")
         if target < 0:
@@ -164,6 +169,7 @@ class AsyncReader:
         self._closed = True
         engine, self._engine = self._engine, None
         if engine is not None:
+            self._metadata = engine.metadata or self._metadata
             await engine.aclose()
 
     def __aiter__(self) -> AsyncIterator[bytes]:

@@ -10,42 +10,16 @@ from typing import Any
 import anyio
 
 from .raw import multipart as _engine
-from .raw.accessor import Accessor, Buffer, RawWriter
-from .raw.buffered import BufferedWriter, as_view
-from .raw.multipart import MultipartWriter
-from .raw.ops import OpWrite
-from .raw.range_write import RangeWriter
+from .raw.accessor import Buffer, RawWriter
+from .raw.buffered import as_view
 from .raw.tasks import call_progress
+from .raw.write import check_bytes
+from .raw.write import open_writer as open_raw_writer  # the name layers import
 from .types import Metadata
 
 __all__ = ["AsyncWriter", "check_bytes", "open_raw_writer"]
 
 logger = logging.getLogger("pystorage")
-
-#: pieces handed to a driver's streamed writer are at least this large
-STREAM_PIECE = 1024 * 1024
-
-
-def check_bytes(data: object) -> Buffer | bytearray:
-    """Return ``data`` if it is bytes-like, else raise ``TypeError`` naming its type."""
-    if isinstance(data, (bytes, bytearray, memoryview)):
-        return data
-    raise TypeError(f"expected a bytes-like object, got {type(data).__name__}")
-
-
-async def open_raw_writer(accessor: Accessor, path: str, op: OpWrite) -> RawWriter:
-    """The write engine for ``op`` on ``accessor``: the core multipart engine
-    for services declaring ``write_can_multi`` (unless appending), else the
-    driver's streamed writer behind a coalescing buffer (unless it is the
-    range-write engine, which buffers itself)."""
-    cap = accessor.info().capability
-    if cap.write_can_multi and not op.append:
-        return MultipartWriter(accessor, path, op)
-    raw = await accessor.write(path, op)
-    if isinstance(raw, RangeWriter):
-        return raw  # the range-write engine holds the write's one buffer itself
-    return BufferedWriter(raw, op.chunk or STREAM_PIECE)
-
 
 class AsyncWriter:
     """A streamed write, returned by ``op.open(path, "wb")`` (or ``"ab"``).

@@ -17,6 +17,7 @@ import dataclasses
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 from ..errors import Unsupported
+from ..sse import SseSpec
 from ..types import Capability, Entry, Metadata, Part, PresignedRequest, UploadInfo
 from .ops import (
     OpCopy,
@@ -88,7 +89,14 @@ class EmptyReader(RawReader):
 
 
 class RawWriter(abc.ABC):
-    """A streamed write. Nothing is visible at the path until :meth:`close`."""
+    """A streamed write. Nothing is visible at the path until :meth:`close`.
+
+    Attributes:
+        buffers: the writer gathers small writes into large requests itself,
+            so the core puts no buffer of its own in front (one buffer per write).
+    """
+
+    buffers: bool = False
 
     @abc.abstractmethod
     async def write(self, data: Buffer) -> None:
@@ -105,7 +113,15 @@ class RawWriter(abc.ABC):
 
 class Accessor(abc.ABC):
     """Base class of service drivers and layers. Each method's doc names the
-    capability that must be declared before the Operator calls it."""
+    capability that must be declared before the Operator calls it.
+
+    Attributes:
+        config_sse: the server-side encryption the driver's config keys ask
+            for (``None``: none); ``services.build_accessor`` applies it with
+            :class:`~pystorage.layers.ServerSideEncryptionLayer`.
+    """
+
+    config_sse: SseSpec | None = None
 
     @abc.abstractmethod
     def info(self) -> AccessorInfo:
@@ -148,9 +164,16 @@ class Accessor(abc.ABC):
 
     # reads -------------------------------------------------------------------
     async def read(self, path: str, op: OpRead) -> RawReader:
-        """``read``: a stream of bytes ``[op.offset, op.offset + op.size)``
-        clamped to the object's end. ``offset == length`` gives an empty
-        stream; ``offset > length`` raises ``RangeNotSatisfied``."""
+        """``read``: a stream of the valid, non-empty byte range ``[op.offset,
+        op.offset + op.size)`` (``size=None``: to the end), honouring the
+        conditions and version of ``op``; a service's ``416`` (the offset is
+        at or past the end) raises ``RangeNotSatisfied``. The stream's
+        ``metadata`` carries the object's size (``content_length``), etag and
+        version where the answer tells them.
+
+        The range rules (empty reads, the clamp, offsets past the end) are
+        the read planner's (:mod:`pystorage.raw.read`), not the driver's: a
+        caller needing them calls :func:`~pystorage.raw.read.open_range`."""
         raise self._unsupported("read", path)
 
     # writes ------------------------------------------------------------------

@@ -27,10 +27,14 @@ class Chunker:
 
     Args:
         size: the piece size in bytes (> 0).
+        borrowed: the caller keeps what it pushes unchanged while the pieces
+            are in use, so mutable input is sliced too, never copied
+            (default ``False``).
     """
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, *, borrowed: bool = False) -> None:
         self.size = size
+        self._borrowed = borrowed
         self._buf = bytearray()
 
     @property
@@ -41,7 +45,11 @@ class Chunker:
     def push(self, data: Buffer | bytearray) -> list[Buffer]:
         """Add ``data``; return the pieces it completed, in order."""
         view = as_view(data)
-        zero_copy = isinstance(data, bytes) or (isinstance(data, memoryview) and isinstance(data.obj, bytes))
+        zero_copy = (
+            self._borrowed
+            or isinstance(data, bytes)
+            or (isinstance(data, memoryview) and isinstance(data.obj, bytes))
+        )
         out: list[Buffer] = []
         size = self.size
         if self._buf:

@@ -14,13 +14,14 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Awaitable, Callable, Sequence
 
-from ..errors import Unexpected
+from ..errors import IsADirectory, Unexpected, Unsupported
 from .accessor import Accessor
 from .ops import OpRead
 from .ranged import read_all
+from .read import check_range, clamp, pin_to_version, stat_op
 from .tasks import run_concurrently
 
-__all__ = ["Span", "coalesce_ranges", "fetch_ranges"]
+__all__ = ["Span", "coalesce_ranges", "fetch_ranges", "read_ranges"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -113,3 +114,38 @@ async def fetch_ranges(
             whole = (s, e) == (span.start, span.end)
             out[i] = data if whole else bytes(view[s - span.start : e - span.start])
     return out
+
+
+async def read_ranges(
+    accessor: Accessor,
+    path: str,
+    op: OpRead,
+    ranges: Sequence[tuple[int, int | None]],
+    *,
+    coalesce: int,
+    concurrent: int,
+    max_request: int,
+) -> list[bytes]:
+    """The bytes of each ``(offset, size)`` range of ``path`` (``size=None``: to
+    the end), following the read planner's rules (:mod:`pystorage.raw.read`).
+
+    One ``stat`` gives the size; every range is clamped to it (``offset >
+    length`` raises ``RangeNotSatisfied``) and every request pinned to the
+    version it saw, then :func:`fetch_ranges` does the requests.
+    """
+    for offset, size in ranges:
+        check_range(offset, size)
+    if not ranges:
+        return []
+    info = accessor.info()
+    meta = await accessor.stat(path, stat_op(op))
+    if meta.is_dir:
+        raise IsADirectory("the path is a directory", operation="read", path=path, service=info.scheme)
+    length = meta.content_length
+    if length is None:
+        raise Unsupported("read_ranges needs the object's size", operation="read", path=path)
+    spans = [(offset, clamp(path, offset, size, length, info.scheme)) for offset, size in ranges]
+    pinned = op if op.version is not None else pin_to_version(op, meta, info.capability).op
+    return await fetch_ranges(
+        accessor, path, pinned, spans, coalesce=coalesce, concurrent=concurrent, max_request=max_request
+    )

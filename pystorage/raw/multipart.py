@@ -107,15 +107,19 @@ class MultipartWriter(RawWriter):
         path: normalised target path.
         op: write options; ``op.chunk`` is the part size (default 8 MiB),
             ``op.concurrent`` the parts in flight.
+        borrowed: the caller keeps every buffer it writes unchanged until
+            :meth:`close` returns (``Operator.write`` of a bytes-like body), so
+            full parts are views of it, never copies (default ``False``).
     """
 
-    def __init__(self, accessor: Accessor, path: str, op: OpWrite) -> None:
+    def __init__(self, accessor: Accessor, path: str, op: OpWrite, *, borrowed: bool = False) -> None:
         chunk = op.chunk or max(DEFAULT_PART_SIZE, accessor.info().capability.write_multi_min_size or 0)
         check_part_size(accessor, chunk)
         self._accessor = accessor
         self._path = path
         self._op = op
-        self._chunker = Chunker(chunk)
+        self.part_size = chunk
+        self._chunker = Chunker(chunk, borrowed=borrowed)
         self._concurrent = max(1, op.concurrent)
         self._ready: list[Buffer] = []
         self._parts: list[Part] = []

@@ -127,6 +127,8 @@ class RangeWriter(RawWriter, Generic[T]):
     Memory held: at most ``chunk`` bytes besides the caller's buffer.
     """
 
+    buffers = True  # the write's one buffer: the core adds none
+
     def __init__(self, upload: RangeUpload[T], *, chunk: int, path: str, service: str) -> None:
         if chunk <= 0 or chunk % upload.granularity:
             raise ValueError(f"chunk must be a positive multiple of {upload.granularity} bytes")

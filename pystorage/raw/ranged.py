@@ -22,20 +22,29 @@ import dataclasses
 import io
 from collections.abc import Awaitable, Callable
 
-from ..errors import ConditionNotMatch, NotFound, Unexpected
-from ..types import Capability, Metadata
+from ..errors import ConditionNotMatch, IsADirectory, NotFound, RangeNotSatisfied, Unexpected, Unsupported
+from ..types import Metadata
 from .accessor import Accessor, RawReader
 from .ops import OpRead
+from .read import Pin, clamp, open_range, pin_to_version, stat_op
 from .tasks import call_maybe_async, run_concurrently
 
-__all__ = ["Pin", "RangeReader", "pin_to_version", "read_all"]
+__all__ = ["Pin", "RangeReader", "open_reader", "pin_to_version", "read_all"]
 
 #: a forward seek of at most this many bytes skips inside the open stream
 STREAM_SKIP_LIMIT = 1024 * 1024
 
 
-async def read_all(raw: RawReader, on_piece: Callable[[int], object] | None = None) -> bytes:
+async def read_all(
+    raw: RawReader,
+    on_piece: Callable[[int], object] | None = None,
+    *,
+    progress: Callable[[int, int | None], object] | None = None,
+) -> bytes:
     """Drain a raw stream into ``bytes`` and close it.
+
+    ``progress(done, total)`` (``total``: ``raw.size``) is called as the bytes
+    arrive, and once with ``done=0`` for an empty stream.
 
     Peak memory stays at the body size plus one piece:
 
@@ -51,6 +60,18 @@ async def read_all(raw: RawReader, on_piece: Callable[[int], object] | None = No
     ``on_piece(n)`` (sync, or async and then awaited) is called with each
     piece's length as it arrives.
     """
+    if progress is not None:
+        done, total = 0, raw.size
+
+        async def arrived(n: int) -> None:
+            nonlocal done
+            done += n
+            await call_maybe_async(progress, done, total)
+
+        data = await read_all(raw, arrived)
+        if not done:
+            await call_maybe_async(progress, 0, total)
+        return data
     try:
         read_rest = _read_rest_of(raw)
         if read_rest is not None:
@@ -91,41 +112,53 @@ def _read_rest_of(raw: RawReader) -> Callable[[], Awaitable[bytes]] | None:
     return raw.read_rest
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Pin:
-    """How the requests of one read stay on one version (see :func:`pin_to_version`).
+async def open_reader(
+    accessor: Accessor,
+    path: str,
+    op: OpRead,
+    *,
+    ranged: bool = False,
+    chunk: int | None = None,
+    concurrent: int = 1,
+    prefetch: int = 0,
+) -> RangeReader:
+    """The engine of a read of several requests (``open("rb")``, a chunked ``read``).
 
-    Attributes:
-        op: the read options every request is sent with.
-        by_version: ``op.version`` was set by the pin, not by the caller.
-        expect_etag: the etag every answer must carry, when the service can
-            take neither ``if_match`` nor ``version`` (checked on the answer).
+    A streamed reader of the whole object sends no ``stat``: its first
+    request (sent now) streams from byte 0, and its answer tells the size,
+    etag and version the later requests are pinned to.
+    A chunked reader, or one of the range ``[op.offset, op.offset + op.size)``
+    (``ranged``), needs the size first: one ``stat``, which also gives the pin.
+
+    Raises:
+        IsADirectory: the ``stat`` found a directory.
+        RangeNotSatisfied: a ``ranged`` read starts past the end.
+        Unsupported: a chunked read of an object whose size is not known.
     """
-
-    op: OpRead
-    by_version: bool = False
-    expect_etag: str | None = None
-
-
-def pin_to_version(op: OpRead, meta: Metadata, capability: Capability) -> Pin:
-    """``op`` pinned to the object version ``meta`` describes, for a read of
-    several requests (chunks, re-requests after a seek, copies).
-
-    A caller's own ``version`` or ``if_match`` is kept as is. Otherwise the
-    read is pinned to ``meta.etag`` with ``if_match`` where the service takes
-    it (a change between two requests then fails the read with
-    ``ConditionNotMatch`` instead of splicing two versions), else to
-    ``meta.version`` (a pinned version that disappears means the object
-    changed: see :class:`RangeReader`); where the service can take neither,
-    every answer's etag is compared with ``meta.etag``.
-    """
-    if op.version is not None or op.if_match is not None:
-        return Pin(op)
-    if meta.etag is not None and capability.read_with_if_match:
-        return Pin(dataclasses.replace(op, if_match=meta.etag))
-    if meta.version is not None and capability.read_with_version:
-        return Pin(dataclasses.replace(op, version=meta.version), by_version=True)
-    return Pin(op, expect_etag=meta.etag)
+    if chunk is None and not ranged:
+        engine = RangeReader(accessor, path, op, concurrent=concurrent, prefetch=prefetch)
+        await engine.prime()
+        return engine
+    info = accessor.info()
+    meta = await accessor.stat(path, stat_op(op))
+    if meta.is_dir:
+        raise IsADirectory("the path is a directory", operation="read", path=path, service=info.scheme)
+    start, end = 0, meta.content_length
+    if ranged and end is not None:
+        start, end = op.offset, clamp(path, op.offset, op.size, end, info.scheme)
+    if chunk is not None and end is None:
+        raise Unsupported("chunked reads need the object's size", operation="read", path=path)
+    return RangeReader(
+        accessor,
+        path,
+        pin_to_version(op, meta, info.capability),
+        start=start,
+        end=end,
+        chunk=chunk,
+        concurrent=concurrent,
+        prefetch=prefetch,
+        metadata=meta,
+    )
 
 
 class RangeReader:
@@ -141,7 +174,12 @@ class RangeReader:
         chunk: bytes per ranged request; ``None`` for stream mode.
         concurrent: chunk requests in flight (chunked mode).
         prefetch: extra chunks fetched ahead of the one being read.
-    A :class:`Pin` whose version disappears (``NotFound``), or whose
+        metadata: the object's metadata when a ``stat`` already read it.
+
+    Given a plain :class:`~pystorage.raw.ops.OpRead`, the reader pins itself
+    (:func:`~pystorage.raw.read.pin_to_version`) to the version its first
+    answer carries; with ``end=None`` the first answer also tells where the
+    object ends. A :class:`Pin` whose version disappears (``NotFound``), or whose
     expected etag an answer does not carry, fails the read with
     ``ConditionNotMatch``: the object was replaced or deleted meanwhile.
     """
@@ -157,13 +195,16 @@ class RangeReader:
         chunk: int | None = None,
         concurrent: int = 1,
         prefetch: int = 0,
+        metadata: Metadata | None = None,
     ) -> None:
         if chunk is not None and end is None:
             raise ValueError("chunked mode needs the end of the range")
         self._accessor = accessor
         self._path = path
         self._pin = op if isinstance(op, Pin) else Pin(op)
+        self._pinned = isinstance(op, Pin)
         self._op = self._pin.op
+        self.metadata = metadata
         self.start = start
         self.end = end
         self._pos = start
@@ -182,6 +223,24 @@ class RangeReader:
     def position(self) -> int:
         """The absolute offset of the next byte served."""
         return self._pos
+
+    async def find_end(self) -> int | None:
+        """The end of the range, with one ``stat`` if no answer told it yet."""
+        if self.end is None:
+            meta = await self._accessor.stat(self._path, stat_op(self._op))
+            self._learn(meta)
+        return self.end
+
+    def _learn(self, meta: Metadata) -> None:
+        """Take the object's size and version from its first answer (or ``stat``)."""
+        if self.metadata is None:
+            self.metadata = meta
+        if not self._pinned:
+            self._pin = pin_to_version(self._op, meta, self._accessor.info().capability)
+            self._op = self._pin.op
+            self._pinned = True
+        if self.end is None and meta.content_length is not None:
+            self.end = meta.content_length
 
     def seek(self, pos: int) -> None:
         """Move to absolute offset ``pos`` (no I/O)."""
@@ -211,13 +270,19 @@ class RangeReader:
 
     async def _request(self, offset: int, size: int | None) -> RawReader:
         pin = self._pin
+        op = dataclasses.replace(self._op, offset=offset, size=size)
         try:
-            op = dataclasses.replace(self._op, offset=offset, size=size)
-            raw = await self._accessor.read(self._path, op)
+            if self.end is None:  # the range rules apply: the end is not known yet
+                raw = await open_range(self._accessor, self._path, op)
+            else:
+                raw = await self._accessor.read(self._path, op)
         except NotFound as exc:
             if not pin.by_version:
                 raise
             raise self._changed(exc.service) from exc
+        if raw.metadata is not None and not self._pinned:
+            self._learn(raw.metadata)
+            return raw
         if pin.expect_etag is not None and raw.metadata is not None:
             etag = raw.metadata.etag
             if etag is not None and etag != pin.expect_etag:
@@ -243,20 +308,39 @@ class RangeReader:
         stop = len(self._buf) if limit < 0 else min(len(self._buf), offset + limit)
         return self._buf[offset:stop]
 
+    async def prime(self) -> None:
+        """Stream mode: send the first request now rather than at the first
+        read, so that :attr:`metadata` (the object's size, etag and version,
+        from the answer) is known once the reader is open."""
+        if self._chunk is None and self._stream is None and self.metadata is None:
+            await self._open_stream()
+
+    async def _open_stream(self) -> RawReader | None:
+        """(Re)open the stream at the position; ``None`` past the end."""
+        if self._stream is not None:
+            stream, self._stream = self._stream, None
+            await stream.aclose()
+        size = None if self.end is None else self.end - self._pos
+        try:
+            stream = await self._request(self._pos, size)
+        except RangeNotSatisfied:
+            if self.end is not None:
+                raise
+            return None
+        self._stream = stream
+        self._stream_pos = self._pos
+        self._buf, self._buf_start = b"", self._pos
+        return stream
+
     async def _stream_piece(self, limit: int) -> bytes:
         piece = self._from_buffer(limit)
         if piece is not None:
             return piece
         stream = self._stream
         if stream is None or not self._stream_pos <= self._pos <= self._stream_pos + STREAM_SKIP_LIMIT:
-            if stream is not None:
-                self._stream = None
-                await stream.aclose()
-            size = None if self.end is None else self.end - self._pos
-            stream = await self._request(self._pos, size)
-            self._stream = stream
-            self._stream_pos = self._pos
-            self._buf, self._buf_start = b"", self._pos
+            stream = await self._open_stream()
+            if stream is None:
+                return b""  # a position past the end reads nothing, as in a file
         while True:
             try:
                 data = await stream.read()

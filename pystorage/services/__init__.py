@@ -4,11 +4,18 @@ A service package exposes ``SCHEME`` (str), ``URI_NAME_KEY`` (the config key
 the URI's host fills, e.g. ``"bucket"``, or ``None``) and
 ``build(config: Mapping[str, Any]) -> Accessor``. Drivers are imported lazily,
 so a service's optional dependencies are only needed when it is used.
+
+Server-side encryption given as config keys (``server_side_encryption*``,
+GCS's ``kms_key_name``) is applied here, by :func:`build_accessor`: the
+driver reports the spec its config keys give as ``Accessor.config_sse``, and
+the accessor is wrapped in :class:`~pystorage.layers.ServerSideEncryptionLayer`
+with it. No service imports a layer.
 """
 
 from __future__ import annotations
 
 import importlib
+import urllib.parse
 from collections.abc import Mapping
 from types import ModuleType
 from typing import Any
@@ -16,7 +23,7 @@ from typing import Any
 from ..errors import ConfigInvalid
 from ..raw.accessor import Accessor
 
-__all__ = ["ALIASES", "SERVICES", "build_accessor", "service_module"]
+__all__ = ["ALIASES", "SERVICES", "build_accessor", "config_from_uri", "service_module"]
 
 #: scheme -> module implementing it; a new service adds one line here
 SERVICES: dict[str, str] = {
@@ -58,6 +65,41 @@ def service_module(scheme: str) -> ModuleType:
 
 
 def build_accessor(scheme: str, config: Mapping[str, Any]) -> Accessor:
-    """Build the accessor of ``scheme`` from its config."""
+    """Build the accessor of ``scheme`` from its config; when its config keys
+    ask for server-side encryption, wrapped in
+    :class:`~pystorage.layers.ServerSideEncryptionLayer` with that spec, so
+    every request that needs it carries it and a capability turned off by
+    ``capability_override`` refuses before any request."""
     accessor: Accessor = service_module(scheme).build(config)
-    return accessor
+    spec = accessor.config_sse
+    if spec is None:
+        return accessor
+    from ..layers.sse import ServerSideEncryptionLayer
+
+    return ServerSideEncryptionLayer(spec).layer(accessor)
+
+
+def config_from_uri(uri: str) -> tuple[str, dict[str, Any]]:
+    """``(scheme, config)`` of a URI such as
+    ``s3://bucket/prefix?region=us-east-1``, ``fs:///srv/data`` or ``memory://``:
+    query parameters are config keys, the host fills the service's
+    ``URI_NAME_KEY`` (else it starts the root) and the path is the root.
+
+    Raises:
+        ConfigInvalid: no scheme, or an unknown one.
+    """
+    parsed = urllib.parse.urlsplit(uri)
+    if not parsed.scheme:
+        raise ConfigInvalid(f"URI {uri!r} has no scheme (expected e.g. 's3://bucket/')")
+    scheme = parsed.scheme.lower()
+    module = service_module(scheme)
+    values: dict[str, Any] = dict(urllib.parse.parse_qsl(parsed.query, keep_blank_values=True))
+    name_key: str | None = getattr(module, "URI_NAME_KEY", None)
+    if name_key is not None:
+        if parsed.netloc:
+            values[name_key] = parsed.netloc
+        if parsed.path.strip("/"):
+            values["root"] = parsed.path
+    elif parsed.netloc or parsed.path:
+        values["root"] = parsed.netloc + parsed.path if parsed.netloc else parsed.path
+    return scheme, values

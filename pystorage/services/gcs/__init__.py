@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ...layers.sse import ServerSideEncryptionLayer
 from ...raw.accessor import Accessor
 from ...raw.config import parse_config
 from .backend import CAPABILITY, GcsAccessor
@@ -29,13 +28,11 @@ def build(config: Mapping[str, Any]) -> Accessor:
     """Build a gcs accessor from its config (``bucket`` required).
 
     With ``kms_key_name`` or ``server_side_encryption_customer_key`` set, the
-    accessor is returned wrapped in
-    :class:`~pystorage.layers.ServerSideEncryptionLayer` with that spec.
+    accessor reports that spec as ``config_sse``, which
+    :func:`~pystorage.services.build_accessor` applies.
 
     Raises:
         ConfigInvalid: an unknown key, a missing ``bucket``, or an unreadable credential.
     """
     parsed = parse_config(GcsConfig, SCHEME, config)
-    accessor = GcsAccessor(parsed)
-    spec = parsed.sse_spec()
-    return accessor if spec is None else ServerSideEncryptionLayer(spec).layer(accessor)
+    return GcsAccessor(parsed)

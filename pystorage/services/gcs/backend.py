@@ -12,8 +12,8 @@ from typing import Any
 
 import aiohttp
 
-from ...errors import IsADirectory, NotFound, RangeNotSatisfied
-from ...raw.accessor import Accessor, AccessorInfo, Buffer, EmptyReader, RawReader, RawWriter
+from ...errors import IsADirectory, NotFound
+from ...raw.accessor import Accessor, AccessorInfo, Buffer, RawReader, RawWriter
 from ...raw.capabilities import (
     CONDITIONAL_READS,
     CONTENT_HEADERS,
@@ -86,6 +86,7 @@ class GcsAccessor(Accessor):
 
     def __init__(self, config: GcsConfig) -> None:
         self._config = config
+        self.config_sse = config.sse_spec()
         self._core = GcsCore(config)
         account = self._core.service_account
         self._signer = UrlSigner(account, self._core.endpoint) if account is not None else None
@@ -177,8 +178,7 @@ class GcsAccessor(Accessor):
 
         Without conditions this is one request. With conditions the metadata
         is fetched and checked first and the download pinned to the checked
-        generation. A range starting at the end (GCS answers 416) is told
-        apart from one past the end with one metadata request.
+        generation (the media download takes no etag conditions).
         """
         self._sse(op.sse, "read", path)
         if path.endswith("/"):
@@ -189,46 +189,21 @@ class GcsAccessor(Accessor):
         with map_errors("read", path):
             known: Metadata | None = None
             pinned: str | None = None
-            if has_read_conditions(op) or op.size == 0:
+            if has_read_conditions(op):
                 known = metadata_from_resource(
                     await self._core.objects_get(key, generation=op.version, sse=op.sse)
                 )
                 check_read_conditions(known, op, operation="read", path=path)
                 pinned = None if op.version is not None else known.version
-                length = known.content_length or 0
-                if op.offset > length:
-                    raise RangeNotSatisfied(
-                        f"offset {op.offset} is past the end ({length} bytes)",
-                        operation="read",
-                        path=path,
-                        service=SERVICE,
-                    )
-                if op.offset == length or op.size == 0:
-                    return EmptyReader(known)
             ranged = op.offset > 0 or op.size is not None
             last = None if op.size is None else op.offset + op.size - 1
-            try:
-                response = await self._core.objects_get_media(
-                    key,
-                    generation=op.version,
-                    if_generation_match=pinned,
-                    byte_range=(op.offset, last) if ranged else None,
-                    sse=op.sse,
-                )
-            except GcsHttpError as exc:
-                if exc.status != 416:
-                    raise
-                current = metadata_from_resource(
-                    await self._core.objects_get(key, generation=op.version, sse=op.sse)
-                )
-                if op.offset == (current.content_length or 0):
-                    return EmptyReader(current)
-                raise RangeNotSatisfied(
-                    f"offset {op.offset} is past the end ({current.content_length} bytes)",
-                    operation="read",
-                    path=path,
-                    service=SERVICE,
-                ) from exc
+            response = await self._core.objects_get_media(
+                key,
+                generation=op.version,
+                if_generation_match=pinned,
+                byte_range=(op.offset, last) if ranged else None,
+                sse=op.sse,
+            )
             return self._reader(path, op, response, known)
 
     def _reader(

@@ -17,7 +17,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ...layers.sse import ServerSideEncryptionLayer
 from ...raw.accessor import Accessor
 from ...raw.config import parse_config
 from .backend import CAPABILITY, S3Accessor, capability_for
@@ -32,16 +31,12 @@ URI_NAME_KEY: str | None = "bucket"
 def build(config: Mapping[str, Any]) -> Accessor:
     """Build an s3 accessor from its config (``bucket`` required).
 
-    No request is sent: the client is created on first use. When a
-    ``server_side_encryption*`` key is set, the accessor is returned wrapped
-    in :class:`~pystorage.layers.ServerSideEncryptionLayer` with that spec, so
-    every request that needs it carries it and a capability turned off by
-    ``capability_override`` refuses before any request.
+    No request is sent: the client is created on first use. A
+    ``server_side_encryption*`` key gives the spec the accessor reports as
+    ``config_sse``, which :func:`~pystorage.services.build_accessor` applies.
 
     Raises:
         ConfigInvalid: an unknown key, a missing ``bucket``, or an invalid value.
     """
     parsed = parse_config(S3Config, SCHEME, config)
-    accessor = S3Accessor(parsed)
-    spec = parsed.sse_spec()
-    return accessor if spec is None else ServerSideEncryptionLayer(spec).layer(accessor)
+    return S3Accessor(parsed)

@@ -14,8 +14,8 @@ import re
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-from ...errors import Error, NotFound, RangeNotSatisfied, Unexpected
-from ...raw.accessor import Accessor, AccessorInfo, Buffer, EmptyReader, RawReader
+from ...errors import Error, NotFound, Unexpected
+from ...raw.accessor import Accessor, AccessorInfo, Buffer, RawReader
 from ...raw.capabilities import (
     CONDITIONAL_READS,
     CONTENT_HEADERS,
@@ -108,6 +108,7 @@ class S3Accessor(Accessor):
 
     def __init__(self, config: S3Config) -> None:
         self._config = config
+        self.config_sse = config.sse_spec()
         self._core = S3Core(config)
         assert config.bucket is not None
         self._info = AccessorInfo(SCHEME, self._core.root, config.bucket, capability_for(config))
@@ -172,24 +173,10 @@ class S3Accessor(Accessor):
 
     # reads ---------------------------------------------------------------------------------
     async def read(self, path: str, op: OpRead) -> RawReader:
-        key = self._core.key(path)
-        if op.size == 0:
-            meta = await self.stat(path, _stat_of(op))
-            if meta.content_length is not None and op.offset > meta.content_length:
-                raise _past_end(path, op.offset, meta.content_length)
-            return EmptyReader(meta)
-        try:
-            with self._errors("read", path):
-                response = await self._core.get_object(
-                    key, op, range_header=_range_header(op.offset, op.size)
-                )
-        except RangeNotSatisfied:
-            # S3 answers 416 for offset == length too: tell that (an empty
-            # read) from offset > length with a HEAD
-            meta = await self.stat(path, OpStat(version=op.version, sse=op.sse))
-            if meta.content_length == op.offset:
-                return EmptyReader(meta)
-            raise
+        with self._errors("read", path):
+            response = await self._core.get_object(
+                self._core.key(path), op, range_header=_range_header(op.offset, op.size)
+            )
         return self._reader(path, op, response)
 
     def _reader(self, path: str, op: OpRead, response: ObjectAnswer) -> RawReader:
@@ -226,9 +213,6 @@ class S3Accessor(Accessor):
             raise skip_refused(path, skip, self._config.max_range_skip, service=SCHEME)
         if body_start == 0 and content_range is None and isinstance(body_length, int):
             meta.content_length = total = body_length
-            if op.offset > body_length:
-                body.close()
-                raise _past_end(path, op.offset, body_length)
         # the bytes this answer must deliver: what was asked, clamped to the
         # object's end; a body that ends sooner is a temporary error
         size: int | None = None
@@ -407,23 +391,6 @@ def _whole_object_checksum(response: ObjectAnswer, meta: Metadata) -> tuple[str,
 
 def _nbytes(data: Buffer) -> int:
     return data.nbytes if isinstance(data, memoryview) else len(data)
-
-
-def _stat_of(op: OpRead) -> OpStat:
-    return OpStat(
-        version=op.version,
-        if_match=op.if_match,
-        if_none_match=op.if_none_match,
-        if_modified_since=op.if_modified_since,
-        if_unmodified_since=op.if_unmodified_since,
-        sse=op.sse,
-    )
-
-
-def _past_end(path: str, offset: int, length: int) -> RangeNotSatisfied:
-    return RangeNotSatisfied(
-        f"offset {offset} is past the end ({length} bytes)", operation="read", path=path, service=SCHEME
-    )
 
 
 _SHOWN_FAILURES = 50

@@ -23,7 +23,7 @@ import pytest
 from pystorage import Operator, errors, sse
 from pystorage.layers import LoggingLayer, ServerSideEncryptionLayer
 from pystorage.raw.ops import OpWrite
-from pystorage.services import gcs
+from pystorage.services import build_accessor, gcs
 from pystorage.services.gcs import GcsAccessor
 from pystorage.services.gcs.errors import GcsHttpError, from_native
 from pystorage.services.gcs.sse import (
@@ -123,7 +123,7 @@ BASE = {"bucket": "b", "endpoint": "http://127.0.0.1:1", "disable_config_load": 
 )
 def test_config_keys_give_the_spec(keys: dict[str, str], expected: sse.SseSpec | None) -> None:
     assert gcs.GcsConfig(**BASE, **keys).sse_spec() == expected  # type: ignore[arg-type]
-    accessor = gcs.build({**BASE, **keys})
+    accessor = build_accessor("gcs", {**BASE, **keys})  # the SSE config keys are applied here
     assert isinstance(accessor, GcsAccessor) == (expected is None)
     assert KEY_B64 not in repr(accessor)
     assert accessor.info().capability.write_with_sse_c

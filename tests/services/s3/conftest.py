@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from pystorage.services import s3
+from pystorage.services import build_accessor
 from pystorage.services.s3 import S3Accessor
 from tests.conftest import make_random_root
 from tests.fixtures.s3 import S3Server
@@ -44,7 +44,7 @@ async def build() -> AsyncIterator[Callable[[dict[str, Any]], S3Accessor]]:
     made: list[S3Accessor] = []
 
     def make(config: dict[str, Any]) -> S3Accessor:
-        accessor = s3.build(config)
+        accessor = build_accessor("s3", config)  # SSE config keys applied as the Operator does
         made.append(accessor)
         return accessor
 

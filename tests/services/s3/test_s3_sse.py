@@ -23,7 +23,7 @@ import pytest
 from pystorage import Operator, errors, sse
 from pystorage.layers import LoggingLayer, ServerSideEncryptionLayer
 from pystorage.raw.ops import OpCopy, OpWrite
-from pystorage.services import s3
+from pystorage.services import build_accessor, s3
 from pystorage.services.s3 import S3Accessor
 from pystorage.services.s3.sse import KINDS, spec_from_config, sse_headers, sse_params
 from tests.fixtures.s3 import S3Server
@@ -142,7 +142,7 @@ def test_an_unknown_request_kind_is_refused() -> None:
 def test_config_keys_give_the_spec(keys: dict[str, str], expected: sse.SseSpec | None) -> None:
     config = s3.S3Config(bucket="b", **keys)
     assert config.sse_spec() == expected
-    accessor = s3.build({"bucket": "b", **keys})
+    accessor = build_accessor("s3", {"bucket": "b", **keys})  # the SSE config keys are applied here
     if expected is None:
         assert isinstance(accessor, S3Accessor)
     else:
