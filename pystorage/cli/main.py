@@ -30,6 +30,7 @@ import anyio
 
 from .. import __version__, errors
 from .commands import COMMANDS, Context, UsageError, parse_duration, parse_size
+from .copying import cmd_cat, cmd_cp, cmd_mv
 from .profiles import ProfileError
 from .progress import progress_enabled
 from .sync import cmd_check, cmd_sync
@@ -337,7 +338,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.debug:
         logging.basicConfig(level=logging.WARNING, format="%(name)s: %(levelname)s: %(message)s")
         logging.getLogger("pystorage").setLevel(logging.DEBUG)
-    command = {**COMMANDS, "sync": cmd_sync, "check": cmd_check}[args.command]
+    commands = {**COMMANDS, "cp": cmd_cp, "mv": cmd_mv, "cat": cmd_cat, "sync": cmd_sync, "check": cmd_check}
+    command = commands[args.command]
 
     async def run() -> int:
         try:

@@ -147,7 +147,8 @@ async def run_on_dask(
         raise errors.ConfigInvalid("executor= needs dask.distributed: pip install 'pystorage[dask]'") from exc
     if journal is not None:
         raise errors.ConfigInvalid("journal= is not used with executor=: dask re-runs lost tasks itself")
-    from .runner import _iterate, _Job, _Listing, _Spill
+    from .listing import Listing, Spill, iterate
+    from .runner import _Job
 
     wait: Callable[..., Any] = distributed.wait
 
@@ -156,7 +157,7 @@ async def run_on_dask(
         throttle=None, progress=progress, on_event=on_event,
     )
     report = job.report
-    deletes = _Spill()
+    deletes = Spill()
     threads = sum(dict(client.nthreads()).values()) or 1
     in_flight: set[Any] = set()
     batch: list[BatchItem] = []
@@ -194,14 +195,14 @@ async def run_on_dask(
             await settle(in_flight, all_of_them=False)
         in_flight.add(client.submit(transfer_batch, src, sp, dst, dp, items, settings, jobs, pure=False))
 
-    src_listing, dst_listing = _Listing(src, sp, keep), _Listing(dst, dp, keep)
+    src_listing, dst_listing = Listing(src, sp, keep), Listing(dst, dp, keep)
     try:
         async with anyio.create_task_group() as tg:
             async with (
                 src_listing.read_ahead(tg, window) as src_items,
                 dst_listing.read_ahead(tg, window) as dst_items,
             ):
-                async for rel, s, d in merge_join(_iterate(src_items), _iterate(dst_items)):
+                async for rel, s, d in merge_join(iterate(src_items), iterate(dst_items)):
                     if s is None:
                         if delete:
                             deletes.add(rel)

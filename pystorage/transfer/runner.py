@@ -13,10 +13,8 @@ every copy succeeded, so a failed run never deletes.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
-import tempfile
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import anyio
@@ -25,13 +23,14 @@ from anyio.streams.memory import MemoryObjectReceiveStream
 from .. import errors
 from .._operator import Operator, Progress
 from ..raw.path import normalize_path
-from ..raw.tasks import aclose_iterator, call_maybe_async, call_progress
+from ..raw.tasks import call_maybe_async, call_progress
 from ..types import Entry, Metadata
 from .bandwidth import Bandwidth
 from .compare import COMPARE_MODES, Verdict, hash_object, listed_md5, merge_join, quick_verdict
 from .copier import DEFAULT_CONCURRENT, CopyResult, CopySettings, copy_object
 from .filters import PathFilter
 from .journal import Journal
+from .listing import Listing, Spill, batches, iterate
 from .report import CheckReport, Event, FailedObject, TransferReport
 
 __all__ = ["DEFAULT_JOBS", "DEFAULT_WINDOW", "check", "copy_tree", "sync"]
@@ -42,8 +41,6 @@ DEFAULT_JOBS = 8
 #: listing entries buffered ahead, per side
 DEFAULT_WINDOW = 1000
 
-#: listing entries handed from a listing task to the pairing at once
-_PAGE = 100
 
 #: paths deleted per ``delete_many`` call
 _DELETE_BATCH = 1000
@@ -62,107 +59,6 @@ def _prefix(path: str) -> str:
 def _one_line(exc: BaseException) -> str:
     text = " ".join(str(exc).split())
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
-class _Listing:
-    """One side's listing below ``prefix``: ``(relative key, entry)`` of files
-    the filter takes, in key order, read ahead by a task into a bounded buffer."""
-
-    def __init__(self, op: Operator, prefix: str, keep: PathFilter) -> None:
-        self.op = op
-        self.prefix = prefix
-        self.keep = keep
-        self.seen = 0  # entries listed, directories and filtered ones included
-
-    async def entries(self) -> AsyncGenerator[tuple[str, Entry], None]:
-        cap = self.op.capability()
-        if not cap.list_with_recursive:
-            raise errors.Unsupported(
-                f"transfers need a recursive listing, which service {self.op.info.scheme!r} lacks",
-                operation="list",
-                path=self.prefix or "/",
-            )
-        start = len(self.prefix)
-        lister = self.op.list(self.prefix or "/", recursive=True)
-        try:
-            async for entry in lister:
-                self.seen += 1
-                if entry.path.endswith("/") or entry.metadata.is_dir:
-                    continue
-                rel = entry.path[start:]
-                if self.keep(rel):
-                    yield rel, entry
-        finally:
-            await aclose_iterator(lister)
-
-    @contextlib.asynccontextmanager
-    async def read_ahead(
-        self, tg: anyio.abc.TaskGroup, window: int
-    ) -> AsyncIterator[MemoryObjectReceiveStream[list[tuple[str, Entry]]]]:
-        """Start the listing task; the stream yields pages of entries (at most
-        ``window`` entries buffered, plus the page being filled)."""
-        size = max(1, min(_PAGE, window))
-        send, receive = anyio.create_memory_object_stream[list[tuple[str, Entry]]](max(1, window // size))
-
-        async def produce() -> None:
-            async with send, contextlib.aclosing(self.entries()) as entries:
-                page: list[tuple[str, Entry]] = []
-                async for item in entries:
-                    page.append(item)
-                    if len(page) >= size:
-                        await send.send(page)
-                        page = []
-                if page:
-                    await send.send(page)
-
-        tg.start_soon(produce)
-        async with receive:
-            yield receive
-
-
-async def _iterate(
-    stream: MemoryObjectReceiveStream[list[tuple[str, Entry]]],
-) -> AsyncGenerator[tuple[str, Entry], None]:
-    async for page in stream:
-        for item in page:
-            yield item
-
-
-class _Spill:
-    """Paths written to a temporary file, read back later (bounded memory)."""
-
-    def __init__(self) -> None:
-        self._file: Any = None
-        self.count = 0
-
-    def add(self, path: str) -> None:
-        if self._file is None:
-            self._file = tempfile.TemporaryFile("w+", encoding="utf-8")
-        self._file.write(json.dumps(path) + "\n")
-        self.count += 1
-
-    def __iter__(self) -> Iterator[str]:
-        if self._file is None:
-            return
-        self._file.seek(0)
-        for line in self._file:
-            yield json.loads(line)
-
-    def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
-
-
-def _batches(paths: Iterable[str], size: int) -> Iterator[list[str]]:
-    batch: list[str] = []
-    for path in paths:
-        batch.append(path)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 def _check_args(compare: str, jobs: int, chunk: int | None, concurrent: int | None, window: int) -> None:
@@ -291,8 +187,8 @@ class _Job:
             self.journal.record_done(rel, s.metadata, result.metadata)
         await self.event(Event("copy", rel, size, how=result.how))
 
-    async def delete_all(self, paths: _Spill) -> None:
-        for batch in _batches(paths, _DELETE_BATCH):
+    async def delete_all(self, paths: Spill) -> None:
+        for batch in batches(paths, _DELETE_BATCH):
             if not self.dry_run:
                 try:
                     await self.dst.delete_many([self.dp + rel for rel in batch])
@@ -366,7 +262,7 @@ async def _run(
         return report
     with contextlib.ExitStack() as stack:
         jr = stack.enter_context(Journal(journal, _job(src, sp, dst, dp))) if journal is not None else None
-        deletes = _Spill()
+        deletes = Spill()
         stack.callback(deletes.close)
         job = _Job(
             src, sp, dst, dp,
@@ -378,7 +274,7 @@ async def _run(
             progress=progress,
             on_event=on_event,
         )
-        src_listing, dst_listing = _Listing(src, sp, keep), _Listing(dst, dp, keep)
+        src_listing, dst_listing = Listing(src, sp, keep), Listing(dst, dp, keep)
         # ``jobs`` workers take objects from a rendezvous stream: handing one over waits
         # for a free worker, which bounds the objects in flight (and is cheaper than a task each)
         work, todo = anyio.create_memory_object_stream[tuple[str, Entry, Entry | None, Verdict]](0)
@@ -397,7 +293,7 @@ async def _run(
                 src_listing.read_ahead(tg, window) as src_items,
                 dst_listing.read_ahead(tg, window) as dst_items,
             ):
-                pairs = merge_join(_iterate(src_items), _iterate(dst_items))
+                pairs = merge_join(iterate(src_items), iterate(dst_items))
                 async with contextlib.aclosing(pairs):
                     async for rel, s, d in pairs:
                         if s is None:
@@ -593,10 +489,10 @@ async def check(
 
     async with anyio.create_task_group() as tg:
         async with (
-            _Listing(src, sp, keep).read_ahead(tg, window) as src_items,
-            _Listing(dst, dp, keep).read_ahead(tg, window) as dst_items,
+            Listing(src, sp, keep).read_ahead(tg, window) as src_items,
+            Listing(dst, dp, keep).read_ahead(tg, window) as dst_items,
         ):
-            pairs = merge_join(_iterate(src_items), _iterate(dst_items))
+            pairs = merge_join(iterate(src_items), iterate(dst_items))
             async with contextlib.aclosing(pairs):
                 async for rel, s, d in pairs:
                     if d is None:
