@@ -37,6 +37,7 @@ import dataclasses
 import itertools
 import math
 import re
+import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -49,6 +50,7 @@ from ..errors import ConfigInvalid, Unexpected
 from .dates import retry_after
 
 __all__ = [
+    "parse_xml_error",
     "answer_mismatch",
     "parse_content_range",
     "prefixed_headers",
@@ -246,6 +248,26 @@ class ErrorAnswer(Exception):
         # picklable (dask and tblib ship an error's __cause__ between processes)
         return (type(self), (self.status, self.code, self.message, dict(self.headers)))
 
+
+
+def parse_xml_error(body: bytes) -> tuple[str, str]:
+    """``(code, message)`` of an XML error body (S3's and Azure's ``<Error><Code>``
+    ``<Message>``, any namespace); the message's first line (Azure appends request
+    ids and times on further lines). Empty strings when there is none or it is garbage."""
+    if not body:
+        return "", ""
+    try:
+        root = ET.fromstring(body)
+    except ET.ParseError:
+        return "", ""
+    code = message = ""
+    for child in root:
+        tag = child.tag.rpartition("}")[2]
+        if tag == "Code":
+            code = child.text or ""
+        elif tag == "Message":
+            message = (child.text or "").split("\n", 1)[0]
+    return code.strip(), message.strip()
 
 
 def header_retry_after(headers: Mapping[str, Any]) -> float | None:

@@ -20,6 +20,7 @@ import aiohttp
 
 from ... import errors
 from ...raw.http import ErrorAnswer, header_retry_after
+from ...raw.http import parse_xml_error as parse_error
 from ...raw.redact import redact
 
 __all__ = ["SCHEME", "AzureErrorAnswer", "classify", "from_answer", "map_errors", "parse_error"]
@@ -97,19 +98,6 @@ def classify(status: int | None, code: str) -> tuple[type[errors.Error], bool]:
     if code.startswith("Authentication") or code.startswith("Authorization"):
         return errors.PermissionDenied, False
     return errors.Unexpected, False
-
-
-def parse_error(payload: bytes) -> tuple[str, str]:
-    """``(code, message)`` of an XML error body (empty strings if it has none or is garbage)."""
-    if not payload:
-        return "", ""
-    try:
-        root = ET.fromstring(payload)
-    except ET.ParseError:
-        return "", ""
-    code = root.findtext("Code") or ""
-    message = (root.findtext("Message") or "").split("\n", 1)[0]
-    return code.strip(), message.strip()
 
 
 class AzureErrorAnswer(ErrorAnswer):

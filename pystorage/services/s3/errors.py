@@ -22,6 +22,7 @@ from botocore.parsers import ResponseParserError  # type: ignore[import-untyped]
 
 from ... import errors
 from ...raw.http import ErrorAnswer, header_retry_after
+from ...raw.http import parse_xml_error as parse_error
 from ...raw.redact import redact
 from .sse import SSE_C_MISMATCH_MESSAGE, SSE_MISMATCH_CODES, SSE_MISMATCH_OPERATIONS
 
@@ -163,24 +164,6 @@ class MalformedAnswer(Exception):
     a misconfigured proxy), a truncated or foreign XML document. :func:`map_errors`
     turns it into a temporary :class:`~pystorage.errors.Unexpected` (a retry may
     reach the real service); it never passes for a result (an empty listing)."""
-
-
-def parse_error(body: bytes) -> tuple[str, str]:
-    """``(code, message)`` of an S3 error body (empty strings when there is none)."""
-    if not body:
-        return "", ""
-    try:
-        root = ET.fromstring(body)
-    except ET.ParseError:
-        return "", ""
-    code = message = ""
-    for child in root:
-        tag = child.tag.rpartition("}")[2]
-        if tag == "Code":
-            code = child.text or ""
-        elif tag == "Message":
-            message = child.text or ""
-    return code, message
 
 
 def is_html_page(headers: Mapping[str, Any], status: int) -> bool:
