@@ -48,8 +48,10 @@ from aiohttp.abc import AbstractStreamWriter
 
 from ..errors import ConfigInvalid, Unexpected
 from .dates import retry_after
+from .ops import OpWrite
 
 __all__ = [
+    "content_headers",
     "parse_xml_error",
     "answer_mismatch",
     "parse_content_range",
@@ -248,6 +250,27 @@ class ErrorAnswer(Exception):
         # picklable (dask and tblib ship an error's __cause__ between processes)
         return (type(self), (self.status, self.code, self.message, dict(self.headers)))
 
+
+
+#: the :class:`~pystorage.raw.ops.OpWrite` fields that are HTTP content headers, and their names
+CONTENT_FIELDS = (
+    ("content_type", "content-type"),
+    ("cache_control", "cache-control"),
+    ("content_disposition", "content-disposition"),
+    ("content_encoding", "content-encoding"),
+)
+
+
+def content_headers(op: OpWrite, *, prefix: str = "", meta_prefix: str) -> dict[str, str]:
+    """The content headers and user metadata of a write, each header name after
+    ``prefix`` (Azure's ``x-ms-blob-``), each metadata key (lower-cased) after
+    ``meta_prefix`` (``x-amz-meta-``, ``x-ms-meta-``)."""
+    headers = {
+        prefix + name: value for field, name in CONTENT_FIELDS if (value := getattr(op, field)) is not None
+    }
+    for key, value in (op.user_metadata or {}).items():
+        headers[meta_prefix + key.lower()] = value
+    return headers
 
 
 def parse_xml_error(body: bytes) -> tuple[str, str]:

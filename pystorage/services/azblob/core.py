@@ -26,7 +26,7 @@ from ...errors import ConfigInvalid, Unexpected, Unsupported
 from ...raw.accessor import Buffer
 from ...raw.buffered import as_view
 from ...raw.dates import format_http_date
-from ...raw.http import HttpLimits
+from ...raw.http import HttpLimits, content_headers
 from ...raw.ops import OpRead, OpStat, OpWrite
 from ...raw.path import normalize_root
 from ...sse import CustomerKey, Kms, S3Managed, SseSpec
@@ -196,18 +196,7 @@ class AzblobCore:
 
     def blob_headers(self, op: OpWrite) -> dict[str, str]:
         """The blob's properties and metadata of a write (Put Blob, Put Block List)."""
-        headers: dict[str, str] = {}
-        if op.content_type is not None:
-            headers["x-ms-blob-content-type"] = op.content_type
-        if op.cache_control is not None:
-            headers["x-ms-blob-cache-control"] = op.cache_control
-        if op.content_disposition is not None:
-            headers["x-ms-blob-content-disposition"] = op.content_disposition
-        if op.content_encoding is not None:
-            headers["x-ms-blob-content-encoding"] = op.content_encoding
-        for name, value in (op.user_metadata or {}).items():
-            headers[_META + name.lower()] = value
-        return headers
+        return content_headers(op, prefix="x-ms-blob-", meta_prefix=_META)
 
     @staticmethod
     def condition_headers(op: OpWrite) -> dict[str, str]:

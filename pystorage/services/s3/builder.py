@@ -25,6 +25,7 @@ from urllib.parse import quote
 
 from ...raw.accessor import Buffer
 from ...raw.checksum import crc32c_b64, md5_b64
+from ...raw.http import content_headers
 from ...raw.ops import OpCopy, OpRead, OpStat, OpWrite
 from ...sse import SseSpec
 from ...types import Part
@@ -102,17 +103,7 @@ class Requests:
 
     def content(self, op: OpWrite) -> dict[str, str]:
         """The content headers, user metadata and storage class of a new object."""
-        headers: dict[str, str] = {}
-        if op.content_type is not None:
-            headers["content-type"] = op.content_type
-        if op.cache_control is not None:
-            headers["cache-control"] = op.cache_control
-        if op.content_disposition is not None:
-            headers["content-disposition"] = op.content_disposition
-        if op.content_encoding is not None:
-            headers["content-encoding"] = op.content_encoding
-        for name, value in (op.user_metadata or {}).items():
-            headers[f"x-amz-meta-{name.lower()}"] = value
+        headers = content_headers(op, meta_prefix="x-amz-meta-")
         if self._storage_class is not None:
             headers["x-amz-storage-class"] = self._storage_class
         return headers
