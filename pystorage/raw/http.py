@@ -47,10 +47,13 @@ import anyio
 from aiohttp.abc import AbstractStreamWriter
 
 from ..errors import ConfigInvalid, Unexpected
-from .dates import retry_after
+from ..types import EncryptionInfo, EntryMode, Metadata
+from .dates import parse_http_date, retry_after
+from .etags import quote_etag
 from .ops import OpWrite
 
 __all__ = [
+    "metadata_from_headers",
     "content_headers",
     "parse_xml_error",
     "answer_mismatch",
@@ -271,6 +274,37 @@ def content_headers(op: OpWrite, *, prefix: str = "", meta_prefix: str) -> dict[
     for key, value in (op.user_metadata or {}).items():
         headers[meta_prefix + key.lower()] = value
     return headers
+
+
+def metadata_from_headers(
+    headers: Mapping[str, str],
+    *,
+    mode: EntryMode,
+    meta_prefix: str,
+    version: str | None,
+    content_md5: str | None = None,
+    encryption: EncryptionInfo | None = None,
+) -> Metadata:
+    """The :class:`Metadata` of an object answer's standard headers (names in any
+    case): length, type, etag, date and content headers; user metadata from the
+    headers after ``meta_prefix`` (names lower-cased, ``None`` when there is none).
+    ``content_length`` is the answer's (the caller fixes it for ranged reads)."""
+    length = headers.get("content-length")
+    user = {name.lower(): value for name, value in prefixed_headers(headers, meta_prefix).items()}
+    return Metadata(
+        mode=mode,
+        content_length=int(length) if length is not None and length.isdigit() else None,
+        content_type=headers.get("content-type"),
+        content_md5=content_md5,
+        etag=quote_etag(headers.get("etag")),
+        last_modified=parse_http_date(headers.get("last-modified")),
+        version=version or None,
+        cache_control=headers.get("cache-control"),
+        content_disposition=headers.get("content-disposition"),
+        content_encoding=headers.get("content-encoding"),
+        user_metadata=user or None,
+        encryption=encryption,
+    )
 
 
 def parse_xml_error(body: bytes) -> tuple[str, str]:

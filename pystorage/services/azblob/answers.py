@@ -10,7 +10,7 @@ from urllib.parse import unquote
 from ...errors import Unexpected
 from ...raw.dates import parse_http_date
 from ...raw.etags import quote_etag
-from ...raw.http import prefixed_headers
+from ...raw.http import metadata_from_headers as raw_metadata
 from ...types import EncryptionInfo, EntryMode, Metadata
 from .errors import SCHEME, AzureErrorAnswer
 
@@ -41,20 +41,12 @@ def _encryption(headers: Mapping[str, str]) -> EncryptionInfo | None:
 def metadata_from_headers(headers: Mapping[str, str], *, mode: EntryMode = EntryMode.FILE) -> Metadata:
     """The :class:`Metadata` of a Get Blob / Get Blob Properties / Put Blob answer
     (``content_length`` is the answer's; the caller fixes it for ranged reads)."""
-    length = headers.get("content-length")
-    user = {name.lower(): value for name, value in prefixed_headers(headers, _META).items()}
-    return Metadata(
+    return raw_metadata(
+        headers,
         mode=mode,
-        content_length=int(length) if length is not None and length.isdigit() else None,
-        content_type=headers.get("content-type"),
+        meta_prefix=_META,
+        version=headers.get("x-ms-version-id"),
         content_md5=headers.get("content-md5") or headers.get("x-ms-blob-content-md5"),
-        etag=quote_etag(headers.get("etag")),
-        last_modified=parse_http_date(headers.get("last-modified")),
-        version=headers.get("x-ms-version-id") or None,
-        cache_control=headers.get("cache-control"),
-        content_disposition=headers.get("content-disposition"),
-        content_encoding=headers.get("content-encoding"),
-        user_metadata=user or None,
         encryption=_encryption(headers),
     )
 

@@ -7,8 +7,7 @@ from collections.abc import Mapping
 
 import aiohttp
 
-from ...raw.dates import parse_http_date
-from ...raw.etags import quote_etag
+from ...raw.http import metadata_from_headers
 from ...types import EncryptionInfo, EntryMode, Metadata
 
 __all__ = ["LeanBody", "ObjectAnswer", "metadata_of"]
@@ -35,23 +34,11 @@ def metadata_of(headers: Mapping[str, str], *, mode: EntryMode = EntryMode.FILE)
     names). ``content_length`` is the answer's ``Content-Length`` (the caller
     fixes it for ranged GETs); user metadata names are lower case (Go servers
     send ``X-Amz-Meta-Name``), ``None`` when there is none."""
-    length = headers.get("content-length")
-    modified = headers.get("last-modified")
-    version = headers.get("x-amz-version-id")
-    user = {
-        name[len(_META) :].lower(): value for name, value in headers.items() if name.lower().startswith(_META)
-    }
-    return Metadata(
+    return metadata_from_headers(
+        headers,
         mode=mode,
-        content_length=int(length) if length is not None and length.isdigit() else None,
-        content_type=headers.get("content-type"),
-        etag=quote_etag(headers.get("etag")),
-        last_modified=parse_http_date(modified) if modified is not None else None,
-        version=version or None,
-        cache_control=headers.get("cache-control"),
-        content_disposition=headers.get("content-disposition"),
-        content_encoding=headers.get("content-encoding"),
-        user_metadata=user or None,
+        meta_prefix=_META,
+        version=headers.get("x-amz-version-id"),
         encryption=_encryption(headers),
     )
 
