@@ -12,6 +12,7 @@ where it differs::
 from __future__ import annotations
 
 __all__ = [
+    "BASICS",
     "CONDITIONAL_READS",
     "CONTENT_HEADERS",
     "LISTING",
@@ -19,6 +20,23 @@ __all__ = [
     "SERVER_SIDE_ENCRYPTION",
     "WRITE_PRECONDITIONS",
 ]
+
+#: what every built-in service does: stat, read, write (empty objects too), create_dir, delete,
+#: copy, rename, and the blocking API
+BASICS: dict[str, bool] = {
+    name: True
+    for name in (
+        "stat",
+        "read",
+        "write",
+        "write_can_empty",
+        "create_dir",
+        "delete",
+        "copy",
+        "rename",
+        "blocking",
+    )
+}
 
 #: ``if_match`` / ``if_none_match`` / ``if_modified_since`` / ``if_unmodified_since`` on ``stat`` and ``read``
 CONDITIONAL_READS: dict[str, bool] = {

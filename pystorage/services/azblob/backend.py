@@ -22,6 +22,7 @@ import anyio
 from ...errors import ConditionNotMatch, Error, NotFound, RangeNotSatisfied, Unexpected, Unsupported
 from ...raw.accessor import Accessor, AccessorInfo, Buffer, EmptyReader, RawReader, RawWriter
 from ...raw.capabilities import (
+    BASICS,
     CONDITIONAL_READS,
     CONTENT_HEADERS,
     LISTING,
@@ -58,11 +59,8 @@ MAX_PRESIGN_SECONDS = 7 * 24 * 3600
 
 #: what the azblob service can do against Azure (before config adjustments)
 CAPABILITY = Capability(
-    stat=True,
-    read=True,
+    **BASICS,
     **CONDITIONAL_READS,
-    write=True,
-    write_can_empty=True,
     write_can_multi=True,
     write_can_append=True,
     **CONTENT_HEADERS,
@@ -75,15 +73,10 @@ CAPABILITY = Capability(
     # the explicit multipart API must list uploads in progress: Azure cannot list
     # uncommitted blocks across blobs
     multipart=False,
-    create_dir=True,
-    delete=True,
     delete_max_size=256,
-    copy=True,
-    rename=True,
     **LISTING,
     **PRESIGN,
     shared=True,
-    blocking=True,
 )
 
 _VERSIONED = ("stat_with_version", "read_with_version", "delete_with_version", "list_with_versions")

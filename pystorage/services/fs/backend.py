@@ -10,7 +10,7 @@ import contextlib
 from collections.abc import AsyncIterator, Sequence
 
 from ...raw.accessor import Accessor, AccessorInfo, Buffer, RawReader, RawWriter
-from ...raw.capabilities import LISTING
+from ...raw.capabilities import BASICS, LISTING
 from ...raw.ops import OpCopy, OpCreateDir, OpDelete, OpList, OpRead, OpRename, OpStat, OpWrite
 from ...types import Capability, Entry, Metadata
 from .config import FsConfig
@@ -24,19 +24,11 @@ __all__ = ["CAPABILITY", "FsAccessor"]
 
 #: what the fs service can do; everything not listed is ``False``
 CAPABILITY = Capability(
-    stat=True,
-    read=True,
+    **BASICS,
     read_with_if_match=True,
-    write=True,
-    write_can_empty=True,
     write_can_append=True,
     write_with_if_not_exists=True,
-    create_dir=True,
-    delete=True,
-    copy=True,
-    rename=True,
     **LISTING,
-    blocking=True,
 )
 
 

@@ -15,6 +15,7 @@ import aiohttp
 from ...errors import IsADirectory, NotFound
 from ...raw.accessor import Accessor, AccessorInfo, Buffer, RawReader, RawWriter
 from ...raw.capabilities import (
+    BASICS,
     CONDITIONAL_READS,
     CONTENT_HEADERS,
     LISTING,
@@ -45,13 +46,10 @@ __all__ = ["CAPABILITY", "GcsAccessor"]
 
 #: what the gcs service can do without a service-account key; everything not listed is ``False``
 CAPABILITY = Capability(
-    stat=True,
+    **BASICS,
     stat_with_version=True,
-    read=True,
     read_with_version=True,
     **CONDITIONAL_READS,
-    write=True,
-    write_can_empty=True,
     **CONTENT_HEADERS,
     **WRITE_PRECONDITIONS,
     **SERVER_SIDE_ENCRYPTION,
@@ -60,14 +58,9 @@ CAPABILITY = Capability(
     write_multi_max_parts=MAX_PARTS,
     write_total_max_size=5 * 1024**4,
     multipart=True,
-    create_dir=True,
-    delete=True,
     delete_with_version=True,
-    copy=True,
-    rename=True,
     **LISTING,
     shared=True,
-    blocking=True,
 )
 
 

@@ -13,7 +13,7 @@ import anyio.lowlevel
 
 from ...errors import ConditionNotMatch, NotFound, RangeNotSatisfied
 from ...raw.accessor import Accessor, AccessorInfo, Buffer, RawReader, RawWriter
-from ...raw.capabilities import CONDITIONAL_READS, CONTENT_HEADERS, LISTING, WRITE_PRECONDITIONS
+from ...raw.capabilities import BASICS, CONDITIONAL_READS, CONTENT_HEADERS, LISTING, WRITE_PRECONDITIONS
 from ...raw.ops import OpCopy, OpCreateDir, OpDelete, OpList, OpRead, OpRename, OpStat, OpWrite
 from ...raw.path import normalize_root, parent_dirs
 from ...types import Capability, Entry, EntryMode, Metadata
@@ -21,17 +21,10 @@ from ...types import Capability, Entry, EntryMode, Metadata
 __all__ = ["MemoryAccessor", "MemoryConfig"]
 
 CAPABILITY = Capability(
-    stat=True,
-    read=True,
+    **BASICS,
     **CONDITIONAL_READS,
-    write=True,
-    write_can_empty=True,
     **CONTENT_HEADERS,
     **WRITE_PRECONDITIONS,
-    create_dir=True,
-    delete=True,
-    copy=True,
-    rename=True,
     **LISTING,
     shared=False,
 )

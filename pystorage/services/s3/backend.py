@@ -17,6 +17,7 @@ from typing import Any
 from ...errors import Error, NotFound, Unexpected
 from ...raw.accessor import Accessor, AccessorInfo, Buffer, RawReader
 from ...raw.capabilities import (
+    BASICS,
     CONDITIONAL_READS,
     CONTENT_HEADERS,
     LISTING,
@@ -45,11 +46,8 @@ GiB = 1024 * MiB
 
 #: what the s3 service can do against AWS S3 (before config adjustments)
 CAPABILITY = Capability(
-    stat=True,
-    read=True,
+    **BASICS,
     **CONDITIONAL_READS,
-    write=True,
-    write_can_empty=True,
     write_can_multi=True,
     write_can_append=False,
     **CONTENT_HEADERS,
@@ -60,16 +58,11 @@ CAPABILITY = Capability(
     write_multi_max_parts=10_000,
     write_total_max_size=5 * 1024 * GiB,
     multipart=True,
-    create_dir=True,
-    delete=True,
     delete_max_size=1000,
-    copy=True,
-    rename=True,
     **LISTING,
     **PRESIGN,
     **SERVER_SIDE_ENCRYPTION,
     shared=True,
-    blocking=True,
 )
 
 _VERSIONED = (
