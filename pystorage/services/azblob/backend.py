@@ -20,16 +20,8 @@ from typing import Any
 import anyio
 
 from ...errors import ConditionNotMatch, Error, NotFound, RangeNotSatisfied, Unexpected, Unsupported
+from ...raw import capabilities as caps
 from ...raw.accessor import Accessor, AccessorInfo, Buffer, EmptyReader, RawReader, RawWriter
-from ...raw.capabilities import (
-    BASICS,
-    CONDITIONAL_READS,
-    CONTENT_HEADERS,
-    LISTING,
-    PRESIGN,
-    SERVER_SIDE_ENCRYPTION,
-    WRITE_PRECONDITIONS,
-)
 from ...raw.checksum import VerifyingReader
 from ...raw.config import config_repr
 from ...raw.http import answer_mismatch, parse_content_range
@@ -59,14 +51,14 @@ MAX_PRESIGN_SECONDS = 7 * 24 * 3600
 
 #: what the azblob service can do against Azure (before config adjustments)
 CAPABILITY = Capability(
-    **BASICS,
-    **CONDITIONAL_READS,
+    **caps.BASICS,
+    **caps.CONDITIONAL_READS,
     write_can_multi=True,
     write_can_append=True,
-    **CONTENT_HEADERS,
-    **WRITE_PRECONDITIONS,
+    **caps.CONTENT_HEADERS,
+    **caps.WRITE_PRECONDITIONS,
     # Azure encrypts every blob at rest with Microsoft-managed keys: S3Managed needs no header
-    **SERVER_SIDE_ENCRYPTION,
+    **caps.SERVER_SIDE_ENCRYPTION,
     write_multi_max_size=4000 * MiB,
     write_multi_max_parts=50_000,
     write_total_max_size=50_000 * 4000 * MiB,
@@ -74,13 +66,12 @@ CAPABILITY = Capability(
     # uncommitted blocks across blobs
     multipart=False,
     delete_max_size=256,
-    **LISTING,
-    **PRESIGN,
+    **caps.LISTING,
+    **caps.PRESIGN,
     shared=True,
 )
 
 _VERSIONED = ("stat_with_version", "read_with_version", "delete_with_version", "list_with_versions")
-_PRESIGN = ("presign", "presign_read", "presign_stat", "presign_write")
 
 
 def capability_for(config: AzblobConfig, *, can_presign: bool = True) -> Capability:
@@ -93,7 +84,7 @@ def capability_for(config: AzblobConfig, *, can_presign: bool = True) -> Capabil
     if config.enable_versioning:
         changes.update(dict.fromkeys(_VERSIONED, True))
     if not can_presign:
-        changes.update(dict.fromkeys(_PRESIGN, False))
+        changes.update(dict.fromkeys(caps.PRESIGN, False))
     changes.update(parse_capability_override(config.capability_override))
     return CAPABILITY.replace(**changes)
 

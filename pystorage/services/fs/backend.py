@@ -9,8 +9,8 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator, Sequence
 
+from ...raw import capabilities as caps
 from ...raw.accessor import Accessor, AccessorInfo, Buffer, RawReader, RawWriter
-from ...raw.capabilities import BASICS, LISTING
 from ...raw.ops import OpCopy, OpCreateDir, OpDelete, OpList, OpRead, OpRename, OpStat, OpWrite
 from ...types import Capability, Entry, Metadata
 from .config import FsConfig
@@ -24,11 +24,11 @@ __all__ = ["CAPABILITY", "FsAccessor"]
 
 #: what the fs service can do; everything not listed is ``False``
 CAPABILITY = Capability(
-    **BASICS,
+    **caps.BASICS,
     read_with_if_match=True,
     write_can_append=True,
     write_with_if_not_exists=True,
-    **LISTING,
+    **caps.LISTING,
 )
 
 

@@ -13,16 +13,8 @@ from typing import Any
 import aiohttp
 
 from ...errors import IsADirectory, NotFound
+from ...raw import capabilities as caps
 from ...raw.accessor import Accessor, AccessorInfo, Buffer, RawReader, RawWriter
-from ...raw.capabilities import (
-    BASICS,
-    CONDITIONAL_READS,
-    CONTENT_HEADERS,
-    LISTING,
-    PRESIGN,
-    SERVER_SIDE_ENCRYPTION,
-    WRITE_PRECONDITIONS,
-)
 from ...raw.checksum import VerifyingReader
 from ...raw.http import answer_mismatch, parse_content_range, skip_refused
 from ...raw.ops import OpCopy, OpCreateDir, OpDelete, OpList, OpPresign, OpRead, OpRename, OpStat, OpWrite
@@ -46,20 +38,20 @@ __all__ = ["CAPABILITY", "GcsAccessor"]
 
 #: what the gcs service can do without a service-account key; everything not listed is ``False``
 CAPABILITY = Capability(
-    **BASICS,
+    **caps.BASICS,
     stat_with_version=True,
     read_with_version=True,
-    **CONDITIONAL_READS,
-    **CONTENT_HEADERS,
-    **WRITE_PRECONDITIONS,
-    **SERVER_SIDE_ENCRYPTION,
+    **caps.CONDITIONAL_READS,
+    **caps.CONTENT_HEADERS,
+    **caps.WRITE_PRECONDITIONS,
+    **caps.SERVER_SIDE_ENCRYPTION,
     write_can_append=True,
     write_multi_max_size=5 * 1024**4,
     write_multi_max_parts=MAX_PARTS,
     write_total_max_size=5 * 1024**4,
     multipart=True,
     delete_with_version=True,
-    **LISTING,
+    **caps.LISTING,
     shared=True,
 )
 
@@ -83,7 +75,7 @@ class GcsAccessor(Accessor):
         self._core = GcsCore(config)
         account = self._core.service_account
         self._signer = UrlSigner(account, self._core.endpoint) if account is not None else None
-        capability = CAPABILITY.replace(**PRESIGN) if self._signer is not None else CAPABILITY
+        capability = CAPABILITY.replace(**caps.PRESIGN) if self._signer is not None else CAPABILITY
         self._info = AccessorInfo(SERVICE, self._core.root, self._core.bucket, capability)
         self._uploads = CompositeUploads(self._core, self._resource)
         install_redaction(

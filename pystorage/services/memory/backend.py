@@ -12,8 +12,8 @@ from collections.abc import AsyncIterator, Sequence
 import anyio.lowlevel
 
 from ...errors import ConditionNotMatch, NotFound, RangeNotSatisfied
+from ...raw import capabilities as caps
 from ...raw.accessor import Accessor, AccessorInfo, Buffer, RawReader, RawWriter
-from ...raw.capabilities import BASICS, CONDITIONAL_READS, CONTENT_HEADERS, LISTING, WRITE_PRECONDITIONS
 from ...raw.ops import OpCopy, OpCreateDir, OpDelete, OpList, OpRead, OpRename, OpStat, OpWrite
 from ...raw.path import normalize_root, parent_dirs
 from ...types import Capability, Entry, EntryMode, Metadata
@@ -21,11 +21,11 @@ from ...types import Capability, Entry, EntryMode, Metadata
 __all__ = ["MemoryAccessor", "MemoryConfig"]
 
 CAPABILITY = Capability(
-    **BASICS,
-    **CONDITIONAL_READS,
-    **CONTENT_HEADERS,
-    **WRITE_PRECONDITIONS,
-    **LISTING,
+    **caps.BASICS,
+    **caps.CONDITIONAL_READS,
+    **caps.CONTENT_HEADERS,
+    **caps.WRITE_PRECONDITIONS,
+    **caps.LISTING,
     shared=False,
 )
 

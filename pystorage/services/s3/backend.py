@@ -15,16 +15,8 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from ...errors import Error, NotFound, Unexpected
+from ...raw import capabilities as caps
 from ...raw.accessor import Accessor, AccessorInfo, Buffer, RawReader
-from ...raw.capabilities import (
-    BASICS,
-    CONDITIONAL_READS,
-    CONTENT_HEADERS,
-    LISTING,
-    PRESIGN,
-    SERVER_SIDE_ENCRYPTION,
-    WRITE_PRECONDITIONS,
-)
 from ...raw.checksum import VerifyingReader
 from ...raw.config import config_repr
 from ...raw.etags import quote_etag
@@ -46,22 +38,22 @@ GiB = 1024 * MiB
 
 #: what the s3 service can do against AWS S3 (before config adjustments)
 CAPABILITY = Capability(
-    **BASICS,
-    **CONDITIONAL_READS,
+    **caps.BASICS,
+    **caps.CONDITIONAL_READS,
     write_can_multi=True,
     write_can_append=False,
-    **CONTENT_HEADERS,
+    **caps.CONTENT_HEADERS,
     # S3 takes If-None-Match only as "*" on writes (that is if_not_exists)
-    **{**WRITE_PRECONDITIONS, "write_with_if_none_match": False},
+    **{**caps.WRITE_PRECONDITIONS, "write_with_if_none_match": False},
     write_multi_min_size=5 * MiB,
     write_multi_max_size=5 * GiB,
     write_multi_max_parts=10_000,
     write_total_max_size=5 * 1024 * GiB,
     multipart=True,
     delete_max_size=1000,
-    **LISTING,
-    **PRESIGN,
-    **SERVER_SIDE_ENCRYPTION,
+    **caps.LISTING,
+    **caps.PRESIGN,
+    **caps.SERVER_SIDE_ENCRYPTION,
     shared=True,
 )
 
