@@ -53,6 +53,7 @@ from .etags import quote_etag
 from .ops import OpWrite
 
 __all__ = [
+    "range_header",
     "metadata_from_headers",
     "content_headers",
     "parse_xml_error",
@@ -305,6 +306,14 @@ def metadata_from_headers(
         user_metadata=user or None,
         encryption=encryption,
     )
+
+
+def range_header(offset: int, size: int | None) -> str | None:
+    """The ``Range`` header of ``size`` bytes (to the end when ``None``) from
+    ``offset``; ``None`` for the whole object."""
+    if size is None:
+        return None if offset == 0 else f"bytes={offset}-"
+    return f"bytes={offset}-{offset + size - 1}"
 
 
 def parse_xml_error(body: bytes) -> tuple[str, str]:

@@ -24,7 +24,7 @@ from ...raw import capabilities as caps
 from ...raw.accessor import Accessor, AccessorInfo, Buffer, EmptyReader, RawReader, RawWriter
 from ...raw.checksum import VerifyingReader
 from ...raw.config import config_repr
-from ...raw.http import answer_mismatch, parse_content_range
+from ...raw.http import answer_mismatch, parse_content_range, range_header
 from ...raw.multipart import MultipartWriter
 from ...raw.ops import OpCopy, OpCreateDir, OpDelete, OpList, OpPresign, OpRead, OpRename, OpStat, OpWrite
 from ...raw.redact import install_redaction
@@ -177,15 +177,11 @@ class AzblobAccessor(Accessor):
     # reads -------------------------------------------------------------------------------------
     async def read(self, path: str, op: OpRead) -> RawReader:
         self._watch(op.sse)
-        ranged = op.offset > 0 or op.size is not None
-        range_header = None
-        if ranged:
-            end = "" if op.size is None else str(op.offset + op.size - 1)
-            range_header = f"bytes={op.offset}-{end}"
+        wanted = range_header(op.offset, op.size)
         with self._errors("read", path):
-            response = await self._core.get_blob(self._core.key(path), op, range_header=range_header)
+            response = await self._core.get_blob(self._core.key(path), op, range_header=wanted)
         try:
-            return self._reader(path, op, response, ranged)
+            return self._reader(path, op, response, wanted is not None)
         except BaseException:
             response.close()
             raise

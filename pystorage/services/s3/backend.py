@@ -20,7 +20,7 @@ from ...raw.accessor import Accessor, AccessorInfo, Buffer, RawReader
 from ...raw.checksum import VerifyingReader
 from ...raw.config import config_repr
 from ...raw.etags import quote_etag
-from ...raw.http import answer_mismatch, skip_refused
+from ...raw.http import answer_mismatch, range_header, skip_refused
 from ...raw.ops import OpCopy, OpCreateDir, OpDelete, OpList, OpPresign, OpRead, OpRename, OpStat, OpWrite
 from ...raw.redact import install_redaction
 from ...types import Capability, Entry, EntryMode, Metadata, Part, PresignedRequest, UploadInfo
@@ -76,12 +76,6 @@ def capability_for(config: S3Config) -> Capability:
         changes["write_with_if_match"] = False
     changes.update(parse_capability_override(config.capability_override))
     return CAPABILITY.replace(**changes)
-
-
-def _range_header(offset: int, size: int | None) -> str | None:
-    if size is None:
-        return None if offset == 0 else f"bytes={offset}-"
-    return f"bytes={offset}-{offset + size - 1}"
 
 
 class S3Accessor(Accessor):
@@ -160,7 +154,7 @@ class S3Accessor(Accessor):
     async def read(self, path: str, op: OpRead) -> RawReader:
         with self._errors("read", path):
             response = await self._core.get_object(
-                self._core.key(path), op, range_header=_range_header(op.offset, op.size)
+                self._core.key(path), op, range_header=range_header(op.offset, op.size)
             )
         return self._reader(path, op, response)
 
