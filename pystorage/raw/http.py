@@ -46,13 +46,15 @@ import aiohttp.payload
 import anyio
 from aiohttp.abc import AbstractStreamWriter
 
-from ..errors import ConfigInvalid, Unexpected
+from ..errors import ConfigInvalid, Error, RangeNotSatisfied, RateLimited, Unexpected
 from ..types import EncryptionInfo, EntryMode, Metadata
 from .dates import parse_http_date, retry_after
 from .etags import quote_etag
 from .ops import OpWrite
+from .redact import redact
 
 __all__ = [
+    "answer_error",
     "range_header",
     "metadata_from_headers",
     "content_headers",
@@ -334,6 +336,38 @@ def parse_xml_error(body: bytes) -> tuple[str, str]:
         elif tag == "Message":
             message = (child.text or "").split("\n", 1)[0]
     return code.strip(), message.strip()
+
+
+def answer_error(
+    cls: type[Error],
+    temporary: bool,
+    status: int | None,
+    code: str,
+    text: str,
+    headers: Mapping[str, Any],
+    *,
+    operation: str,
+    path: str,
+    service: str,
+) -> Error:
+    """The pystorage error of a service's error answer, once its driver chose the
+    class and the text: ``"text (HTTP 412 Code)"`` (redacted), a 304 saying which
+    conditions did not hold, an empty 416 saying what it is, and the answer's
+    ``Retry-After`` on a temporary error."""
+    if status == 304:
+        text = "not modified: if_none_match / if_modified_since did not hold"
+    elif cls is RangeNotSatisfied and not text:
+        text = "the requested range is not satisfiable"
+    detail = f"HTTP {status}" + (f" {code}" if code and code != str(status) else "")
+    message = f"{text} ({detail})" if text and text != code else detail
+    return cls(
+        redact(message),
+        operation=operation,
+        path=path,
+        service=service,
+        temporary=temporary,
+        retry_after=header_retry_after(headers) if cls is RateLimited or temporary else None,
+    )
 
 
 def header_retry_after(headers: Mapping[str, Any]) -> float | None:

@@ -19,7 +19,7 @@ from typing import Any
 import aiohttp
 
 from ... import errors
-from ...raw.http import ErrorAnswer, header_retry_after
+from ...raw.http import ErrorAnswer, answer_error
 from ...raw.http import parse_xml_error as parse_error
 from ...raw.redact import redact
 
@@ -121,19 +121,8 @@ def from_answer(
         text = "if_not_exists: the blob exists"
     elif code in _CPK_CODES:
         text = "the blob's customer-provided key does not match the request's (or one is missing)"
-    elif status == 304:
-        text = "not modified: if_none_match / if_modified_since did not hold"
-    elif cls is errors.RangeNotSatisfied and not text:
-        text = "the requested range is not satisfiable"
-    detail = f"HTTP {status}" + (f" {code}" if code else "")
-    message = f"{text} ({detail})" if text else detail
-    return cls(
-        redact(message),
-        operation=operation,
-        path=path,
-        service=SCHEME,
-        temporary=temporary,
-        retry_after=header_retry_after(headers) if temporary else None,
+    return answer_error(
+        cls, temporary, status, code, text, headers, operation=operation, path=path, service=SCHEME
     )
 
 

@@ -21,7 +21,7 @@ import botocore.exceptions as bexc  # type: ignore[import-untyped]
 from botocore.parsers import ResponseParserError  # type: ignore[import-untyped]
 
 from ... import errors
-from ...raw.http import ErrorAnswer, header_retry_after
+from ...raw.http import ErrorAnswer, answer_error
 from ...raw.http import parse_xml_error as parse_error
 from ...raw.redact import redact
 from .sse import SSE_C_MISMATCH_MESSAGE, SSE_MISMATCH_CODES, SSE_MISMATCH_OPERATIONS
@@ -230,19 +230,8 @@ def from_answer(
         cls, text = errors.PermissionDenied, SSE_C_MISMATCH_MESSAGE
     if code == "NoSuchBucket":
         text = f"bucket {bucket!r} does not exist (check the 'bucket' config key)"
-    elif status == 304:
-        text = "not modified: if_none_match / if_modified_since did not hold"
-    elif status == 416 and not text:
-        text = "the requested range is not satisfiable"
-    detail = f"HTTP {status}" + (f" {code}" if code and code != str(status) else "")
-    message = f"{text} ({detail})" if text and text != code else detail
-    return cls(
-        redact(message),
-        operation=operation,
-        path=path,
-        service=SCHEME,
-        temporary=temporary,
-        retry_after=header_retry_after(headers) if cls is errors.RateLimited or temporary else None,
+    return answer_error(
+        cls, temporary, status, code, text, headers, operation=operation, path=path, service=SCHEME
     )
 
 
@@ -300,9 +289,7 @@ def map_errors(
             temporary=True,
         ) from exc
     except (bexc.ParamValidationError, bexc.ProfileNotFound) as exc:
-        raise errors.ConfigInvalid(
-            redact(str(exc)), operation=operation, path=path, service=SCHEME
-        ) from exc
+        raise errors.ConfigInvalid(redact(str(exc)), operation=operation, path=path, service=SCHEME) from exc
     except (
         bexc.ConnectionError,
         bexc.HTTPClientError,
