@@ -21,6 +21,7 @@ from pystorage.layers import (
     TimeoutLayer,
 )
 from pystorage.raw.layer import LayeredAccessor
+from pystorage.raw.session import LazySession
 
 from ..case import ServiceCase
 
@@ -143,12 +144,18 @@ def _connection_holders(op: Operator) -> list[object]:
         accessor = accessor.inner
     core = getattr(accessor, "_core", None)
     names = ("_client", "_http", "_session")
-    return [getattr(core, n) for n in names if getattr(core, n, None) is not None]
+    holders = [getattr(core, n) for n in names if getattr(core, n, None) is not None]
+    # a LazySession outlives a fork; the aiohttp session inside it is what holds connections
+    return [h._session if isinstance(h, LazySession) else h for h in holders]
+
+
+def _holder_ids(blocking: Any) -> list[int]:
+    return [id(x) for x in (*_connection_holders(blocking._op), blocking._portal)]
 
 
 def _child_blocking(blocking: Any, queue: Any) -> None:
     try:
-        parent = [id(x) for x in (*_connection_holders(blocking._op), blocking._portal)]
+        parent = _holder_ids(blocking)  # as the fork left them (reset by the fork hooks)
         blocking.write("from-child", b"child bytes")
         data = blocking.read("shared")
         mine = [id(x) for x in (*_connection_holders(blocking._op), blocking._portal)]
@@ -188,6 +195,7 @@ def test_forked_child_uses_its_own_connections_and_thread(
     blocking_op.write("shared", b"parent bytes")
     assert blocking_op.read("shared") == b"parent bytes"  # clients and loop thread are open
     assert blocking_op._portal is not None
+    before_fork = _holder_ids(blocking_op)
     proc, queue = _run_child(_child_blocking, blocking_op)
     deadline = time.monotonic() + CHILD_TIMEOUT
     while proc.is_alive() and queue.empty() and time.monotonic() < deadline:  # the parent keeps working
@@ -195,6 +203,7 @@ def test_forked_child_uses_its_own_connections_and_thread(
     _, data, parent_ids, child_ids = _finish(proc, queue)
     assert data == b"parent bytes"
     assert parent_ids and not set(parent_ids) & set(child_ids), "the child reused a parent's connection"
+    assert not set(before_fork) & set(child_ids), "the child reused a parent's connection"
     assert blocking_op.read("shared") == b"parent bytes"
     if service_case.scheme != "memory":  # a forked memory store is the child's own copy
         assert blocking_op.read("from-child") == b"child bytes"
