@@ -54,6 +54,7 @@ from .ops import OpWrite
 from .redact import redact
 
 __all__ = [
+    "write_condition_headers",
     "answer_error",
     "range_header",
     "metadata_from_headers",
@@ -308,6 +309,19 @@ def metadata_from_headers(
         user_metadata=user or None,
         encryption=encryption,
     )
+
+
+def write_condition_headers(op: OpWrite) -> dict[str, str]:
+    """The preconditions of a write: ``if_not_exists`` as ``If-None-Match: *``, else
+    ``if_none_match``; ``if_match``."""
+    headers: dict[str, str] = {}
+    if op.if_not_exists:
+        headers["if-none-match"] = "*"
+    elif op.if_none_match is not None:
+        headers["if-none-match"] = op.if_none_match
+    if op.if_match is not None:
+        headers["if-match"] = op.if_match
+    return headers
 
 
 def range_header(offset: int, size: int | None) -> str | None:

@@ -26,7 +26,7 @@ from ...errors import ConfigInvalid, Unexpected, Unsupported
 from ...raw.accessor import Buffer
 from ...raw.buffered import as_view
 from ...raw.dates import format_http_date
-from ...raw.http import HttpLimits, content_headers
+from ...raw.http import HttpLimits, content_headers, write_condition_headers
 from ...raw.ops import OpRead, OpStat, OpWrite
 from ...raw.path import normalize_root
 from ...sse import CustomerKey, Kms, S3Managed, SseSpec
@@ -201,14 +201,7 @@ class AzblobCore:
     @staticmethod
     def condition_headers(op: OpWrite) -> dict[str, str]:
         """``if_not_exists`` → ``If-None-Match: *``; ``if_match``; ``if_none_match``."""
-        headers: dict[str, str] = {}
-        if op.if_not_exists:
-            headers["if-none-match"] = "*"
-        elif op.if_none_match is not None:
-            headers["if-none-match"] = op.if_none_match
-        if op.if_match is not None:
-            headers["if-match"] = op.if_match
-        return headers
+        return write_condition_headers(op)
 
     async def _md5(self, body: Buffer) -> dict[str, str]:
         if self.config.checksum_algorithm != "md5":

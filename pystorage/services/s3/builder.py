@@ -25,7 +25,7 @@ from urllib.parse import quote
 
 from ...raw.accessor import Buffer
 from ...raw.checksum import crc32c_b64, md5_b64
-from ...raw.http import content_headers
+from ...raw.http import content_headers, write_condition_headers
 from ...raw.ops import OpCopy, OpRead, OpStat, OpWrite
 from ...sse import SseSpec
 from ...types import Part
@@ -111,12 +111,7 @@ class Requests:
     @staticmethod
     def write_conditions(op: OpWrite) -> dict[str, str]:
         """``if_not_exists`` (``If-None-Match: *``) and ``if_match`` of a write."""
-        headers: dict[str, str] = {}
-        if op.if_not_exists:
-            headers["if-none-match"] = "*"
-        if op.if_match is not None:
-            headers["if-match"] = op.if_match
-        return headers
+        return write_condition_headers(op)
 
     @staticmethod
     def _read(op: OpStat | OpRead, kind: RequestKind) -> tuple[dict[str, str], dict[str, str] | None]:
