@@ -335,9 +335,10 @@ def select(all_workloads: list[Workload], patterns: list[str] | None) -> list[Wo
 def seed_for(selected: list[Workload]) -> Seed:
     """The seed data the selected workloads read (the largest size each needs)."""
 
-    def biggest(family: str, attr: str, kinds: set[str]) -> int:
+    def biggest(families: str, attr: str, kinds: set[str]) -> int:
+        names = families.split()  # whole names: "fs" is not "fsspec"
         return max(
-            (int(getattr(w, attr)) for w in selected if w.family in family and w.kind in kinds), default=0
+            (int(getattr(w, attr)) for w in selected if w.family in names and w.kind in kinds), default=0
         )
 
     def big_for(families: str) -> int:
@@ -345,7 +346,8 @@ def seed_for(selected: list[Workload]) -> Seed:
         if whole:
             return whole
         ranged = {"ranged", "fsspec_cat_ranges"}
-        return 64 * MiB if any(w.family in families and w.kind in ranged for w in selected) else MiB
+        names = families.split()
+        return 64 * MiB if any(w.family in names and w.kind in ranged for w in selected) else MiB
 
     stores = "s3 gcs azblob fsspec"  # the fsspec family reads the S3 server's seed
     return Seed(
@@ -450,7 +452,10 @@ async def prepare(
         p.expected_bytes = w.size * w.count
     elif w.kind == "small_put":
         p.keys = [f"{base}/{i:05d}" for i in range(w.count)]
-        p.created = list(p.keys)
+        # one untimed object first: the directory exists before the concurrent PUTs (rclone serve s3
+        # answers 500 to some concurrent PUTs that each create a new directory: docs/services/s3.md)
+        await writer.put(f"{base}/first", block[: w.size])
+        p.created = [*p.keys, f"{base}/first"]
         p.data = block[: w.size]
         p.expected_count = w.count
     elif w.kind == "small_get":

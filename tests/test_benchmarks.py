@@ -21,7 +21,7 @@ from benchmarks.child import run_one
 from benchmarks.contenders import CONTENDERS, ContenderSpec, unavailable_reason
 from benchmarks.report import compare, render, targets
 from benchmarks.runner import RunOptions, run
-from benchmarks.workloads import MiB, select, workloads
+from benchmarks.workloads import MiB, seed_for, select, workloads
 from benchmarks.workloads_fsspec import parquet_rows
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -162,6 +162,21 @@ def test_select_and_quick_sizes() -> None:
     assert by_id["fs_read_bytes"].size == 1024 * MiB and by_id["fs_random_4k"].count == 10_000
     assert {w.id for w in select(full, ["s3_put_buffer*"])} == {"s3_put_buffer_c4", "s3_put_buffer_c8"}
     assert {w.family for w in select(full, ["list"])} == {"s3", "gcs", "azblob", "fs"}
+
+
+@pytest.mark.parametrize("quick", [True, False])
+def test_seed_sizes_per_family(quick: bool) -> None:
+    """Each family's seed is the largest whole-object read of that family: the fs
+    family's (bigger) object never leaks into the object stores' ("fs" is not "fsspec")."""
+    every = workloads(quick=quick)
+    seed = seed_for(every)
+
+    def whole(families: set[str]) -> int:
+        return max(w.size for w in every if w.family in families and w.kind in {"get_bytes", "get_stream"})
+
+    assert seed.big_size == whole({"s3", "gcs", "azblob"})
+    assert seed.fs_big_size == whole({"fs"})
+    assert seed.fs_big_size > seed.big_size
 
 
 def test_command_line_lists_workloads() -> None:
