@@ -48,12 +48,13 @@ from aiohttp.abc import AbstractStreamWriter
 
 from ..errors import ConfigInvalid, Error, RangeNotSatisfied, RateLimited, Unexpected
 from ..types import EncryptionInfo, EntryMode, Metadata
-from .dates import parse_http_date, retry_after
+from .dates import format_http_date, parse_http_date, retry_after
 from .etags import quote_etag
-from .ops import OpWrite
+from .ops import OpRead, OpStat, OpWrite
 from .redact import redact
 
 __all__ = [
+    "read_condition_headers",
     "write_condition_headers",
     "answer_error",
     "range_header",
@@ -309,6 +310,21 @@ def metadata_from_headers(
         user_metadata=user or None,
         encryption=encryption,
     )
+
+
+def read_condition_headers(op: OpStat | OpRead) -> dict[str, str]:
+    """The conditions of a read or stat: ``If-Match``, ``If-None-Match``,
+    ``If-Modified-Since``, ``If-Unmodified-Since`` (dates as HTTP dates)."""
+    headers: dict[str, str] = {}
+    if op.if_match is not None:
+        headers["if-match"] = op.if_match
+    if op.if_none_match is not None:
+        headers["if-none-match"] = op.if_none_match
+    if op.if_modified_since is not None:
+        headers["if-modified-since"] = format_http_date(op.if_modified_since)
+    if op.if_unmodified_since is not None:
+        headers["if-unmodified-since"] = format_http_date(op.if_unmodified_since)
+    return headers
 
 
 def write_condition_headers(op: OpWrite) -> dict[str, str]:

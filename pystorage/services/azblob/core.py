@@ -26,7 +26,7 @@ from ...errors import ConfigInvalid, Unexpected, Unsupported
 from ...raw.accessor import Buffer
 from ...raw.buffered import as_view
 from ...raw.dates import format_http_date
-from ...raw.http import HttpLimits, content_headers, write_condition_headers
+from ...raw.http import HttpLimits, content_headers, read_condition_headers, write_condition_headers
 from ...raw.ops import OpRead, OpStat, OpWrite
 from ...raw.path import normalize_root
 from ...sse import CustomerKey, Kms, S3Managed, SseSpec
@@ -181,15 +181,7 @@ class AzblobCore:
 
     def read_headers(self, op: OpStat | OpRead) -> tuple[dict[str, str], dict[str, str]]:
         """Headers and query of a read or stat: version, conditions, CPK."""
-        headers: dict[str, str] = {}
-        if op.if_match is not None:
-            headers["if-match"] = op.if_match
-        if op.if_none_match is not None:
-            headers["if-none-match"] = op.if_none_match
-        if op.if_modified_since is not None:
-            headers["if-modified-since"] = format_http_date(op.if_modified_since)
-        if op.if_unmodified_since is not None:
-            headers["if-unmodified-since"] = format_http_date(op.if_unmodified_since)
+        headers = read_condition_headers(op)
         headers.update(self.sse_headers(op.sse, write=False))
         query = {} if op.version is None else {"versionid": op.version}
         return headers, query

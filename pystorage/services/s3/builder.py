@@ -16,8 +16,6 @@ no ``content-type`` unless the caller set one, no trailers.
 from __future__ import annotations
 
 import base64
-import datetime as dt
-import email.utils
 import hashlib
 import zlib
 from collections.abc import Mapping, Sequence
@@ -25,7 +23,7 @@ from urllib.parse import quote
 
 from ...raw.accessor import Buffer
 from ...raw.checksum import crc32c_b64, md5_b64
-from ...raw.http import content_headers, write_condition_headers
+from ...raw.http import content_headers, read_condition_headers, write_condition_headers
 from ...raw.ops import OpCopy, OpRead, OpStat, OpWrite
 from ...sse import SseSpec
 from ...types import Part
@@ -33,7 +31,7 @@ from .config import S3Config
 from .documents import complete_body, delete_body
 from .sse import RequestKind, sse_headers
 
-__all__ = ["Requests", "S3Request", "checksum_header", "http_date"]
+__all__ = ["Requests", "S3Request", "checksum_header"]
 
 
 class S3Request:
@@ -52,11 +50,6 @@ class S3Request:
         self.method, self.key, self.body = method, key, body
         self.query = query
         self.headers: dict[str, str] = headers if headers is not None else {}
-
-
-def http_date(value: dt.datetime) -> str:
-    """``value`` as an HTTP date (``If-Modified-Since`` ...)."""
-    return email.utils.format_datetime(value.astimezone(dt.timezone.utc), usegmt=True)
 
 
 def _b64(digest: bytes) -> str:
@@ -116,14 +109,7 @@ class Requests:
     @staticmethod
     def _read(op: OpStat | OpRead, kind: RequestKind) -> tuple[dict[str, str], dict[str, str] | None]:
         headers = Requests.sse(op.sse, kind)
-        if op.if_match is not None:
-            headers["if-match"] = op.if_match
-        if op.if_none_match is not None:
-            headers["if-none-match"] = op.if_none_match
-        if op.if_modified_since is not None:
-            headers["if-modified-since"] = http_date(op.if_modified_since)
-        if op.if_unmodified_since is not None:
-            headers["if-unmodified-since"] = http_date(op.if_unmodified_since)
+        headers.update(read_condition_headers(op))
         return headers, None if op.version is None else {"versionId": op.version}
 
     def _copy_source(self, key: str) -> str:
