@@ -190,11 +190,6 @@ class AzblobCore:
         """The blob's properties and metadata of a write (Put Blob, Put Block List)."""
         return content_headers(op, prefix="x-ms-blob-", meta_prefix=_META)
 
-    @staticmethod
-    def condition_headers(op: OpWrite) -> dict[str, str]:
-        """``if_not_exists`` → ``If-None-Match: *``; ``if_match``; ``if_none_match``."""
-        return write_condition_headers(op)
-
     async def _md5(self, body: Buffer) -> dict[str, str]:
         if self.config.checksum_algorithm != "md5":
             return {}
@@ -231,7 +226,7 @@ class AzblobCore:
 
     async def put_blob(self, key: str, body: Buffer, op: OpWrite) -> dict[str, str]:
         """Put Blob (a block blob of ``body``) with ``op``'s properties, conditions and SSE."""
-        headers = {"x-ms-blob-type": "BlockBlob", **self.blob_headers(op), **self.condition_headers(op)}
+        headers = {"x-ms-blob-type": "BlockBlob", **self.blob_headers(op), **write_condition_headers(op)}
         headers.update(self._tier())
         headers.update(self.sse_headers(op.sse, write=True))
         headers.update(await self._md5(body))
@@ -272,7 +267,7 @@ class AzblobCore:
         ``etag`` (If-Match) pins the commit to the blob it was based on."""
         items = "".join(f"<{kind}>{block}</{kind}>" for kind, block in blocks)
         body = f'<?xml version="1.0" encoding="utf-8"?><BlockList>{items}</BlockList>'.encode()
-        headers = {**self.blob_headers(op), **self.condition_headers(op), "content-type": "application/xml"}
+        headers = {**self.blob_headers(op), **write_condition_headers(op), "content-type": "application/xml"}
         if etag is not None:
             headers["if-match"] = etag
         headers.update(self._tier())

@@ -102,11 +102,6 @@ class Requests:
         return headers
 
     @staticmethod
-    def write_conditions(op: OpWrite) -> dict[str, str]:
-        """``if_not_exists`` (``If-None-Match: *``) and ``if_match`` of a write."""
-        return write_condition_headers(op)
-
-    @staticmethod
     def _read(op: OpStat | OpRead, kind: RequestKind) -> tuple[dict[str, str], dict[str, str] | None]:
         headers = Requests.sse(op.sse, kind)
         headers.update(read_condition_headers(op))
@@ -133,7 +128,7 @@ class Requests:
     def put_object(self, key: str, body: Buffer, op: OpWrite) -> S3Request:
         """PutObject of ``body`` with ``op``'s headers, metadata, conditions and checksum."""
         headers = self.content(op)
-        headers.update(self.write_conditions(op))
+        headers.update(write_condition_headers(op))
         headers.update(self.sse(op.sse, "PutObject"))
         headers.update(checksum_header(self._checksum, body))
         return S3Request("PUT", key, None, headers, body)
@@ -223,7 +218,7 @@ class Requests:
         checksums: Mapping[int, Mapping[str, str]] | None,
     ) -> S3Request:
         """CompleteMultipartUpload of ``parts`` with ``op``'s conditions."""
-        headers = self.write_conditions(op)
+        headers = write_condition_headers(op)
         headers.update(self.sse(op.sse, "CompleteMultipartUpload"))
         body = complete_body(parts, {n: dict(c) for n, c in checksums.items()} if checksums else None)
         return S3Request("POST", key, {"uploadId": upload_id}, headers, body)
