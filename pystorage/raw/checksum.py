@@ -24,7 +24,7 @@ from typing import Protocol
 from ..errors import ChecksumMismatch
 from .accessor import Buffer, RawReader
 
-__all__ = ["Hasher", "VerifyingReader", "crc32c_b64", "md5_b64", "new_hasher"]
+__all__ = ["Hasher", "VerifyingReader", "crc32c_b64", "crc32c_combine", "md5_b64", "new_hasher"]
 
 
 def _load_crc32c() -> Callable[[Buffer, int], int]:
@@ -60,6 +60,45 @@ _crc32c = _load_crc32c()
 def crc32c_b64(data: Buffer) -> str:
     """Base64 of the big-endian CRC32C of ``data`` (as S3 and GCS spell it)."""
     return base64.b64encode(_crc32c(data, 0).to_bytes(4, "big")).decode()
+
+
+def _gf2_times(matrix: list[int], vector: int) -> int:
+    total, row = 0, 0
+    while vector:
+        if vector & 1:
+            total ^= matrix[row]
+        vector >>= 1
+        row += 1
+    return total
+
+
+def _gf2_square(matrix: list[int]) -> list[int]:
+    return [_gf2_times(matrix, matrix[n]) for n in range(32)]
+
+
+def crc32c_combine(first: int, second: int, second_length: int) -> int:
+    """The CRC32C of ``a + b`` from ``crc32c(a)``, ``crc32c(b)`` and ``len(b)``, without the
+    bytes (zlib's ``crc32_combine`` over the Castagnoli polynomial): what a GCS compose
+    of the two objects reports."""
+    if second_length <= 0:
+        return first
+    odd = [0x82F63B78] + [1 << n for n in range(31)]  # the operator for one zero bit
+    even = _gf2_square(odd)  # two zero bits
+    odd = _gf2_square(even)  # four
+    while True:  # apply len(b) zero bytes to the first CRC, one bit of the length at a time
+        even = _gf2_square(odd)
+        if second_length & 1:
+            first = _gf2_times(even, first)
+        second_length >>= 1
+        if not second_length:
+            break
+        odd = _gf2_square(even)
+        if second_length & 1:
+            first = _gf2_times(odd, first)
+        second_length >>= 1
+        if not second_length:
+            break
+    return first ^ second
 
 
 def md5_b64(data: Buffer) -> str:

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from pystorage import Operator
+from pystorage import Operator, errors
 from pystorage.raw.checksum import crc32c_b64
 from tests.conftest import make_random_root
 from tests.fixtures.fault_proxy import Answer, DropAnswer, FaultTarget, Request, When
@@ -85,7 +85,6 @@ async def test_last_chunk_carries_the_objects_crc32c(faulty_gcs: FaultTarget, op
     assert (await op.stat("big")).content_length == len(DATA)
 
 
-
 @pytest.mark.anyio
 async def test_fake_gcs_server_finalises_on_a_status_query(faulty_gcs: FaultTarget) -> None:
     """Why ``GcsFaultProxy`` answers status queries itself (see tests/fixtures/gcs_sessions.py)."""
@@ -102,3 +101,41 @@ async def test_fake_gcs_server_finalises_on_a_status_query(faulty_gcs: FaultTarg
         assert first.status == 308
         status = await session.put(uri, headers={"Content-Range": "bytes */*"})
         assert status.status == 200  # GCS answers 308 here: the session is still open
+
+
+#: the compose that lands an append on its object
+COMPOSE = When(method="POST", path="/compose")
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("exists", [True, False], ids=["onto-object", "new-object"])
+async def test_an_append_whose_compose_answer_is_lost_is_reconciled(
+    faulty_gcs: FaultTarget, op: Operator, exists: bool
+) -> None:
+    """The compose landed but its answer was lost: the append reports success once
+    the object is proven to be the composition (size and CRC32C), appended once."""
+    before = b"first part\n" if exists else b""
+    if exists:
+        await op.write("log", before)
+    fault = faulty_gcs.proxy.inject(DropAnswer(), COMPOSE)
+    meta = await op.write("log", b"appended bytes\n", append=True)
+    assert fault.hits == 1
+    assert await op.read("log") == before + b"appended bytes\n"
+    assert meta.content_length == len(before) + 15
+    assert [u async for u in op.list_multipart_uploads()] == []  # the temporary is gone
+
+
+@pytest.mark.anyio
+async def test_an_append_whose_compose_never_ran_fails_and_changes_nothing(
+    faulty_gcs: FaultTarget, op: Operator
+) -> None:
+    """A compose answered 503 without reaching the server: the append fails (a
+    temporary error) and the object is as before."""
+    await op.write("log", b"first part\n")
+    faulty_gcs.proxy.inject(
+        Answer(status=503, body=b"{}", headers={"Content-Type": "application/json"}), COMPOSE
+    )
+    with pytest.raises(errors.Unexpected) as caught:
+        await op.write("log", b"lost\n", append=True)
+    assert caught.value.temporary
+    assert await op.read("log") == b"first part\n"

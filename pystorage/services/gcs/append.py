@@ -20,19 +20,21 @@ tried again: a 412 is ``ConditionNotMatch``.
 
 from __future__ import annotations
 
+import base64
 import logging
 import uuid
 from typing import Any
 
 import anyio
 
-from ...errors import ConditionNotMatch
+from ...errors import ConditionNotMatch, Error
+from ...raw.checksum import crc32c_combine
 from ...raw.ops import OpWrite
 from ...raw.range_write import RangeWriter
 from ...types import Metadata
 from .conditions import write_preconditions
 from .core import GcsCore
-from .errors import SERVICE, GcsHttpError, map_errors
+from .errors import SERVICE, GcsHttpError, from_native, map_errors
 from .metadata import metadata_from_resource
 from .multipart import CompositeUploads
 from .writer import GcsUpload
@@ -138,10 +140,18 @@ class GcsAppendWriter(RangeWriter[dict[str, Any]]):
                 return await self._core.objects_compose(
                     self._key, sources, destination=destination, params=params, sse=op.sse
                 )
-            except GcsHttpError as exc:
+            except Exception as exc:
                 # 412: another writer got there first; 404: the object went away in between
-                if pinned is not None or exc.status not in (404, 412) or (exc.status == 404 and not current):
+                if isinstance(exc, GcsHttpError) and exc.status in (404, 412):
+                    if pinned is None and (exc.status == 412 or current):
+                        continue
                     raise
+                if not _may_have_landed(exc):
+                    raise
+                landed = await self._landed(current)
+                if landed is None:
+                    raise
+                return landed
         raise ConditionNotMatch(
             f"the object kept changing: {MAX_COMPOSE_ATTEMPTS} composes failed their precondition",
             operation="write",
@@ -149,6 +159,23 @@ class GcsAppendWriter(RangeWriter[dict[str, Any]]):
             service=SERVICE,
             temporary=True,
         )
+
+    async def _landed(self, before: dict[str, Any] | None) -> dict[str, Any] | None:
+        """After a compose whose answer never came: the object when that compose
+        landed (its size and CRC32C are those of ``before`` followed by the
+        temporary), else ``None``. A lost answer is then a success, never a second
+        append on retry nor a false failure. (The generation is not compared:
+        fake-gcs-server composes in place, keeping it.)"""
+        try:
+            now = await self._core.objects_get(self._key, generation=None, sse=self._op.sse)
+            temp = await self._core.objects_get(self._temp_key, sse=self._op.sse)
+        except Exception:
+            return None
+        old_size, old_crc = (int(before.get("size") or 0), _crc(before)) if before is not None else (0, 0)
+        temp_size, temp_crc, now_crc = int(temp.get("size") or 0), _crc(temp), _crc(now)
+        if int(now.get("size") or -1) != old_size + temp_size or None in (old_crc, temp_crc, now_crc):
+            return None
+        return now if crc32c_combine(old_crc, temp_crc, temp_size) == now_crc else None  # type: ignore[arg-type]
 
     async def abort(self) -> None:
         """Discard the appended bytes: cancel the upload, delete the temporary."""
@@ -173,6 +200,23 @@ class GcsAppendWriter(RangeWriter[dict[str, Any]]):
                     logger.warning("could not delete the temporary object %r: %s", self._temp_key, exc)
             except Exception:
                 logger.warning("could not delete the temporary object %r", self._temp_key, exc_info=True)
+
+
+def _may_have_landed(exc: Exception) -> bool:
+    """Whether a failed compose may have been carried out all the same: its answer
+    was lost or was a server error (not a refusal such as 400, 403 or 412)."""
+    if isinstance(exc, GcsHttpError):
+        return exc.status >= 500
+    mapped = exc if isinstance(exc, Error) else from_native(exc)
+    return mapped is not None and mapped.temporary
+
+
+def _crc(resource: dict[str, Any]) -> int | None:
+    """The CRC32C a GCS object resource reports (``crc32c``: base64, big-endian)."""
+    value = resource.get("crc32c")
+    if not value:
+        return None
+    return int.from_bytes(base64.b64decode(value), "big")
 
 
 async def _absent() -> dict[str, str | None]:
