@@ -34,7 +34,9 @@ def test_invalid_container_name_refused_before_any_request(name: str) -> None:
         Operator("azblob", container=name, endpoint="http://127.0.0.1:1/devstoreaccount1")
 
 
-@pytest.mark.parametrize("name", ["abc", "a" * 63, "a-b-c", "0box9", "$root", "$web", "$logs", AZURITE_CONTAINER])
+@pytest.mark.parametrize(
+    "name", ["abc", "a" * 63, "a-b-c", "0box9", "$root", "$web", "$logs", AZURITE_CONTAINER]
+)
 def test_valid_container_names(name: str) -> None:
     op = Operator("azblob", container=name, endpoint="http://127.0.0.1:1/devstoreaccount1")
     assert op.info.name == name
@@ -124,7 +126,9 @@ def test_endpoints_and_accounts() -> None:
         DEV_ACCOUNT_NAME,
         True,
     )
-    assert resolve_endpoint(AzblobConfig(container="box", endpoint="https://other.blob.core.windows.net/")) == (
+    assert resolve_endpoint(
+        AzblobConfig(container="box", endpoint="https://other.blob.core.windows.net/")
+    ) == (
         "https://other.blob.core.windows.net",
         "",
         "other",
