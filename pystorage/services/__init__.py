@@ -2,7 +2,11 @@
 
 A service package exposes ``SCHEME`` (str), ``URI_NAME_KEY`` (the config key
 the URI's host fills, e.g. ``"bucket"``, or ``None``) and
-``build(config: Mapping[str, Any]) -> Accessor``. Drivers are imported lazily,
+``build(config: Mapping[str, Any]) -> Accessor``, and optionally
+``split_uri_host(scheme, netloc) -> (name, config)`` for a URI host that
+carries more than the name (adlfs's ``container@account.dfs.core.windows.net``):
+``name`` fills ``URI_NAME_KEY``, ``config`` holds keys the host implies, which
+the URI's query parameters override. Drivers are imported lazily,
 so a service's optional dependencies are only needed when it is used.
 
 Server-side encryption given as config keys (``server_side_encryption*``,
@@ -83,7 +87,8 @@ def config_from_uri(uri: str) -> tuple[str, dict[str, Any]]:
     """``(scheme, config)`` of a URI such as
     ``s3://bucket/prefix?region=us-east-1``, ``fs:///srv/data`` or ``memory://``:
     query parameters are config keys, the host fills the service's
-    ``URI_NAME_KEY`` (else it starts the root) and the path is the root.
+    ``URI_NAME_KEY`` (else it starts the root; a service's ``split_uri_host``
+    may take more config keys from it) and the path is the root.
 
     Raises:
         ConfigInvalid: no scheme, or an unknown one.
@@ -96,8 +101,13 @@ def config_from_uri(uri: str) -> tuple[str, dict[str, Any]]:
     values: dict[str, Any] = dict(urllib.parse.parse_qsl(parsed.query, keep_blank_values=True))
     name_key: str | None = getattr(module, "URI_NAME_KEY", None)
     if name_key is not None:
-        if parsed.netloc:
-            values[name_key] = parsed.netloc
+        name = parsed.netloc
+        split_host = getattr(module, "split_uri_host", None)
+        if split_host is not None and name:
+            name, implied = split_host(scheme, name)
+            values = {**implied, **values}
+        if name:
+            values[name_key] = name
         if parsed.path.strip("/"):
             values["root"] = parsed.path
     elif parsed.netloc or parsed.path:

@@ -8,7 +8,9 @@ from the optional ``azure-identity``). Config keys are named as OpenDAL's
 azblob service names them (``container``, ``root``, ``endpoint``,
 ``account_name``, ``account_key``, ``sas_token``, ``encryption_key`` ...).
 ``Operator.from_uri`` takes ``azblob://container/prefix``, and the
-``az://`` / ``abfs://`` forms adlfs users bring. See
+``az://`` / ``abfs://`` / ``abfss://`` forms adlfs users bring, including
+``abfs://container@account.dfs.core.windows.net/prefix`` (see
+:func:`~pystorage.services.azblob.config.split_uri_host`). See
 ``docs/services/azblob.md`` for the capability and Azurite's quirks.
 """
 
@@ -22,7 +24,7 @@ from ...raw.accessor import Accessor
 from ...raw.config import parse_config
 from ...sse import CustomerKey, Kms, SseSpec
 from .backend import CAPABILITY, AzblobAccessor, capability_for
-from .config import AzblobConfig
+from .config import AzblobConfig, split_uri_host
 
 __all__ = [
     "CAPABILITY",
@@ -32,6 +34,7 @@ __all__ = [
     "AzblobConfig",
     "build",
     "capability_for",
+    "split_uri_host",
 ]
 
 SCHEME = "azblob"

@@ -6,6 +6,8 @@ import base64
 import binascii
 import dataclasses
 import hashlib
+import ipaddress
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,6 +22,7 @@ __all__ = [
     "MAX_BATCH_OPERATIONS",
     "AzblobConfig",
     "parse_capability_override",
+    "split_uri_host",
 ]
 
 _SCHEME = "azblob"
@@ -36,6 +39,16 @@ ACCESS_TIERS = frozenset({"Hot", "Cool", "Cold", "Archive"})
 
 #: values of ``checksum_algorithm``
 CHECKSUM_ALGORITHMS = frozenset({"md5"})
+
+
+#: a container name: 3 to 63 lowercase letters, digits and single hyphens, a letter or digit at each end
+_CONTAINER_NAME = re.compile(r"(?=.{3,63}\Z)[a-z0-9]+(?:-[a-z0-9]+)*\Z")
+
+#: the service's special containers, whose names break the rule above
+SPECIAL_CONTAINERS = frozenset({"$root", "$web", "$logs"})
+
+#: URI schemes of adlfs whose host may be ``container@account-host``
+_ADLFS_SCHEMES = frozenset({"az", "abfs", "abfss"})
 
 
 def _invalid(message: str) -> ConfigInvalid:
@@ -138,9 +151,11 @@ class AzblobConfig:
     def __post_init__(self) -> None:
         if not self.container:
             raise _invalid("config key 'container' of service 'azblob' is required")
-        if "/" in self.container or self.container.strip() != self.container or "\x00" in self.container:
+        if self.container not in SPECIAL_CONTAINERS and not _CONTAINER_NAME.match(self.container):
             raise _invalid(
-                f"config key 'container' of service 'azblob' is not a container name: {self.container!r}"
+                f"config key 'container' of service 'azblob' is not a container name: {self.container!r} "
+                "(3 to 63 lowercase letters, digits and single hyphens, starting and ending with a "
+                "letter or digit; or $root, $web, $logs)"
             )
         if self.endpoint is not None:
             if not self.endpoint.startswith(("http://", "https://")):
@@ -212,3 +227,37 @@ class AzblobConfig:
                     "config key 'encryption_key_sha256' of service 'azblob' does not match the key"
                 )
         return key
+
+
+def split_uri_host(scheme: str, netloc: str) -> tuple[str, dict[str, str]]:
+    """The container, and the config keys the host implies, of a URI's host.
+
+    For adlfs's forms (``az://``, ``abfs://``, ``abfss://``) the host may be
+    ``container@host``: ``account_name`` is the host's first label and
+    ``endpoint`` the account's Blob endpoint (``https://<account>.blob.core.windows.net``
+    for a ``<account>.dfs.core.<cloud>`` or ``<account>.blob.core.<cloud>`` host,
+    as the driver speaks the Blob API; ``https://<host>`` for any other host).
+    Any other host is the container alone.
+    """
+    if scheme not in _ADLFS_SCHEMES or "@" not in netloc:
+        return netloc, {}
+    container, _, host = netloc.partition("@")
+    host = host.lower()
+    hostname = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    labels = hostname.split(".")
+    implied: dict[str, str] = {}
+    if len(labels) > 3 and labels[1] in ("dfs", "blob") and labels[2] == "core":
+        implied["endpoint"] = "https://" + ".".join([labels[0], "blob", *labels[2:]])
+    elif host:
+        implied["endpoint"] = f"https://{host}"
+    if len(labels) > 1 and labels[0] and not _is_ip(hostname):
+        implied["account_name"] = labels[0]
+    return container, implied
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True

@@ -100,7 +100,7 @@ def stalled_server() -> Iterator[str]:
 
 
 async def test_read_timeout_is_finite(stalled_server: str, make_op: Callable[..., Operator]) -> None:
-    op = make_op(container="c", endpoint=stalled_server, read_timeout=0.3)
+    op = make_op(container="box", endpoint=stalled_server, read_timeout=0.3)
     started = time.monotonic()
     with pytest.raises(errors.Unexpected) as info:
         await op.stat("x")
@@ -112,7 +112,7 @@ async def test_connect_refused_is_temporary(make_op: Callable[..., Operator]) ->
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    op = make_op(container="c", endpoint=f"http://127.0.0.1:{port}/devstoreaccount1", connect_timeout=1)
+    op = make_op(container="box", endpoint=f"http://127.0.0.1:{port}/devstoreaccount1", connect_timeout=1)
     with pytest.raises(errors.Unexpected) as info:
         await op.read("x")
     assert info.value.temporary
