@@ -26,7 +26,7 @@ import urllib.parse
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
-from ..services import SERVICES, service_module
+from ..services import ALIASES, SERVICES, service_module
 from .profiles import Profile, ProfileError
 
 __all__ = ["Target", "TargetError", "TargetKind", "parse_target"]
@@ -109,6 +109,7 @@ def _uri(text: str) -> Target:
     scheme = parsed.scheme.lower()
     if not scheme:
         raise TargetError(f"bad URI {text!r}: no scheme (expected e.g. s3://bucket/key)")
+    given, scheme = scheme, ALIASES.get(scheme, scheme)
     if scheme not in SERVICES:
         known = ", ".join(f"{s}://" for s in sorted(SERVICES))
         raise TargetError(f"bad URI {text!r}: unknown scheme {scheme!r} (known: {known})")
@@ -127,13 +128,19 @@ def _uri(text: str) -> Target:
     name_key: str | None = getattr(module, "URI_NAME_KEY", None)
     if name_key is not None:
         if not parsed.netloc:
-            raise TargetError(f"bad URI {text!r}: no {name_key} (expected {scheme}://{name_key.upper()}/path)")
+            raise TargetError(
+                f"bad URI {text!r}: no {name_key} (expected {scheme}://{name_key.upper()}/path)"
+            )
         if name_key in config:
             raise TargetError(
                 f"bad URI {text!r}: the {name_key} is given both as host and as query parameter"
             )
-        config[name_key] = parsed.netloc
-        return Target("uri", scheme, config, parsed.path.lstrip("/"), f"{scheme}://{parsed.netloc}/")
+        name, split_host = parsed.netloc, getattr(module, "split_uri_host", None)
+        if split_host is not None:  # e.g. adlfs's abfs://container@account.dfs.core.windows.net
+            name, implied = split_host(given, name)
+            config = {**implied, **config}
+        config[name_key] = name
+        return Target("uri", scheme, config, parsed.path.lstrip("/"), f"{given}://{parsed.netloc}/")
     if scheme == "fs":
         if parsed.netloc not in ("", "localhost"):
             raise TargetError(f"bad URI {text!r}: fs URIs take an absolute path (fs:///abs/path)")

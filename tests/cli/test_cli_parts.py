@@ -45,6 +45,19 @@ def test_memory_uri_and_fs_uri() -> None:
     assert fs.display("srv/x") == "fs:///srv/x"
 
 
+def test_adlfs_uris_name_azblob_targets() -> None:
+    t = resolve("abfs://box@acct.dfs.core.windows.net/dir/f.txt")
+    assert (t.scheme, t.path) == ("azblob", "dir/f.txt")
+    assert dict(t.config) == {
+        "container": "box",
+        "account_name": "acct",
+        "endpoint": "https://acct.blob.core.windows.net",
+    }
+    assert t.display("dir/g") == "abfs://box@acct.dfs.core.windows.net/dir/g"
+    az = resolve("az://box/dir/")
+    assert (az.scheme, dict(az.config), az.path) == ("azblob", {"container": "box"}, "dir/")
+
+
 def test_local_paths_are_absolute_under_the_fs_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     rel = resolve("sub/file.txt")
@@ -61,7 +74,10 @@ def test_local_paths_are_absolute_under_the_fs_root(tmp_path: Path, monkeypatch:
 def test_profile_targets_and_their_errors(monkeypatch: pytest.MonkeyPatch) -> None:
     target = resolve("backup:2024/db.sql")
     assert (target.kind, target.scheme, dict(target.config), target.path) == (
-        "profile", "memory", {"root": "/dumps/"}, "2024/db.sql",
+        "profile",
+        "memory",
+        {"root": "/dumps/"},
+        "2024/db.sql",
     )
     assert target.display() == "backup:2024/db.sql"
     assert resolve("backup:").names_dir
