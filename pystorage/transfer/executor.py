@@ -11,7 +11,9 @@ worker copies the batch with the same per-object code as a local run
 (:func:`~pystorage.transfer.copier.copy_object`), ``jobs`` objects at once.
 At most twice the cluster's thread count of batches are in flight, so the
 listing is never held whole. Results (one per object) come back to the
-client, which builds the report and does the deletes.
+client, which builds the report and does the deletes. A dry run submits
+nothing: the client decides each object as a local dry run does (checksums
+read where ``compare="checksum"`` needs them, ``jobs`` at a time).
 
 A worker killed mid-run loses its tasks, which dask runs again elsewhere:
 every copy writes the whole object under its final name (a multipart
@@ -148,7 +150,7 @@ async def run_on_dask(
     if journal is not None:
         raise errors.ConfigInvalid("journal= is not used with executor=: dask re-runs lost tasks itself")
     from .listing import Listing, Spill, iterate
-    from .runner import _Job
+    from .runner import _Job, _one_line
 
     wait: Callable[..., Any] = distributed.wait
 
@@ -185,11 +187,31 @@ async def run_on_dask(
                     await job.event(Event("copy", r.rel, r.bytes, how=r.how))
             await call_progress(progress, job.done, job.planned)
 
+    limiter = anyio.CapacityLimiter(jobs)
+
+    async def would_copy(item: BatchItem) -> None:
+        """A dry run decides on the client as a local run does: checksums read, nothing copied."""
+        size = item.source.content_length
+        async with limiter:
+            try:
+                if item.need_checksum and item.dest is not None:
+                    if await job.same_by_checksum(item.rel, item.source, item.dest):
+                        job.planned -= size or 0
+                        report.skipped += 1
+                        await job.event(Event("skip", item.rel, size))
+                        return
+            except Exception as exc:
+                report.add_failure(item.rel, _one_line(exc))
+                await job.event(Event("fail", item.rel, size, error=_one_line(exc)))
+                return
+            report.copied += 1
+            await job.event(Event("copy", item.rel, size, how="dry-run"))
+
     async def submit(items: list[BatchItem]) -> None:
         if dry_run:
-            for item in items:
-                report.copied += 1
-                await job.event(Event("copy", item.rel, item.source.content_length, how="dry-run"))
+            async with anyio.create_task_group() as dry:
+                for item in items:
+                    dry.start_soon(would_copy, item)
             return
         while len(in_flight) >= 2 * threads:
             await settle(in_flight, all_of_them=False)

@@ -252,6 +252,11 @@ async def _run(
         server_side=same if server_side is None else bool(server_side and same),
     )
     if executor is not None:
+        if bwlimit is not None:
+            # one budget shared by every transfer cannot span processes on other machines
+            raise errors.ConfigInvalid(
+                "bwlimit= is not supported with executor=: limit the workers' bandwidth instead"
+            )
         from .executor import run_on_dask
 
         report: TransferReport = await run_on_dask(
@@ -384,6 +389,8 @@ async def sync(
         executor: a ``dask.distributed.Client``: run the copies as tasks on
             its workers (see :mod:`pystorage.transfer.executor`).
         bwlimit: bytes per second read from the source, for the whole job.
+            Not with ``executor=`` (``ConfigInvalid``): the workers' reads
+            share no budget.
         on_event: called with an :class:`~pystorage.transfer.Event` per
             object copied, skipped, deleted or failed (sync or async).
         window: listing entries buffered ahead per side (default 1000).
@@ -398,8 +405,9 @@ async def sync(
         (``failed``, ``errors``), not raised; failures of a listing are raised.
 
     Raises:
-        ConfigInvalid: a bad argument, overlapping trees in one operator, or a
-            journal of another job.
+        ConfigInvalid: a bad argument, overlapping trees in one operator, a
+            journal of another job, or ``journal=`` or ``bwlimit=`` with
+            ``executor=``.
         NotFound: ``delete=True`` with an empty or missing source.
 
     Warning:

@@ -15,7 +15,7 @@ PART = 5 * MiB
 
 def tree() -> dict[str, bytes]:
     """Nested directories, empty files, unicode names and one object of
-    three parts (11 MiB + 5 B at :data:`PART`)."""
+    nine parts (40 MiB + 5 B at :data:`PART`: eight full parts and a short one)."""
     files = {
         "top.txt": b"top level\n",
         "empty": b"",
@@ -25,7 +25,7 @@ def tree() -> dict[str, bytes]:
         "a-b/dash.txt": b"sorts before a/ in key order",
         "ünïcødé/naïve ☃ file.txt": "snow ☃\n".encode(),
         "日本/データ.bin": os.urandom(3_000),
-        "big/multipart.bin": os.urandom(2 * PART + MiB + 5),
+        "big/multipart.bin": os.urandom(40 * MiB + 5),
     }
     files.update({f"many/f{i:02d}.dat": os.urandom(1000 + i) for i in range(12)})
     return files

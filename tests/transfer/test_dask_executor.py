@@ -114,3 +114,51 @@ async def test_sync_on_dask_survives_a_killed_worker(
     assert (report.copied, report.skipped, report.failed) == (OBJECTS, 0, 0)
     assert found.ok and found.matched == OBJECTS
     assert (again.copied, again.skipped) == (0, OBJECTS)
+
+
+@pytest.fixture
+def threaded_dask_client() -> Iterator[Any]:
+    """A cheap in-process cluster (threads, no worker processes)."""
+    from distributed import Client, LocalCluster
+
+    cluster = LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None, silence_logs=40
+    )
+    client = Client(cluster)
+    try:
+        yield client
+    finally:
+        client.close()
+        cluster.close()
+
+
+async def test_dry_run_on_dask_decides_checksums_as_a_local_run(
+    tmp_path: Path, threaded_dask_client: Any
+) -> None:
+    """``compare="checksum"``: a dry run counts equal-checksum objects as skipped and
+    a same-size differing one as a copy, on dask exactly as locally; nothing changes."""
+    files = {f"d/f{i}.bin": os.urandom(2048) for i in range(5)}
+    files["odd.bin"] = os.urandom(4096)
+    src, dst = Operator("fs", root=str(tmp_path / "src")), Operator("fs", root=str(tmp_path / "dst"))
+    for path, data in files.items():
+        await src.write(path, data)
+        await dst.write(path, data if path != "odd.bin" else os.urandom(4096))
+    before = {path: await dst.read(path) for path in files}
+    local = await sync(src, "", dst, "", compare="checksum", dry_run=True, jobs=2)
+    events: list[tuple[str, str]] = []
+    on_dask = await sync(
+        src, "", dst, "", compare="checksum", dry_run=True, jobs=2, executor=threaded_dask_client,
+        on_event=lambda e: events.append((e.action, e.path)),
+    )
+    assert (local.copied, local.skipped, local.failed) == (1, 5, 0)
+    assert (on_dask.copied, on_dask.skipped, on_dask.failed) == (local.copied, local.skipped, local.failed)
+    assert sorted(events) == [("copy", "odd.bin")] + [("skip", f"d/f{i}.bin") for i in range(5)]
+    assert {path: await dst.read(path) for path in files} == before
+
+
+async def test_bwlimit_with_an_executor_is_refused(tmp_path: Path, threaded_dask_client: Any) -> None:
+    src, dst = Operator("fs", root=str(tmp_path / "src")), Operator("fs", root=str(tmp_path / "dst"))
+    await src.write("a.bin", b"x" * 100)
+    with pytest.raises(errors.ConfigInvalid, match="bwlimit"):
+        await sync(src, "", dst, "", executor=threaded_dask_client, bwlimit=1_000_000)
+    assert not (tmp_path / "dst" / "a.bin").exists()
