@@ -1,4 +1,5 @@
-"""The terminal report: one table per workload, the target lines of issues 6 and 13, and ``compare``.
+"""The terminal report: one table per workload, the target lines of issues 6, 13, 14 and 16,
+and ``compare``.
 
 Columns of a workload's table:
 
@@ -28,6 +29,18 @@ __all__ = ["compare", "render", "targets"]
 _PER_REQUEST_TARGET = ("ranged", "small_put", "small_get", "small_delete", "list")
 _TRANSFERS = ("get_bytes", "get_stream", "put_buffer", "put_stream")
 _RUST_PEERS = ("opendal_s3", "obstore_s3")
+#: issue 14: azblob per-request workloads against these (the SDK and the Rust-backed peers)
+_AZBLOB_PEERS = ("azure_blob_aio", "obstore_azblob", "opendal_azblob")
+#: issue 16: per family, the EncryptionLayer contenders of large transfers and of ranged reads
+_ENCRYPTED = {
+    "s3": (("pystorage_s3_enc",), ("pystorage_s3_enc", "pystorage_s3_enc4k")),
+    "fs": (("pystorage_fs_enc",), ("pystorage_fs_enc",)),
+}
+#: issue 16: the least throughput with the layer, relative to without it
+_ENC_TRANSFER_RATIO = 0.9
+_ENC_RANGED_RATIO = 0.8
+#: the heading of the target lines
+TARGETS_HEADING = "Targets (issues 6, 13, 14 and 16)"
 
 
 def _cells(doc: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
@@ -173,7 +186,7 @@ def render(doc: dict[str, Any]) -> str:
         "srv CPU: the server's; other: the rest of the machine's."
     )
     lines.append("")
-    lines.append("Targets (issues 6 and 13)")
+    lines.append(TARGETS_HEADING)
     for t in doc.get("targets") or targets(doc):
         lines.append(f"  [{t['status']:>7}] {t['text']}: {t['detail']}")
     if doc.get("path"):
@@ -205,8 +218,8 @@ def _target(tid: str, text: str, status: str, detail: str) -> dict[str, str]:
 
 
 def targets(doc: dict[str, Any]) -> list[dict[str, str]]:
-    """Every target line of issues 6 and 13 that the run has figures for: ``status`` is
-    ``"met"``, ``"NOT met"`` or ``"n/a"`` (a figure is missing; ``detail`` says which)."""
+    """Every target line of issues 6, 13, 14 and 16 that the run has figures for: ``status``
+    is ``"met"``, ``"NOT met"`` or ``"n/a"`` (a figure is missing; ``detail`` says which)."""
     cells = _cells(doc)
     ws = {w["id"]: w for w in doc.get("workloads", [])}
     out: list[dict[str, str]] = []
@@ -339,6 +352,8 @@ def targets(doc: dict[str, Any]) -> list[dict[str, str]]:
         )
 
     out.extend(_fsspec_targets(doc, ws, cell, why_missing))
+    out.extend(_azblob_targets(doc, ws, cell, why_missing))
+    out.extend(_encryption_targets(doc, ws, cell, why_missing))
 
     # DESIGN.md: less than 10% overhead over the service's own SDK (object stores)
     sdks = (("s3", "aiobotocore_s3"), ("gcs", "gcloud_aio_gcs"), ("azblob", "azure_blob_aio"))
@@ -410,6 +425,89 @@ def _fsspec_targets(
         r = _thr(pc) / _thr(api)
         detail = f"adapter {_num(_thr(pc))} vs API {_num(_thr(api))} MiB/s ({r:.2f}×)"
         out.append(_target(f"{wid}:fsspec-api", text, "met" if r >= 0.9 else "NOT met", detail))
+    return out
+
+
+def _azblob_targets(
+    doc: dict[str, Any],
+    ws: dict[str, dict[str, Any]],
+    cell: Callable[[str, str | None], dict[str, Any] | None],
+    why_missing: Callable[[str, str | None], str],
+) -> list[dict[str, str]]:
+    """Issue 14: pystorage ≥ the best of the Azure SDK, obstore and opendal on every
+    per-request azblob workload (a contender without a figure is skipped)."""
+    out: list[dict[str, str]] = []
+    py = _pystorage_of(doc, "azblob")
+    for wid, w in ws.items():
+        if w["family"] != "azblob" or w["kind"] not in _PER_REQUEST_TARGET:
+            continue
+        text = f"{wid}: {w['unit']} ≥ best of {'/'.join(_AZBLOB_PEERS)}"
+        pc = cell(wid, py)
+        if pc is None:
+            out.append(_target(f"{wid}:per-request", text, "n/a", why_missing(wid, py)))
+            continue
+        have = [(n, _thr(c)) for n in _AZBLOB_PEERS if (c := cell(wid, n)) is not None]
+        if not have:
+            out.append(_target(f"{wid}:per-request", text, "n/a", f"no {'/'.join(_AZBLOB_PEERS)} figure"))
+            continue
+        need = max(thr for _, thr in have)
+        detail = (
+            f"pystorage {_num(_thr(pc))} vs "
+            + ", ".join(f"{n} {_num(thr)}" for n, thr in have)
+            + f" ({_thr(pc) / need:.2f}×)"
+        )
+        absent = [n for n in _AZBLOB_PEERS if cell(wid, n) is None]
+        if absent:
+            detail += f"; no figure: {', '.join(absent)}"
+        out.append(_target(f"{wid}:per-request", text, "met" if _thr(pc) >= need else "NOT met", detail))
+    return out
+
+
+def _cpu_text(c: dict[str, Any], per_request: bool) -> str:
+    cpu = _cpu_unit(c)
+    if cpu is None:
+        return "?"
+    return f"{cpu * 1e6:,.0f} µs/op" if per_request else f"{cpu:.2f} s/GiB"
+
+
+def _encryption_targets(
+    doc: dict[str, Any],
+    ws: dict[str, dict[str, Any]],
+    cell: Callable[[str, str | None], dict[str, Any] | None],
+    why_missing: Callable[[str, str | None], str],
+) -> list[dict[str, str]]:
+    """Issue 16: through ``EncryptionLayer``, large transfers ≥ 0.9× and ranged reads
+    ≥ 0.8× (the best segment size) of the same workload without it, on S3 and fs,
+    with the client CPU of both in the detail."""
+    out: list[dict[str, str]] = []
+    for wid, w in ws.items():
+        layered = _ENCRYPTED.get(w["family"])
+        if layered is None or w["kind"] not in (*_TRANSFERS, "ranged"):
+            continue
+        ranged = w["kind"] == "ranged"
+        names, ratio = (layered[1], _ENC_RANGED_RATIO) if ranged else (layered[0], _ENC_TRANSFER_RATIO)
+        best_of = f"the best of {'/'.join(names)}" if len(names) > 1 else names[0]
+        text = f"{wid}: with EncryptionLayer ({best_of}) ≥ {ratio}× without it"
+        py = _pystorage_of(doc, w["family"])
+        pc = cell(wid, py)
+        have = [(n, c) for n in names if (c := cell(wid, n)) is not None]
+        if pc is None or not have:
+            why = why_missing(wid, py) if pc is None else "; ".join(why_missing(wid, n) for n in names)
+            out.append(_target(f"{wid}:encryption", text, "n/a", why))
+            continue
+        best_name, best = max(have, key=lambda x: _thr(x[1]))
+        r = _thr(best) / _thr(pc)
+        detail = (
+            f"{best_name} {_num(_thr(best))} vs {py} {_num(_thr(pc))} {w['unit']} ({r:.2f}×); "
+            f"CPU {_cpu_text(best, ranged)} vs {_cpu_text(pc, ranged)}"
+        )
+        mine, plain = _cpu_unit(best), _cpu_unit(pc)
+        if mine and plain:
+            detail += f" ({mine / plain:.2f}×)"
+        others = [f"{n} {_num(_thr(c))}" for n, c in have if n != best_name]
+        if others:
+            detail += f"; also {', '.join(others)}"
+        out.append(_target(f"{wid}:encryption", text, "met" if r >= ratio else "NOT met", detail))
     return out
 
 

@@ -107,7 +107,7 @@ def test_targets_and_table(fs_run: dict[str, Any]) -> None:
     text = render(fs_run)
     for wid in ONLY:
         assert f"\n{wid} — " in text
-    assert "Targets (issues 6 and 13)" in text
+    assert "Targets (issues 6, 13, 14 and 16)" in text
     assert "pystorage ×" in text
     assert "fs_random_4k: ≥ 0.9× raw os in a thread" in text
     assert "dd_cat: n/a — the dd/cat line" in text
@@ -286,3 +286,154 @@ def test_fsspec_quick_sizes_and_opendalfs_reason() -> None:
     assert full["fsspec_pipe"].count == 2000 and full["fsspec_cat"].size == 4096
     reason = unavailable_reason("opendalfs")
     assert reason is None or "Python >= 3.12" in reason
+
+
+# target lines of issues 14 (azblob) and 16 (EncryptionLayer), on synthetic documents -------
+
+
+def _cell(workload: str, contender: str, thr: float, cpu: float | None = None) -> dict[str, Any]:
+    """A summary cell as the runner writes it, with what the table and the targets read."""
+    c: dict[str, Any] = {
+        "workload": workload,
+        "contender": contender,
+        "status": "ok",
+        "throughput": {"median": thr, "min": thr, "max": thr},
+        "rss_growth_bytes": {"median": 0, "max": 0},
+        "server_cpu_s": {"median": 0.0},
+    }
+    if cpu is not None:
+        unit = "cpu_per_op_s" if workload.endswith(("ranged_64k", "random_4k")) else "cpu_per_gib_s"
+        c[unit] = {"median": cpu}
+    return c
+
+
+def _na(workload: str, contender: str) -> dict[str, Any]:
+    return {"workload": workload, "contender": contender, "status": "n/a", "reason": "not measured"}
+
+
+def _contenders(*specs: tuple[str, str, str]) -> list[dict[str, str]]:
+    return [{"name": n, "family": f, "role": r} for n, f, r in specs]
+
+
+def test_azblob_per_request_targets_against_the_best_peer() -> None:
+    ids = ["azblob_small_put", "azblob_small_get", "azblob_small_delete", "azblob_ranged_64k", "azblob_list"]
+    doc = {
+        "workloads": [w.to_json() for w in select(workloads(), [*ids, "azblob_get_bytes"])],
+        "contenders": _contenders(
+            ("pystorage_azblob", "azblob", "pystorage"),
+            ("azure_blob_aio", "azblob", "sdk"),
+            ("opendal_azblob", "azblob", "peer"),
+            ("obstore_azblob", "azblob", "peer"),
+        ),
+        "summary": [
+            # met: 300 >= max(100, 250, 290)
+            _cell("azblob_small_put", "pystorage_azblob", 300.0),
+            _cell("azblob_small_put", "azure_blob_aio", 100.0),
+            _cell("azblob_small_put", "obstore_azblob", 250.0),
+            _cell("azblob_small_put", "opendal_azblob", 290.0),
+            # NOT met: obstore is faster
+            _cell("azblob_small_get", "pystorage_azblob", 300.0),
+            _cell("azblob_small_get", "azure_blob_aio", 100.0),
+            _cell("azblob_small_get", "obstore_azblob", 301.0),
+            _cell("azblob_small_get", "opendal_azblob", 200.0),
+            # an n/a peer is skipped: met against the others
+            _cell("azblob_small_delete", "pystorage_azblob", 300.0),
+            _cell("azblob_small_delete", "azure_blob_aio", 100.0),
+            _na("azblob_small_delete", "obstore_azblob"),
+            _cell("azblob_small_delete", "opendal_azblob", 299.0),
+            # no peer figure at all: n/a
+            _cell("azblob_ranged_64k", "pystorage_azblob", 300.0),
+            _na("azblob_ranged_64k", "azure_blob_aio"),
+            # pystorage failed: n/a
+            {"workload": "azblob_list", "contender": "pystorage_azblob", "status": "error", "reason": "boom"},
+            _cell("azblob_list", "azure_blob_aio", 100.0),
+            _cell("azblob_get_bytes", "pystorage_azblob", 300.0),
+        ],
+    }
+    by_id = {t["id"]: t for t in targets(doc)}
+    assert by_id["azblob_small_put:per-request"]["status"] == "met"
+    assert "opendal_azblob 290" in by_id["azblob_small_put:per-request"]["detail"]
+    assert by_id["azblob_small_get:per-request"]["status"] == "NOT met"
+    assert "(1.00×)" in by_id["azblob_small_get:per-request"]["detail"]  # 300 / 301, rounded
+    assert by_id["azblob_small_delete:per-request"]["status"] == "met"
+    assert "no figure: obstore_azblob" in by_id["azblob_small_delete:per-request"]["detail"]
+    assert by_id["azblob_ranged_64k:per-request"]["status"] == "n/a"
+    assert by_id["azblob_list:per-request"]["status"] == "n/a"
+    assert "boom" in by_id["azblob_list:per-request"]["detail"]
+    assert "azblob_get_bytes:per-request" not in by_id  # a transfer, not a per-request workload
+    assert (
+        "best of azure_blob_aio/obstore_azblob/opendal_azblob"
+        in by_id["azblob_small_put:per-request"]["text"]
+    )
+    text = render({**doc, "targets": list(by_id.values())})
+    assert "Targets (issues 6, 13, 14 and 16)" in text
+    assert "[NOT met] azblob_small_get: ops/s ≥ best of" in text
+
+
+def test_encryption_targets_on_s3_and_fs() -> None:
+    ids = ["s3_get_bytes", "s3_put_stream_c4", "s3_ranged_64k", "fs_read_bytes", "fs_write_buffer",
+           "fs_random_4k", "s3_small_put"]  # fmt: skip
+    doc = {
+        "workloads": [w.to_json() for w in select(workloads(), [f"{i}" for i in ids]) if w.id in ids],
+        "contenders": _contenders(
+            ("pystorage_s3", "s3", "pystorage"),
+            ("pystorage_s3_enc", "s3", "layer"),
+            ("pystorage_s3_enc4k", "s3", "layer"),
+            ("pystorage_fs", "fs", "pystorage"),
+            ("pystorage_fs_enc", "fs", "layer"),
+        ),
+        "summary": [
+            # 0.92x: met, CPU per GiB of both shown
+            _cell("s3_get_bytes", "pystorage_s3", 100.0, cpu=1.0),
+            _cell("s3_get_bytes", "pystorage_s3_enc", 92.0, cpu=1.5),
+            _na("s3_get_bytes", "pystorage_s3_enc4k"),
+            # 0.85x: NOT met (the transfer bar is 0.9x)
+            _cell("s3_put_stream_c4", "pystorage_s3", 100.0, cpu=1.0),
+            _cell("s3_put_stream_c4", "pystorage_s3_enc", 85.0, cpu=1.2),
+            # ranged: the best of the two segment sizes, 0.85x >= 0.8x
+            _cell("s3_ranged_64k", "pystorage_s3", 1000.0, cpu=100e-6),
+            _cell("s3_ranged_64k", "pystorage_s3_enc", 300.0, cpu=200e-6),
+            _cell("s3_ranged_64k", "pystorage_s3_enc4k", 850.0, cpu=130e-6),
+            # fs: 0.95x met; 0.8x write NOT met; ranged 0.79x NOT met
+            _cell("fs_read_bytes", "pystorage_fs", 1000.0, cpu=0.5),
+            _cell("fs_read_bytes", "pystorage_fs_enc", 950.0, cpu=0.9),
+            _cell("fs_write_buffer", "pystorage_fs", 1000.0, cpu=0.5),
+            _cell("fs_write_buffer", "pystorage_fs_enc", 800.0, cpu=0.9),
+            _cell("fs_random_4k", "pystorage_fs", 1000.0, cpu=50e-6),
+            _cell("fs_random_4k", "pystorage_fs_enc", 790.0, cpu=70e-6),
+            _cell("s3_small_put", "pystorage_s3", 1000.0),
+            _cell("s3_small_put", "pystorage_s3_enc", 900.0),
+        ],
+    }
+    by_id = {t["id"]: t for t in targets(doc)}
+    get = by_id["s3_get_bytes:encryption"]
+    assert get["status"] == "met"
+    assert "0.9×" in get["text"] and "pystorage_s3_enc" in get["text"]
+    assert "(0.92×)" in get["detail"] and "1.50 s/GiB vs 1.00 s/GiB (1.50×)" in get["detail"]
+    assert by_id["s3_put_stream_c4:encryption"]["status"] == "NOT met"
+    ranged = by_id["s3_ranged_64k:encryption"]
+    assert ranged["status"] == "met"
+    assert "0.8×" in ranged["text"] and "pystorage_s3_enc/pystorage_s3_enc4k" in ranged["text"]
+    assert ranged["detail"].startswith("pystorage_s3_enc4k 850 vs pystorage_s3 1,000 ops/s (0.85×)")
+    assert "130 µs/op vs 100 µs/op" in ranged["detail"] and "also pystorage_s3_enc 300" in ranged["detail"]
+    assert by_id["fs_read_bytes:encryption"]["status"] == "met"
+    assert by_id["fs_write_buffer:encryption"]["status"] == "NOT met"
+    assert by_id["fs_random_4k:encryption"]["status"] == "NOT met"
+    assert "s3_small_put:encryption" not in by_id  # small requests have no encryption target
+
+
+def test_encryption_targets_without_the_layer_contenders_are_na() -> None:
+    doc = {
+        "workloads": [w.to_json() for w in select(workloads(), ["s3_get_bytes", "s3_ranged_64k"])],
+        "contenders": _contenders(("pystorage_s3", "s3", "pystorage"), ("pystorage_s3_enc4k", "s3", "layer")),
+        "summary": [
+            _cell("s3_get_bytes", "pystorage_s3", 100.0, cpu=1.0),
+            _na("s3_get_bytes", "pystorage_s3_enc4k"),
+            _cell("s3_ranged_64k", "pystorage_s3", 100.0, cpu=1.0),
+            _cell("s3_ranged_64k", "pystorage_s3_enc4k", 79.0, cpu=1.0),
+        ],
+    }
+    by_id = {t["id"]: t for t in targets(doc)}
+    assert by_id["s3_get_bytes:encryption"]["status"] == "n/a"
+    assert "pystorage_s3_enc was not run" in by_id["s3_get_bytes:encryption"]["detail"]
+    assert by_id["s3_ranged_64k:encryption"]["status"] == "NOT met"  # 0.79x, the 1 MiB line absent

@@ -17,6 +17,8 @@ __all__ = ["TINK_KEY_TYPE", "Keyset"]
 #: the Tink key type of ``AES256_GCM_HKDF_*`` streaming AEAD keys
 TINK_KEY_TYPE = "type.googleapis.com/google.crypto.tink.AesGcmHkdfStreamingKey"
 _SHA256 = 3  # google.crypto.tink.HashType.SHA256
+#: the ``format`` of the JSON document :meth:`Keyset.wrap` wraps
+_ENVELOPE_FORMAT = "pystorage.keyset.v1"
 
 #: ``wrap(plaintext) -> ciphertext`` / ``unwrap(ciphertext) -> plaintext``, sync or async (a KMS)
 Wrapper = Callable[[bytes], "bytes | Awaitable[bytes]"]
@@ -206,7 +208,9 @@ class Keyset:
         entries = []
         for key_id, key in self._keys.items():
             if not key_id.isdecimal() or int(key_id) >= 2**32:
-                raise _bad(f"Tink key ids are numbers below 2**32, not {key_id!r}")
+                raise _bad(
+                    f"Tink key ids are numbers below 2**32, not {key_id!r} (Keyset.wrap takes any ids)"
+                )
             entries.append(
                 {
                     "keyData": {
@@ -221,17 +225,57 @@ class Keyset:
             )
         return json.dumps({"primaryKeyId": int(self.primary), "key": entries})
 
+    def _envelope_json(self, segment_size: int | None) -> str:
+        """The plaintext :meth:`wrap` wraps: every id, key, the primary and the
+        declared segment size (``None`` stays ``None``), in pystorage's own JSON."""
+        return json.dumps(
+            {
+                "format": _ENVELOPE_FORMAT,
+                "primary": self.primary,
+                "segment_size": segment_size or self.segment_size,
+                "keys": [{"id": k, "key": base64.b64encode(v).decode()} for k, v in self._keys.items()],
+            }
+        )
+
+    @classmethod
+    def _from_envelope_json(cls, text: bytes) -> Keyset:
+        """The keyset of :meth:`_envelope_json`, or of a Tink cleartext JSON
+        keyset (one wrapped by other tools, with the KMS)."""
+        try:
+            doc = json.loads(text)
+        except ValueError:
+            raise _bad("the unwrapped data is not a wrapped keyset") from None
+        if not isinstance(doc, dict) or doc.get("format") != _ENVELOPE_FORMAT:
+            return cls.from_tink_json(text)
+        try:
+            primary = doc["primary"]
+            size = doc["segment_size"]
+            keys = {entry["id"]: base64.b64decode(entry["key"], validate=True) for entry in doc["keys"]}
+        except (KeyError, TypeError, ValueError, binascii.Error):
+            raise _bad("malformed wrapped keyset") from None
+        valid = isinstance(size, int) and not isinstance(size, bool) and 1024 <= size < 2**31
+        if size is not None and not valid:
+            raise _bad(f"malformed wrapped keyset (segment_size {size!r})")
+        return cls(keys, primary, size)
+
     async def wrap(self, wrap: Wrapper, *, segment_size: int | None = None) -> bytes:
         """Envelope encryption: ``wrap`` (sync or async, e.g. a KMS encrypt call)
-        applied to :meth:`to_tink_json`. The result can be stored as an object
-        and read back with :meth:`unwrap`."""
-        return await _call(wrap, self.to_tink_json(segment_size=segment_size).encode())
+        applied to a JSON document of this keyset. The result can be stored as
+        an object and read back with :meth:`unwrap`, which gives back this keyset
+        exactly: its ids (any ids, not only Tink's numeric ones), keys, primary,
+        and its declared segment size, or none for raw keys (``segment_size``
+        declares one). To hand the keyset to Tink, use :meth:`to_tink_json`."""
+        return await _call(wrap, self._envelope_json(segment_size).encode())
 
     @classmethod
     async def unwrap(cls, data: bytes, unwrap: Wrapper) -> Keyset:
         """The keyset :meth:`wrap` produced, with ``unwrap`` (sync or async, e.g.
-        a KMS decrypt call)."""
-        return cls.from_tink_json(await _call(unwrap, bytes(data)))
+        a KMS decrypt call). A wrapped Tink JSON keyset is read too.
+
+        Raises:
+            ConfigInvalid: the unwrapped bytes are not a wrapped keyset.
+        """
+        return cls._from_envelope_json(await _call(unwrap, bytes(data)))
 
     def with_primary(self, primary: str) -> Keyset:
         """The same keys with another primary (key rotation)."""

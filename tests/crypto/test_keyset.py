@@ -143,6 +143,77 @@ async def test_envelope_wrap_unwrap_sync_and_async() -> None:
 
 
 @pytest.mark.anyio
+@pytest.mark.parametrize("declared", [None, SEGMENT_SIZE_4KB])
+async def test_wrap_round_trip_keeps_everything(declared: int | None) -> None:
+    """Ids of any form (not only Tink's numbers, "007" stays "007"), keys,
+    primary, and the declared segment size — none for raw keys — come back."""
+    ks = Keyset({"a": KEY_A, "007": KEY_B}, "007", declared)  # raw keys when declared is None
+    back = await Keyset.unwrap(await ks.wrap(_xor), _xor)
+    assert back == ks
+    assert back.segment_size == declared
+    assert (back.ids, back.primary, back.key("a")) == (("007", "a"), "007", KEY_A)
+
+
+@pytest.mark.anyio
+async def test_wrap_can_declare_a_segment_size() -> None:
+    ks = Keyset.from_keys({"a": KEY_A}, primary="a")
+    back = await Keyset.unwrap(await ks.wrap(_xor, segment_size=SEGMENT_SIZE_4KB), _xor)
+    assert back.segment_size == SEGMENT_SIZE_4KB and back.key("a") == KEY_A
+
+
+@pytest.mark.anyio
+async def test_unwrap_reads_a_wrapped_tink_json_keyset() -> None:
+    text = Keyset.from_keys({"3": KEY_A}, primary="3").to_tink_json(segment_size=SEGMENT_SIZE_4KB)
+    back = await Keyset.unwrap(_xor(text.encode()), _xor)
+    assert (back.ids, back.key("3"), back.segment_size) == (("3",), KEY_A, SEGMENT_SIZE_4KB)
+
+
+def _envelope(**changes: object) -> bytes:
+    doc: dict[str, object] = {
+        "format": "pystorage.keyset.v1",
+        "primary": "a",
+        "segment_size": None,
+        "keys": [{"id": "a", "key": base64.b64encode(KEY_A).decode()}],
+    }
+    doc.update(changes)
+    return json.dumps(doc).encode()
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    "plain",
+    [
+        b"not json",
+        b"[1, 2]",
+        _envelope(primary="b"),
+        _envelope(keys=[{"id": "a", "key": "!!!"}]),
+        _envelope(keys=[{"id": "a", "key": base64.b64encode(KEY_A[:16]).decode()}]),
+        _envelope(keys=[{"id": 5, "key": base64.b64encode(KEY_A).decode()}]),
+        _envelope(keys=[]),
+        _envelope(segment_size=10),
+        _envelope(segment_size="4096"),
+        _envelope(segment_size=True),
+    ],
+    ids=[
+        "garbage",
+        "list",
+        "no-primary",
+        "bad-base64",
+        "short-key",
+        "int-id",
+        "no-keys",
+        "tiny-segment",
+        "str-segment",
+        "bool-segment",
+    ],
+)
+async def test_unwrap_rejects(plain: bytes) -> None:
+    with pytest.raises(ConfigInvalid) as info:
+        await Keyset.unwrap(plain, lambda data: data)
+    assert KEY_A.hex() not in str(info.value)
+
+
+@pytest.mark.anyio
 async def test_unwrap_must_return_bytes() -> None:
     with pytest.raises(TypeError):
         await Keyset.unwrap(b"x", lambda data: "text")

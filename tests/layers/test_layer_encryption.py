@@ -244,6 +244,51 @@ async def test_key_rotation() -> None:
             await read()
 
 
+def _kms(data: bytes) -> bytes:
+    """A stand-in key-encryption key (the envelope does not care what wraps)."""
+    return bytes(b ^ 0xA5 for b in data)
+
+
+@pytest.mark.anyio
+async def test_wrapped_raw_keyset_stored_as_object_reads_4kb_objects() -> None:
+    """A raw keyset (ids "a", "b", no declared segment size) wrapped, stored as an
+    object, read back and unwrapped still reads what it wrote with 4 KiB segments
+    and with the default 1 MiB ones."""
+    raw = Operator("memory")
+    keyset = Keyset.from_keys({"a": KEY_A, "b": KEY_B}, primary="a")
+    data = os.urandom(5 * SEG + 123)
+    await raw.layer(EncryptionLayer(keyset, segment_size=SEG)).write("small-seg", data)
+    await raw.layer(EncryptionLayer(keyset)).write("big-seg", data)
+
+    wrapped = await keyset.wrap(_kms)
+    await raw.write("keys/keyset.bin", wrapped)
+    stored = await raw.read("keys/keyset.bin")
+    assert KEY_A not in stored and base64.b64encode(KEY_A) not in stored
+    back = await Keyset.unwrap(stored, _kms)
+    assert back == keyset and back.segment_size is None
+
+    small = raw.layer(EncryptionLayer(back, segment_size=SEG))  # raised ConfigInvalid before
+    assert await small.read("small-seg") == data
+    assert await small.read("small-seg", offset=3 * SEG + 7, size=SEG) == data[3 * SEG + 7 : 4 * SEG + 7]
+    assert await raw.layer(EncryptionLayer(back)).read("big-seg") == data
+    # a key of the keyset other than the primary still decrypts
+    rotated = raw.layer(EncryptionLayer(back.with_primary("b"), segment_size=SEG))
+    assert await rotated.read("small-seg") == data
+
+
+@pytest.mark.anyio
+async def test_wrapped_keyset_declaring_4kb_reads_without_segment_size() -> None:
+    raw = Operator("memory")
+    data = os.urandom(3 * SEG)
+    await raw.layer(EncryptionLayer(KEYSET, segment_size=SEG)).write("obj", data)
+    await raw.write("keyset.bin", await KEYSET.wrap(_kms, segment_size=SEG))
+    back = await Keyset.unwrap(await raw.read("keyset.bin"), _kms)
+    assert back.segment_size == SEG
+    assert await raw.layer(EncryptionLayer(back)).read("obj") == data
+    with pytest.raises(errors.ConfigInvalid):
+        EncryptionLayer(back, segment_size=1 << 20)
+
+
 @pytest.mark.anyio
 async def test_keys_absent_from_debug_logs(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
