@@ -7,10 +7,19 @@
         TimeoutLayer(timeout=30.0, io_timeout=5.0),
     )
 
-* ``timeout`` bounds every one-shot call (``stat``, ``write_once``,
-  ``write_part``, ``complete_multipart``, ``delete``, ``copy`` ...), the
-  opening of a read or write stream, and a writer's ``close`` (the commit) and
-  ``abort``;
+* ``timeout`` bounds every one-shot call (``stat``, ``delete``,
+  ``initiate_multipart`` ...), the opening of a read or write stream, and a
+  writer's ``abort``;
+* a call that sends a body (``write_once``, ``write_part``) gets ``timeout``
+  plus the time the body takes at ``min_throughput`` bytes per second
+  (``timeout + nbytes / min_throughput``): a 64 MiB part is not held to the
+  deadline of a ``stat``, while a stalled one still fails in bounded time;
+* ``complete_timeout`` bounds the calls whose duration the server decides
+  and the caller cannot size: ``complete_multipart`` (S3 may take minutes
+  to assemble a large object, GCS composes in rounds), a writer's ``close``
+  (the commit: the last chunk and the completion), and server-side ``copy``
+  and ``rename`` (a copy's size is not known without a request: it is not
+  looked up, the longer fixed deadline is used instead);
 * ``io_timeout`` bounds each ``RawReader.read()`` and ``RawWriter.write()``
   chunk, a reader's ``aclose``, and each page of a listing (``list``; each
   item of ``list_parts``, ``list_multipart_uploads``): a stream may last as
@@ -21,7 +30,8 @@
 
 An expired deadline raises :class:`~pystorage.errors.Unexpected` with
 ``temporary=True`` and a message naming the deadline (``"timed out after 10.0s
-(io_timeout)"``), chained from the ``TimeoutError``; cancelling the call
+(io_timeout)"``; ``"timed out after 124.0s (timeout + 67108864 bytes /
+min_throughput)"`` for a scaled one), chained from the ``TimeoutError``; cancelling the call
 aborts whatever the driver had in flight, as anyio cancellation always does.
 
 Ordering caveat: put this layer **inside** (after)
@@ -50,16 +60,32 @@ __all__ = ["TimeoutLayer"]
 
 T = TypeVar("T")
 
+#: calls whose deadline is ``timeout`` plus their body's time at ``min_throughput``
+_BODY_CALLS = frozenset({Operation.WRITE_ONCE, Operation.WRITE_PART})
+#: calls the server may take long over whatever their request: ``complete_timeout``
+_LONG_CALLS = frozenset({Operation.COMPLETE_MULTIPART, Operation.COPY, Operation.RENAME})
+
 
 @dataclasses.dataclass(frozen=True)
 class TimeoutLayer(Layer):
     """Fail calls and stream chunks that take too long, as temporary errors.
 
     Args:
-        timeout: seconds allowed for each one-shot call, stream opening and
-            writer commit (default 60.0).
+        timeout: seconds allowed for each one-shot call and stream opening
+            (default 60.0); the base of the deadline of ``write_once`` and
+            ``write_part``.
         io_timeout: seconds allowed for each stream chunk and listing step
             (default 10.0).
+        complete_timeout: seconds allowed for ``complete_multipart``, a
+            writer's ``close`` (its commit), ``copy`` and ``rename``
+            (default 300.0): the server's work there grows with the object's
+            size, which a copy or a commit does not tell the layer, so one
+            fixed, longer deadline bounds them.
+        min_throughput: the slowest upload rate, in bytes per second, that
+            is not a stall (default 1 MiB/s): ``write_once`` and
+            ``write_part`` of ``nbytes`` get ``timeout + nbytes /
+            min_throughput`` seconds. ``None`` disables the scaling (every
+            body gets ``timeout``, as a ``stat`` does).
 
     Raises:
         errors.ConfigInvalid: a value is not a positive number (the message names it).
@@ -67,10 +93,14 @@ class TimeoutLayer(Layer):
 
     timeout: float = 60.0
     io_timeout: float = 10.0
+    complete_timeout: float = 300.0
+    min_throughput: float | None = float(1 << 20)
 
     def __post_init__(self) -> None:
-        for name in ("timeout", "io_timeout"):
+        for name in ("timeout", "io_timeout", "complete_timeout", "min_throughput"):
             value = getattr(self, name)
+            if name == "min_throughput" and value is None:
+                continue
             if not isinstance(value, (int, float)) or isinstance(value, bool) or not value > 0:
                 raise ConfigInvalid(f"TimeoutLayer: {name} must be a number > 0, got {value!r}")
 
@@ -84,11 +114,21 @@ class _TimeoutAccessor(LayeredAccessor):
         super().__init__(inner)
         self.timeout = float(config.timeout)
         self.io_timeout = float(config.io_timeout)
+        self.complete_timeout = float(config.complete_timeout)
+        self.min_throughput = None if config.min_throughput is None else float(config.min_throughput)
+
+    def budget(self, op: Operation, nbytes: int | None) -> tuple[float, str]:
+        """The deadline of one call ``op`` sending ``nbytes``, and its name."""
+        if op in _LONG_CALLS:
+            return self.complete_timeout, "complete_timeout"
+        if op in _BODY_CALLS and nbytes and self.min_throughput is not None:
+            seconds = round(self.timeout + nbytes / self.min_throughput, 3)
+            return seconds, f"timeout + {nbytes} bytes / min_throughput"
+        return self.timeout, "timeout"
 
     @contextlib.contextmanager
-    def deadline(self, io: bool, op: Operation, path: str) -> Iterator[None]:
-        """Run the block under ``io_timeout`` (``io=True``) or ``timeout``."""
-        seconds, which = (self.io_timeout, "io_timeout") if io else (self.timeout, "timeout")
+    def deadline(self, seconds: float, which: str, op: Operation, path: str) -> Iterator[None]:
+        """Run the block under a deadline of ``seconds``, named ``which`` in the error."""
         try:
             with anyio.fail_after(seconds) as scope:
                 yield
@@ -100,8 +140,15 @@ class _TimeoutAccessor(LayeredAccessor):
                 operation=str(op), path=path, service=self.inner.info().scheme, temporary=True,
             ) from exc
 
+    def io_deadline(self, op: Operation, path: str) -> contextlib.AbstractContextManager[None]:
+        return self.deadline(self.io_timeout, "io_timeout", op, path)
+
+    def call_deadline(self, op: Operation, path: str) -> contextlib.AbstractContextManager[None]:
+        return self.deadline(self.timeout, "timeout", op, path)
+
     async def _call(self, op: Operation, path: str, fn: Call[T]) -> T:
-        with self.deadline(False, op, path):
+        seconds, which = self.budget(op, fn.nbytes)
+        with self.deadline(seconds, which, op, path):
             return await fn()
 
     def _wrap_reader(self, op: Operation, path: str, reader: RawReader) -> RawReader:
@@ -114,7 +161,7 @@ class _TimeoutAccessor(LayeredAccessor):
         self, op: Operation, path: str, pages: AsyncIterator[Sequence[Item]]
     ) -> AsyncIterator[Sequence[Item]]:
         async def step(fetch: Callable[[], Awaitable[T]]) -> T:
-            with self.deadline(True, op, path):
+            with self.io_deadline(op, path):
                 return await fetch()
 
         return each_page(pages, step)
@@ -127,15 +174,15 @@ class _TimeoutReader(WrappingReader):
         self._path = path
 
     async def read(self) -> bytes:
-        with self._accessor.deadline(True, Operation.READ, self._path):
+        with self._accessor.io_deadline(Operation.READ, self._path):
             return await self.inner.read()
 
     async def _read_rest(self) -> bytes:
-        with self._accessor.deadline(False, Operation.READ, self._path):
+        with self._accessor.call_deadline(Operation.READ, self._path):
             return await super()._read_rest()
 
     async def aclose(self) -> None:
-        with self._accessor.deadline(True, Operation.READ, self._path):
+        with self._accessor.io_deadline(Operation.READ, self._path):
             await self.inner.aclose()
 
 
@@ -146,13 +193,14 @@ class _TimeoutWriter(WrappingWriter):
         self._path = path
 
     async def write(self, data: Buffer) -> None:
-        with self._accessor.deadline(True, Operation.WRITE, self._path):
+        with self._accessor.io_deadline(Operation.WRITE, self._path):
             await self.inner.write(data)
 
     async def close(self) -> Metadata:
-        with self._accessor.deadline(False, Operation.WRITE, self._path):
+        accessor = self._accessor
+        with accessor.deadline(accessor.complete_timeout, "complete_timeout", Operation.WRITE, self._path):
             return await self.inner.close()
 
     async def abort(self) -> None:
-        with self._accessor.deadline(False, Operation.WRITE, self._path):
+        with self._accessor.call_deadline(Operation.WRITE, self._path):
             await self.inner.abort()

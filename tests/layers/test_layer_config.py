@@ -27,6 +27,7 @@ def test_all_is_sorted_and_complete() -> None:
 def test_defaults() -> None:
     assert RetryLayer() == RetryLayer(max_times=3, min_delay=1.0, max_delay=60.0, factor=2.0, jitter=True)
     assert TimeoutLayer() == TimeoutLayer(timeout=60.0, io_timeout=10.0)
+    assert TimeoutLayer() == TimeoutLayer(complete_timeout=300.0, min_throughput=1024 * 1024)
     assert LoggingLayer() == LoggingLayer(logger="pystorage", level=logging.DEBUG)
     assert ChaosLayer(0.1).seed is None
 
@@ -46,6 +47,10 @@ def test_defaults() -> None:
         (lambda: TimeoutLayer(timeout=-1.0), "timeout"),
         (lambda: TimeoutLayer(io_timeout=0.0), "io_timeout"),
         (lambda: TimeoutLayer(io_timeout="10"), "io_timeout"),  # type: ignore[arg-type]
+        (lambda: TimeoutLayer(complete_timeout=0), "complete_timeout"),
+        (lambda: TimeoutLayer(min_throughput=0), "min_throughput"),
+        (lambda: TimeoutLayer(min_throughput=-1.0), "min_throughput"),
+        (lambda: TimeoutLayer(min_throughput=math.nan), "min_throughput"),
         (lambda: LoggingLayer(logger=42), "logger"),  # type: ignore[arg-type]
         (lambda: LoggingLayer(level=0), "level"),
         (lambda: LoggingLayer(level="DEBUG"), "level"),  # type: ignore[arg-type]

@@ -13,8 +13,8 @@ from pystorage import errors
 from pystorage.layers import RetryLayer, TimeoutLayer
 from pystorage.raw.accessor import Accessor, Buffer, RawReader, RawWriter
 from pystorage.raw.layer import LayeredAccessor
-from pystorage.raw.ops import OpList, OpRead, OpStat, OpWrite
-from pystorage.types import Entry, Metadata
+from pystorage.raw.ops import OpCopy, OpList, OpRead, OpStat, OpWrite
+from pystorage.types import Entry, Metadata, Part
 
 STALL = 5.0  # never waited for: the deadlines under test are a few ms
 
@@ -164,15 +164,16 @@ async def test_stalled_write_chunk_hits_io_timeout(mem: Accessor) -> None:
 
 
 @pytest.mark.anyio
-async def test_stalled_commit_hits_timeout(mem: Accessor) -> None:
+async def test_stalled_commit_hits_complete_timeout(mem: Accessor) -> None:
+    # a writer's close is the commit (last chunk + completion): complete_timeout bounds it
     slow = Slow(mem)
     slow.stalls["writer.close"] = 1
-    acc = TimeoutLayer(timeout=0.02, io_timeout=1.0).layer(slow)
+    acc = TimeoutLayer(timeout=1.0, io_timeout=1.0, complete_timeout=0.02).layer(slow)
     writer = await acc.write("a", OpWrite())
     await writer.write(b"data")
     with pytest.raises(errors.Unexpected) as info:
         await writer.close()
-    check_timeout(info.value, "timeout", 0.02)
+    check_timeout(info.value, "complete_timeout", 0.02)
 
 
 @pytest.mark.anyio
@@ -249,3 +250,127 @@ async def test_outer_cancellation_is_not_turned_into_a_timeout(mem: Accessor) ->
     with anyio.move_on_after(0.02) as scope:
         await acc.stat("a", OpStat())
     assert scope.cancelled_caught
+
+
+class Delayed(LayeredAccessor):
+    """Body-carrying and completing calls that take ``delay[name]`` seconds
+    (a slow server), answered without touching ``inner``."""
+
+    def __init__(self, inner: Accessor) -> None:
+        super().__init__(inner)
+        self.delay: collections.Counter[str] = collections.Counter()
+        self.done: list[str] = []
+
+    async def _take(self, name: str) -> None:
+        await anyio.sleep(self.delay[name])
+        self.done.append(name)
+
+    async def write_once(self, path: str, data: Buffer, op: OpWrite) -> Metadata:
+        await self._take("write_once")
+        return Metadata(content_length=len(data))
+
+    async def write_part(self, path: str, upload_id: str, number: int, data: Buffer, op: OpWrite) -> Part:
+        await self._take("write_part")
+        return Part(number, f"etag{number}", len(data))
+
+    async def complete_multipart(
+        self, path: str, upload_id: str, parts: Sequence[Part], op: OpWrite
+    ) -> Metadata:
+        await self._take("complete_multipart")
+        return Metadata(content_length=sum(part.size for part in parts))
+
+    async def copy(self, src: str, dst: str, op: OpCopy) -> None:
+        await self._take("copy")
+
+
+# 5,000 bytes at 50,000 B/s: 0.1 s on top of timeout=0.05, a bound of 0.15 s
+BODY = b"x" * 5_000
+# the deadline arithmetic does not depend on the backend (anyio fail_after, tested
+# on both above): run these once, to keep the file fast
+ONE_BACKEND = pytest.mark.parametrize("anyio_backend", ["asyncio"])
+SCALED = TimeoutLayer(timeout=0.05, io_timeout=1.0, min_throughput=50_000)
+
+
+@ONE_BACKEND
+@pytest.mark.anyio
+async def test_write_part_deadline_grows_with_the_body(mem: Accessor) -> None:
+    slow = Delayed(mem)
+    slow.delay["write_part"] = 0.1  # over timeout, under timeout + nbytes / min_throughput
+    acc = SCALED.layer(slow)
+    part = await acc.write_part("a", "u", 1, BODY, OpWrite())
+    assert part == Part(1, "etag1", len(BODY))
+    assert slow.done == ["write_part"]
+
+
+@ONE_BACKEND
+@pytest.mark.anyio
+async def test_write_part_beyond_the_scaled_deadline_times_out(mem: Accessor) -> None:
+    slow = Delayed(mem)
+    slow.delay["write_part"] = STALL
+    acc = SCALED.layer(slow)
+    start = anyio.current_time()
+    with pytest.raises(errors.Unexpected) as info:
+        await acc.write_part("a", "u", 1, BODY, OpWrite())
+    elapsed = anyio.current_time() - start
+    assert 0.12 <= elapsed < 1.0  # the scaled bound (0.15 s), not timeout (0.05 s) nor the stall
+    check_timeout(info.value, "timeout + 5000 bytes / min_throughput", 0.15)
+    assert info.value.operation == "write_part"
+    assert slow.done == []
+
+
+@ONE_BACKEND
+@pytest.mark.anyio
+async def test_write_once_deadline_grows_with_the_body(mem: Accessor) -> None:
+    slow = Delayed(mem)
+    slow.delay["write_once"] = 0.1
+    acc = SCALED.layer(slow)
+    meta = await acc.write_once("a", BODY, OpWrite())
+    assert meta.content_length == len(BODY)
+    slow.delay["write_once"] = STALL
+    with pytest.raises(errors.Unexpected) as info:
+        await acc.write_once("a", BODY, OpWrite())
+    check_timeout(info.value, "timeout + 5000 bytes / min_throughput", 0.15)
+
+
+@ONE_BACKEND
+@pytest.mark.anyio
+async def test_min_throughput_none_keeps_one_deadline_for_bodies(mem: Accessor) -> None:
+    slow = Delayed(mem)
+    slow.delay["write_part"] = 0.1
+    acc = TimeoutLayer(timeout=0.05, min_throughput=None).layer(slow)
+    with pytest.raises(errors.Unexpected) as info:
+        await acc.write_part("a", "u", 1, BODY, OpWrite())
+    check_timeout(info.value, "timeout", 0.05)
+
+
+@ONE_BACKEND
+@pytest.mark.anyio
+async def test_complete_multipart_has_its_own_longer_deadline(mem: Accessor) -> None:
+    slow = Delayed(mem)
+    slow.delay["complete_multipart"] = 0.1  # over timeout, under complete_timeout
+    acc = TimeoutLayer(timeout=0.05, complete_timeout=0.15).layer(slow)
+    parts = [Part(1, "e1", 5), Part(2, "e2", 7)]
+    meta = await acc.complete_multipart("a", "u", parts, OpWrite())
+    assert meta.content_length == 12
+    slow.delay["complete_multipart"] = STALL
+    start = anyio.current_time()
+    with pytest.raises(errors.Unexpected) as info:
+        await acc.complete_multipart("a", "u", parts, OpWrite())
+    assert 0.12 <= anyio.current_time() - start < 1.0
+    check_timeout(info.value, "complete_timeout", 0.15)
+    assert info.value.operation == "complete_multipart"
+
+
+@ONE_BACKEND
+@pytest.mark.anyio
+async def test_copy_gets_complete_timeout(mem: Accessor) -> None:
+    # a copy's size is unknown without a request: the longer fixed deadline applies
+    slow = Delayed(mem)
+    slow.delay["copy"] = 0.1
+    acc = TimeoutLayer(timeout=0.05, complete_timeout=0.15).layer(slow)
+    await acc.copy("a", "b", OpCopy())
+    assert slow.done == ["copy"]
+    slow.delay["copy"] = STALL
+    with pytest.raises(errors.Unexpected) as info:
+        await acc.copy("a", "b", OpCopy())
+    check_timeout(info.value, "complete_timeout", 0.15)
