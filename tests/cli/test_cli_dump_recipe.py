@@ -4,9 +4,9 @@ moto's S3 with SSE-C from the profile (the SSE-C headers proven on the wire
 by the recording proxy), restored with ``pystorage cp PROFILE:KEY -``, and the
 restored database equal to the original.
 
-The database is about 12 MiB (its dump about 21 MiB: five 5 MiB parts): big
-enough for a multipart upload with SSE-C on every part, small enough to run
-in seconds against moto. The dump and the restore use the standard library's
+The database is at least 50 MiB (its dump about 90 MiB: eighteen 5 MiB
+parts): a multipart upload with SSE-C on every part, still run in seconds
+against moto. The dump and the restore use the standard library's
 ``sqlite3`` (``iterdump`` / ``executescript``), as ``sqlite3 db .dump`` and
 ``sqlite3 restored.db`` would.
 """
@@ -42,6 +42,10 @@ DUMP = "import sqlite3, sys\nfor line in sqlite3.connect(sys.argv[1]).iterdump()
 RESTORE = "import sqlite3, sys\nsqlite3.connect(sys.argv[1]).executescript(sys.stdin.read())\n"
 
 
+#: rows of the generated table: a database of at least 50 MiB (about 124 bytes a row)
+ROWS = 440_000
+
+
 def make_database(path: Path) -> None:
     with sqlite3.connect(path) as db:
         db.execute("CREATE TABLE events (id INTEGER PRIMARY KEY, at TEXT, kind TEXT, body TEXT, blob BLOB)")
@@ -50,7 +54,7 @@ def make_database(path: Path) -> None:
         rows = (
             (i, f"2026-01-{1 + i % 28:02d}T00:00:{i % 60:02d}Z", f"kind-{i % 17}",
              os.urandom(48).hex() + " it's \"quoted\"\n", os.urandom(16))
-            for i in range(100_000)
+            for i in range(ROWS)
         )
         db.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?)", rows)
         db.executemany("INSERT INTO 'naïve ☃' VALUES (?, ?)", [(f"ключ-{i}", i / 7) for i in range(1000)])
@@ -86,6 +90,7 @@ def test_sqlite_dump_to_s3_with_sse_c_and_back(cli: RunCli, s3_proxy: tuple[S3Pr
     proxy, server = s3_proxy
     original = cli.cwd / "app.db"
     make_database(original)
+    assert original.stat().st_size >= 50 * 1024 * 1024
     config = cli.cwd.parent / "config.toml"
     write_profile(config, server, f"/dumps-{uuid.uuid4().hex}/")
     env = {**cli.env, "PYSTORAGE_CONFIG": str(config), "DUMP_KEY": KEY_B64}
@@ -125,4 +130,4 @@ def test_sqlite_dump_to_s3_with_sse_c_and_back(cli: RunCli, s3_proxy: tuple[S3Pr
     assert dump_lines(restored) == dump_lines(original)
     with sqlite3.connect(restored) as db:
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
-        assert db.execute("SELECT count(*) FROM events").fetchone() == (100_000,)
+        assert db.execute("SELECT count(*) FROM events").fetchone() == (ROWS,)
