@@ -82,22 +82,14 @@ def crc32c_combine(first: int, second: int, second_length: int) -> int:
     of the two objects reports."""
     if second_length <= 0:
         return first
-    odd = [0x82F63B78] + [1 << n for n in range(31)]  # the operator for one zero bit
-    even = _gf2_square(odd)  # two zero bits
-    odd = _gf2_square(even)  # four
-    while True:  # apply len(b) zero bytes to the first CRC, one bit of the length at a time
-        even = _gf2_square(odd)
+    operator = [0x82F63B78] + [1 << n for n in range(31)]  # appends one zero bit
+    for _ in range(3):
+        operator = _gf2_square(operator)  # two, four, then eight zero bits: one zero byte
+    while second_length:  # append len(b) zero bytes to the first CRC, a bit of the length at a time
         if second_length & 1:
-            first = _gf2_times(even, first)
+            first = _gf2_times(operator, first)
         second_length >>= 1
-        if not second_length:
-            break
-        odd = _gf2_square(even)
-        if second_length & 1:
-            first = _gf2_times(odd, first)
-        second_length >>= 1
-        if not second_length:
-            break
+        operator = _gf2_square(operator)
     return first ^ second
 
 
