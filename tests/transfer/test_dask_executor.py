@@ -35,19 +35,23 @@ pytestmark = [
 OBJECTS = 2000
 
 
-@pytest.fixture
-def dask_client() -> Iterator[object]:
+def _cluster(**kwargs: Any) -> Iterator[Any]:
+    """A dask client on a LocalCluster of ``kwargs``, closed after the test."""
     from distributed import Client, LocalCluster
 
-    cluster = LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40
-    )
+    cluster = LocalCluster(dashboard_address=None, silence_logs=40, **kwargs)
     client = Client(cluster)
     try:
         yield client
     finally:
         client.close()
         cluster.close()
+
+
+@pytest.fixture
+def dask_client() -> Iterator[Any]:
+    """Two worker processes (one can be killed)."""
+    yield from _cluster(n_workers=2, threads_per_worker=1, processes=True)
 
 
 def files_below(root: Path) -> int:
@@ -119,17 +123,7 @@ async def test_sync_on_dask_survives_a_killed_worker(
 @pytest.fixture
 def threaded_dask_client() -> Iterator[Any]:
     """A cheap in-process cluster (threads, no worker processes)."""
-    from distributed import Client, LocalCluster
-
-    cluster = LocalCluster(
-        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None, silence_logs=40
-    )
-    client = Client(cluster)
-    try:
-        yield client
-    finally:
-        client.close()
-        cluster.close()
+    yield from _cluster(n_workers=1, threads_per_worker=2, processes=False)
 
 
 async def test_dry_run_on_dask_decides_checksums_as_a_local_run(
