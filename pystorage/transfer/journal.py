@@ -17,8 +17,10 @@ Schema (version 1)::
 since it was journaled is never taken as done, nor resumed.
 
 Writes that must survive a ``SIGKILL`` are committed at once: an upload is
-committed *before* its first part is sent (so a killed run never leaves an
-upload nobody knows about), and each part after it is written. ``done``
+committed *before* its first part is sent, and each part after it is
+written. Only a kill in the one round trip between the service creating an
+upload and that commit leaves an upload the journal never saw (no part of it
+sent); ``Operator.abort_multipart_uploads(prefix, older_than=...)`` removes it. ``done``
 rows are committed in batches (at most :data:`DONE_BATCH` rows or
 :data:`DONE_SECONDS` seconds late): a row lost to a kill only means that
 object is compared again, which finds it identical. The database runs in
