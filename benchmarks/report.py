@@ -31,6 +31,9 @@ _TRANSFERS = ("get_bytes", "get_stream", "put_buffer", "put_stream")
 _RUST_PEERS = ("opendal_s3", "obstore_s3")
 #: issue 14: azblob per-request workloads against these (the SDK and the Rust-backed peers)
 _AZBLOB_PEERS = ("azure_blob_aio", "obstore_azblob", "opendal_azblob")
+#: the bars of the per-request targets: (contender, factor, label)
+_S3_BARS = (*((p, 1.0, p) for p in _RUST_PEERS), ("aiobotocore_s3", 3.0, "3×aiobotocore"))
+_AZBLOB_BARS = tuple((p, 1.0, p) for p in _AZBLOB_PEERS)
 #: issue 16: per family, the EncryptionLayer contenders of large transfers and of ranged reads
 _ENCRYPTED = {
     "s3": (("pystorage_s3_enc",), ("pystorage_s3_enc", "pystorage_s3_enc4k")),
@@ -235,32 +238,12 @@ def targets(doc: dict[str, Any]) -> list[dict[str, str]]:
         return f"{name} {c['status']}: {_first_line(c.get('reason'), 120)}"
 
     # per-request S3 workloads: >= best of opendal/obstore and >= 3x aiobotocore
-    py = _pystorage_of(doc, "s3")
-    for wid, w in ws.items():
-        if w["family"] != "s3" or w["kind"] not in _PER_REQUEST_TARGET:
-            continue
-        text = f"{wid}: {w['unit']} ≥ best of opendal/obstore and ≥ 3× aiobotocore"
-        pc = cell(wid, py)
-        if pc is None:
-            out.append(_target(f"{wid}:per-request", text, "n/a", why_missing(wid, py)))
-            continue
-        bars = []
-        for peer in _RUST_PEERS:
-            c = cell(wid, peer)
-            if c:
-                bars.append((f"{peer} {_num(_thr(c))}", _thr(c)))
-        sdk = cell(wid, "aiobotocore_s3")
-        if sdk:
-            bars.append((f"3×aiobotocore {_num(3 * _thr(sdk))}", 3 * _thr(sdk)))
-        if not bars:
-            out.append(_target(f"{wid}:per-request", text, "n/a", "no opendal/obstore/aiobotocore figure"))
-            continue
-        need = max(b[1] for b in bars)
-        status = "met" if _thr(pc) >= need else "NOT met"
-        detail = (
-            f"pystorage {_num(_thr(pc))} vs " + ", ".join(b[0] for b in bars) + f" ({_thr(pc) / need:.2f}×)"
+    out.extend(
+        _per_request_targets(
+            doc, ws, cell, why_missing, "s3", _S3_BARS, "opendal/obstore and ≥ 3× aiobotocore"
         )
-        out.append(_target(f"{wid}:per-request", text, status, detail))
+    )
+    py = _pystorage_of(doc, "s3")
 
     # large transfers: wall >= 0.95x curl (GETs); CPU per GiB <= the best peer's
     for wid, w in ws.items():
@@ -352,7 +335,9 @@ def targets(doc: dict[str, Any]) -> list[dict[str, str]]:
         )
 
     out.extend(_fsspec_targets(doc, ws, cell, why_missing))
-    out.extend(_azblob_targets(doc, ws, cell, why_missing))
+    out.extend(
+        _per_request_targets(doc, ws, cell, why_missing, "azblob", _AZBLOB_BARS, "/".join(_AZBLOB_PEERS))
+    )
     out.extend(_encryption_targets(doc, ws, cell, why_missing))
 
     # DESIGN.md: less than 10% overhead over the service's own SDK (object stores)
@@ -428,35 +413,40 @@ def _fsspec_targets(
     return out
 
 
-def _azblob_targets(
+def _per_request_targets(
     doc: dict[str, Any],
     ws: dict[str, dict[str, Any]],
     cell: Callable[[str, str | None], dict[str, Any] | None],
     why_missing: Callable[[str, str | None], str],
+    family: str,
+    bars: tuple[tuple[str, float, str], ...],
+    against: str,
 ) -> list[dict[str, str]]:
-    """Issue 14: pystorage ≥ the best of the Azure SDK, obstore and opendal on every
-    per-request azblob workload (a contender without a figure is skipped)."""
+    """pystorage ≥ the best of ``bars`` (contender, factor, label) on every
+    per-request workload of ``family`` (a contender without a figure is skipped
+    and named): issue 6 for s3, issue 14 for azblob."""
     out: list[dict[str, str]] = []
-    py = _pystorage_of(doc, "azblob")
+    py = _pystorage_of(doc, family)
     for wid, w in ws.items():
-        if w["family"] != "azblob" or w["kind"] not in _PER_REQUEST_TARGET:
+        if w["family"] != family or w["kind"] not in _PER_REQUEST_TARGET:
             continue
-        text = f"{wid}: {w['unit']} ≥ best of {'/'.join(_AZBLOB_PEERS)}"
+        text = f"{wid}: {w['unit']} ≥ best of {against}"
         pc = cell(wid, py)
         if pc is None:
             out.append(_target(f"{wid}:per-request", text, "n/a", why_missing(wid, py)))
             continue
-        have = [(n, _thr(c)) for n in _AZBLOB_PEERS if (c := cell(wid, n)) is not None]
+        have = [(label, factor * _thr(c)) for n, factor, label in bars if (c := cell(wid, n)) is not None]
         if not have:
-            out.append(_target(f"{wid}:per-request", text, "n/a", f"no {'/'.join(_AZBLOB_PEERS)} figure"))
+            names = ", ".join(n for n, _, _ in bars)
+            out.append(_target(f"{wid}:per-request", text, "n/a", f"no figure from {names}"))
             continue
         need = max(thr for _, thr in have)
         detail = (
             f"pystorage {_num(_thr(pc))} vs "
-            + ", ".join(f"{n} {_num(thr)}" for n, thr in have)
+            + ", ".join(f"{label} {_num(thr)}" for label, thr in have)
             + f" ({_thr(pc) / need:.2f}×)"
         )
-        absent = [n for n in _AZBLOB_PEERS if cell(wid, n) is None]
+        absent = [n for n, _, _ in bars if cell(wid, n) is None]
         if absent:
             detail += f"; no figure: {', '.join(absent)}"
         out.append(_target(f"{wid}:per-request", text, "met" if _thr(pc) >= need else "NOT met", detail))

@@ -24,7 +24,12 @@ class _Fixtures(AbstractFixtures):  # type: ignore[misc]
     @pytest.fixture(scope="class")
     @classmethod
     def fs(cls, make_operator: MakeOperator) -> Iterator[PyStorageFileSystem]:
-        yield PyStorageFileSystem(make_operator(cls.case_id))
+        # rclone serve s3 answers concurrent PUTs into a new folder with 500 now and then
+        # ("Dir.Rename error", docs/services/s3.md); the retried PUT succeeds, but its VFS keeps
+        # emptied folders it no longer lists, which later tests of a class see as an existing
+        # ``target``. So on rclone the suite's bulk calls run one at a time.
+        batch_size = 1 if cls.case_id == "s3-rclone" else None
+        yield PyStorageFileSystem(make_operator(cls.case_id), batch_size=batch_size)
 
     @pytest.fixture
     def fs_join(self) -> Callable[..., str]:
