@@ -7,15 +7,27 @@ through a multipart upload recreates the source's content headers.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+import contextlib
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from typing import Any
 
 from ..errors import Error, NotFound, Unexpected
 from ..sse import SseSpec
 from ..types import EntryMode, Metadata
 from .accessor import Accessor, Buffer
+from .http import CONTENT_FIELDS
 from .ops import OpCopy, OpStat, OpWrite
 
-__all__ = ["BatchFailure", "batch_delete_error", "copy_source", "nbytes", "rewrite_op", "stat_dir"]
+__all__ = [
+    "BatchFailure",
+    "batch_delete_error",
+    "copy_source",
+    "create_marker",
+    "nbytes",
+    "rewrite_op",
+    "stat_path",
+]
 
 #: the failed paths a batch delete error names (the others are counted)
 SHOWN_FAILURES = 50
@@ -29,28 +41,39 @@ def nbytes(data: Buffer) -> int:
     return data.nbytes if isinstance(data, memoryview) else len(data)
 
 
-async def stat_dir(
+async def stat_path(
     path: str,
-    marker: Callable[[], Awaitable[Metadata]],
+    head: Callable[[], Awaitable[Metadata]],
     any_below: Callable[[], Awaitable[bool]],
     *,
+    errors: Callable[[str, str], AbstractContextManager[Any]],
     service: str,
 ) -> Metadata:
-    """The metadata of directory ``path`` (ending with ``/``): its marker
-    object's (``marker()``, with mode ``DIR``), else a bare directory when
-    ``any_below()`` finds an object under it.
+    """The metadata of ``path``: the root is a directory; a file is what
+    ``head()`` answers; a directory (``a/``) is its marker object's
+    (``head()``, with mode ``DIR``), else a bare directory when ``any_below()``
+    finds an object under it. Each call runs in ``errors("stat", path)``
+    (the driver's error translation).
 
     Raises:
-        NotFound: neither a marker nor an object below it exists.
+        NotFound: no such file, or neither a marker nor an object below it.
     """
+    if path == "/":
+        return Metadata(mode=EntryMode.DIR, content_length=0)
+    if not path.endswith("/"):
+        with errors("stat", path):
+            return await head()
     try:
-        meta = await marker()
+        with errors("stat", path):
+            meta = await head()
     except NotFound:
         pass
     else:
         meta.mode = EntryMode.DIR
         return meta
-    if await any_below():
+    with errors("stat", path):
+        found = await any_below()
+    if found:
         return Metadata(mode=EntryMode.DIR, content_length=0)
     raise NotFound("directory not found", operation="stat", path=path, service=service)
 
@@ -74,24 +97,32 @@ def batch_delete_error(failed: Sequence[BatchFailure], total: int, *, service: s
     )
 
 
+@contextlib.contextmanager
+def _as_operation(operation: str) -> Iterator[None]:
+    """Make an error of the block say it was met in ``operation``."""
+    try:
+        yield
+    except Error as exc:
+        exc.operation = operation
+        raise
+
+
 async def copy_source(accessor: Accessor, src: str, op: OpCopy) -> Metadata:
     """The metadata of a copy's source (with the copy's SSE spec); an error
     says the operation was ``copy``."""
-    try:
+    with _as_operation("copy"):
         return await accessor.stat(src, OpStat(sse=op.sse))
-    except Error as exc:
-        exc.operation = "copy"
-        raise
+
+
+async def create_marker(accessor: Accessor, path: str) -> None:
+    """Create directory ``path`` (``a/``) as a zero-byte marker object
+    (``write_once``); an error says the operation was ``create_dir``."""
+    with _as_operation("create_dir"):
+        await accessor.write_once(path, b"", OpWrite())
 
 
 def rewrite_op(source: Metadata, sse: SseSpec | None) -> OpWrite:
     """The write that recreates ``source``'s content headers and user metadata
     (a copy streamed or copied in parts), encrypted with ``sse``."""
-    return OpWrite(
-        content_type=source.content_type,
-        cache_control=source.cache_control,
-        content_disposition=source.content_disposition,
-        content_encoding=source.content_encoding,
-        user_metadata=source.user_metadata,
-        sse=sse,
-    )
+    headers = {field: getattr(source, field) for field, _ in CONTENT_FIELDS}
+    return OpWrite(**headers, user_metadata=source.user_metadata, sse=sse)

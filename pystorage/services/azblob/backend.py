@@ -12,6 +12,7 @@ blocks after 7 days. Appends go through
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
@@ -26,11 +27,11 @@ from ...raw.checksum import VerifyingReader
 from ...raw.config import config_repr
 from ...raw.http import answer_mismatch, parse_content_range, range_header
 from ...raw.multipart import MultipartWriter
-from ...raw.objects import batch_delete_error, copy_source, nbytes, rewrite_op, stat_dir
+from ...raw.objects import batch_delete_error, copy_source, create_marker, nbytes, rewrite_op, stat_path
 from ...raw.ops import OpCopy, OpCreateDir, OpDelete, OpList, OpPresign, OpRead, OpRename, OpStat, OpWrite
 from ...raw.redact import install_redaction
 from ...sse import CustomerKey, SseSpec
-from ...types import Capability, Entry, EntryMode, Metadata, Part, PresignedRequest
+from ...types import Capability, Entry, Metadata, Part, PresignedRequest
 from . import lister
 from .answers import metadata_from_headers
 from .config import AzblobConfig, parse_capability_override
@@ -52,14 +53,10 @@ MAX_PRESIGN_SECONDS = 7 * 24 * 3600
 
 #: what the azblob service can do against Azure (before config adjustments)
 CAPABILITY = Capability(
-    **caps.BASICS,
-    **caps.CONDITIONAL_READS,
+    # Azure encrypts every blob at rest with Microsoft-managed keys: S3Managed needs no header
+    **caps.OBJECT_STORE,
     write_can_multi=True,
     write_can_append=True,
-    **caps.CONTENT_HEADERS,
-    **caps.WRITE_PRECONDITIONS,
-    # Azure encrypts every blob at rest with Microsoft-managed keys: S3Managed needs no header
-    **caps.SERVER_SIDE_ENCRYPTION,
     write_multi_max_size=4000 * MiB,
     write_multi_max_parts=50_000,
     write_total_max_size=50_000 * 4000 * MiB,
@@ -67,12 +64,8 @@ CAPABILITY = Capability(
     # uncommitted blocks across blobs
     multipart=False,
     delete_max_size=256,
-    **caps.LISTING,
     **caps.PRESIGN,
-    shared=True,
 )
-
-_VERSIONED = ("stat_with_version", "read_with_version", "delete_with_version", "list_with_versions")
 
 
 def capability_for(config: AzblobConfig, *, can_presign: bool = True) -> Capability:
@@ -83,7 +76,7 @@ def capability_for(config: AzblobConfig, *, can_presign: bool = True) -> Capabil
         "delete_max_size": None if config.disable_batch else config.batch_max_operations
     }
     if config.enable_versioning:
-        changes.update(dict.fromkeys(_VERSIONED, True))
+        changes.update(caps.VERSIONS)
     if not can_presign:
         changes.update(dict.fromkeys(caps.PRESIGN, False))
     changes.update(parse_capability_override(config.capability_override))
@@ -147,28 +140,17 @@ class AzblobAccessor(Accessor):
 
     # metadata --------------------------------------------------------------------------------
     async def stat(self, path: str, op: OpStat) -> Metadata:
-        if path == "/":
-            return Metadata(mode=EntryMode.DIR, content_length=0)
         self._watch(op.sse)
         key = self._core.key(path)
 
         async def properties() -> Metadata:
-            with self._errors("stat", path):
-                headers = await self._core.get_blob_properties(key, op)
-            return metadata_from_headers(headers)
+            return metadata_from_headers(await self._core.get_blob_properties(key, op))
 
-        async def any_below() -> bool:
-            with self._errors("stat", path):
-                page = await self._core.list_blobs(key, delimiter="/", max_results=1)
-            return bool(page.blobs or page.prefixes)
-
-        if not path.endswith("/"):
-            return await properties()
-        return await stat_dir(path, properties, any_below, service=SCHEME)
+        below = functools.partial(self._core.any_blob_below, key)
+        return await stat_path(path, properties, below, errors=self._errors, service=SCHEME)
 
     async def create_dir(self, path: str, op: OpCreateDir) -> None:
-        with self._errors("create_dir", path):
-            await self._core.put_blob(self._core.key(path), b"", OpWrite())
+        await create_marker(self, path)
 
     # reads -------------------------------------------------------------------------------------
     async def read(self, path: str, op: OpRead) -> RawReader:

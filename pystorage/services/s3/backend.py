@@ -9,6 +9,7 @@ stream the GetObject body; every SDK call runs inside
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import re
 from collections.abc import AsyncIterator, Sequence
@@ -21,10 +22,10 @@ from ...raw.checksum import VerifyingReader
 from ...raw.config import config_repr
 from ...raw.etags import quote_etag
 from ...raw.http import answer_mismatch, range_header, skip_refused
-from ...raw.objects import BatchFailure, batch_delete_error, copy_source, nbytes, stat_dir
+from ...raw.objects import BatchFailure, batch_delete_error, copy_source, create_marker, nbytes, stat_path
 from ...raw.ops import OpCopy, OpCreateDir, OpDelete, OpList, OpPresign, OpRead, OpRename, OpStat, OpWrite
 from ...raw.redact import install_redaction
-from ...types import Capability, Entry, EntryMode, Metadata, Part, PresignedRequest, UploadInfo
+from ...types import Capability, Entry, Metadata, Part, PresignedRequest, UploadInfo
 from . import copier, lister
 from .answers import ObjectAnswer
 from .config import S3Config, parse_capability_override
@@ -39,30 +40,17 @@ GiB = 1024 * MiB
 
 #: what the s3 service can do against AWS S3 (before config adjustments)
 CAPABILITY = Capability(
-    **caps.BASICS,
-    **caps.CONDITIONAL_READS,
+    # S3 takes If-None-Match only as "*" on writes (that is if_not_exists)
+    **{**caps.OBJECT_STORE, "write_with_if_none_match": False},
     write_can_multi=True,
     write_can_append=False,
-    **caps.CONTENT_HEADERS,
-    # S3 takes If-None-Match only as "*" on writes (that is if_not_exists)
-    **{**caps.WRITE_PRECONDITIONS, "write_with_if_none_match": False},
     write_multi_min_size=5 * MiB,
     write_multi_max_size=5 * GiB,
     write_multi_max_parts=10_000,
     write_total_max_size=5 * 1024 * GiB,
     multipart=True,
     delete_max_size=1000,
-    **caps.LISTING,
     **caps.PRESIGN,
-    **caps.SERVER_SIDE_ENCRYPTION,
-    shared=True,
-)
-
-_VERSIONED = (
-    "stat_with_version",
-    "read_with_version",
-    "delete_with_version",
-    "list_with_versions",
 )
 
 
@@ -72,7 +60,7 @@ def capability_for(config: S3Config) -> Capability:
     ``batch_max_operations`` and ``capability_override``."""
     changes: dict[str, Any] = {"delete_max_size": config.batch_max_operations}
     if config.enable_versioning:
-        changes.update(dict.fromkeys(_VERSIONED, True))
+        changes.update(caps.VERSIONS)
     if config.disable_write_with_if_match:
         changes["write_with_if_match"] = False
     changes.update(parse_capability_override(config.capability_override))
@@ -126,27 +114,16 @@ class S3Accessor(Accessor):
 
     # metadata ----------------------------------------------------------------------------
     async def stat(self, path: str, op: OpStat) -> Metadata:
-        if path == "/":
-            return Metadata(mode=EntryMode.DIR, content_length=0)
         key = self._core.key(path)
 
         async def head() -> Metadata:
-            with self._errors("stat", path):
-                answer = await self._core.head_object(key, op)
-            return answer.metadata
+            return (await self._core.head_object(key, op)).metadata
 
-        async def any_below() -> bool:
-            with self._errors("stat", path):
-                page = await self._core.list_objects(key, delimiter="/", max_keys=1)
-            return bool(page.files or page.prefixes)
-
-        if not path.endswith("/"):
-            return await head()
-        return await stat_dir(path, head, any_below, service=SCHEME)
+        below = functools.partial(self._core.any_object_below, key)
+        return await stat_path(path, head, below, errors=self._errors, service=SCHEME)
 
     async def create_dir(self, path: str, op: OpCreateDir) -> None:
-        with self._errors("create_dir", path):
-            await self._core.put_object(self._core.key(path), b"", OpWrite())
+        await create_marker(self, path)
 
     # reads ---------------------------------------------------------------------------------
     async def read(self, path: str, op: OpRead) -> RawReader:
