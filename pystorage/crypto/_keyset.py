@@ -63,6 +63,17 @@ def _fields(data: bytes) -> Iterator[tuple[int, int | bytes]]:
             raise _bad(f"malformed key data (wire type {wire})")
 
 
+def _message(data: bytes, kinds: Mapping[int, type]) -> dict[int, Any]:
+    """The fields of a protobuf message whose numbers ``kinds`` names, each kept
+    when its wire value is of the named type (``int`` or ``bytes``; the last wins)."""
+    found: dict[int, Any] = {}
+    for number, value in _fields(data):
+        kind = kinds.get(number)
+        if kind is not None and isinstance(value, kind):
+            found[number] = value
+    return found
+
+
 def _encode_varint(value: int) -> bytes:
     out = bytearray()
     while True:
@@ -83,24 +94,10 @@ def _field(number: int, value: int | bytes) -> bytes:
 
 def _parse_tink_key(value: bytes) -> tuple[bytes, int]:
     """``(key_value, ciphertext_segment_size)`` of a serialized ``AesGcmHkdfStreamingKey``."""
-    key = b""
-    params = b""
-    version = 0
-    for number, field in _fields(value):
-        if number == 1 and isinstance(field, int):
-            version = field
-        elif number == 2 and isinstance(field, bytes):
-            params = field
-        elif number == 3 and isinstance(field, bytes):
-            key = field
-    segment_size = derived = hash_type = 0
-    for number, field in _fields(params):
-        if number == 1 and isinstance(field, int):
-            segment_size = field
-        elif number == 2 and isinstance(field, int):
-            derived = field
-        elif number == 3 and isinstance(field, int):
-            hash_type = field
+    outer = _message(value, {1: int, 2: bytes, 3: bytes})
+    version, params, key = outer.get(1, 0), outer.get(2, b""), outer.get(3, b"")
+    inner = _message(params, {1: int, 2: int, 3: int})
+    segment_size, derived, hash_type = (inner.get(number, 0) for number in (1, 2, 3))
     if version != 0:
         raise _bad(f"unsupported AesGcmHkdfStreamingKey version {version}")
     if derived != KEY_SIZE or hash_type != _SHA256 or len(key) != KEY_SIZE:

@@ -61,6 +61,7 @@ from ..raw.layer import Layer, LayeredAccessor
 from ..raw.multipart import DEFAULT_PART_SIZE
 from ..raw.ops import OpCopy, OpDelete, Operation, OpList, OpPresign, OpRead, OpRename, OpStat, OpWrite
 from ..raw.ranged import read_all
+from ..raw.read import stat_op
 from ..raw.tasks import aclose_iterator, run_concurrently
 from ..types import Entry, EntryMode, Metadata, Part, PresignedRequest, UploadInfo
 
@@ -282,17 +283,7 @@ class _EncryptionAccessor(LayeredAccessor):
         lay = self.layout
         offset = op.offset
         if op.size == 0:
-            meta = await self.stat(
-                path,
-                OpStat(
-                    version=op.version,
-                    if_match=op.if_match,
-                    if_none_match=op.if_none_match,
-                    if_modified_since=op.if_modified_since,
-                    if_unmodified_since=op.if_unmodified_since,
-                    sse=op.sse,
-                ),
-            )
+            meta = await self.stat(path, stat_op(op, conditions=True))
             if meta.content_length is not None and offset > meta.content_length:
                 raise RangeNotSatisfied(
                     f"offset {offset} is past the end ({meta.content_length} bytes)", path=path

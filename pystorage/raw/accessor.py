@@ -19,17 +19,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from ..errors import Unsupported
 from ..sse import SseSpec
 from ..types import Capability, Entry, Metadata, Part, PresignedRequest, UploadInfo
-from .ops import (
-    OpCopy,
-    OpCreateDir,
-    OpDelete,
-    OpList,
-    OpPresign,
-    OpRead,
-    OpRename,
-    OpStat,
-    OpWrite,
-)
+from .ops import OpCopy, OpCreateDir, OpDelete, OpList, OpPresign, OpRead, OpRename, OpStat, OpWrite
 from .tasks import aclose_iterator
 
 __all__ = ["Accessor", "AccessorInfo", "Buffer", "EmptyReader", "RawReader", "RawWriter"]

@@ -16,8 +16,10 @@ __all__ = [
     "CONDITIONAL_READS",
     "CONTENT_HEADERS",
     "LISTING",
+    "OBJECT_STORE",
     "PRESIGN",
     "SERVER_SIDE_ENCRYPTION",
+    "VERSIONS",
     "WRITE_PRECONDITIONS",
 ]
 
@@ -82,4 +84,22 @@ PRESIGN: dict[str, bool] = {
     "presign_read": True,
     "presign_stat": True,
     "presign_write": True,
+}
+
+#: ``version`` on ``stat``, ``read`` and ``delete``, and ``list`` with ``versions``
+VERSIONS: dict[str, bool] = {f"{op}_with_version": True for op in ("stat", "read", "delete")} | {
+    "list_with_versions": True
+}
+
+#: what the HTTP object stores (s3, gcs, azblob) share: the basics, conditional
+#: reads, content headers, write preconditions, server-side encryption, listing,
+#: and one store behind every operator
+OBJECT_STORE: dict[str, bool] = {
+    **BASICS,
+    **CONDITIONAL_READS,
+    **CONTENT_HEADERS,
+    **WRITE_PRECONDITIONS,
+    **SERVER_SIDE_ENCRYPTION,
+    **LISTING,
+    "shared": True,
 }

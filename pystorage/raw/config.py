@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from ..errors import ConfigInvalid
@@ -31,6 +31,12 @@ def secret_field(default: Any = None) -> Any:
 
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
+#: the number types a field may have: how a value converts, the values it takes
+#: as they are (and str), and its name in errors
+_NUMBERS: dict[type, tuple[Callable[[Any], Any], tuple[type, ...], str]] = {
+    int: (int, (int,), "an int"),
+    float: (float, (int, float), "a number"),
+}
 
 
 def _coerce(scheme: str, name: str, value: Any, annotation: Any, secret: bool) -> Any:
@@ -62,26 +68,17 @@ def _coerce(scheme: str, name: str, value: Any, annotation: Any, secret: bool) -
         if isinstance(value, str) and value.lower() in _TRUE | _FALSE:
             return value.lower() in _TRUE
         raise bad("a bool")
-    if annotation is int:
-        if isinstance(value, bool):
-            raise bad("an int")
-        if isinstance(value, int):
-            return value
+    number = _NUMBERS.get(annotation) if isinstance(annotation, type) else None
+    if number is not None:
+        convert, accepted, words = number
+        if isinstance(value, accepted) and not isinstance(value, bool):
+            return convert(value)
         if isinstance(value, str):
             try:
-                return int(value)
+                return convert(value)
             except ValueError:
-                raise bad("an int") from None
-        raise bad("an int")
-    if annotation is float:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
-        if isinstance(value, str):
-            try:
-                return float(value)
-            except ValueError:
-                raise bad("a number") from None
-        raise bad("a number")
+                raise bad(words) from None
+        raise bad(words)
     if annotation is str:
         if isinstance(value, str):
             return value

@@ -16,7 +16,7 @@ import contextlib
 import contextvars
 import dataclasses
 import time
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 from ..errors import Error
@@ -195,6 +195,14 @@ class _Ending:
             self.end(exc)
             raise
 
+    async def stop(self, stop: Callable[[], Awaitable[None]], outcome: str) -> None:
+        """Run ``stop`` (a stream's ``aclose`` or ``abort``), then report the end
+        as ``outcome``, whether it raised or not."""
+        try:
+            await stop()
+        finally:
+            self.end(None, outcome)
+
 
 class _ObservedReader(WrappingReader):
     def __init__(self, accessor: ObservingAccessor, obs: Observation, inner: RawReader) -> None:
@@ -218,10 +226,7 @@ class _ObservedReader(WrappingReader):
         return data
 
     async def aclose(self) -> None:
-        try:
-            await self.inner.aclose()
-        finally:
-            self._ending.end(None, "closed")
+        await self._ending.stop(self.inner.aclose, "closed")
 
 
 class _ObservedWriter(WrappingWriter):
@@ -241,7 +246,4 @@ class _ObservedWriter(WrappingWriter):
         return meta
 
     async def abort(self) -> None:
-        try:
-            await self.inner.abort()
-        finally:
-            self._ending.end(None, "aborted")
+        await self._ending.stop(self.inner.abort, "aborted")

@@ -94,8 +94,8 @@ _STREAMS = frozenset({Operation.READ, Operation.WRITE})
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
-class OpStat:
-    """Options of ``stat``."""
+class _ObjectOptions:
+    """What ``stat`` and ``read`` share: the version, the conditions, the SSE spec."""
 
     version: str | None = None
     if_match: str | None = None
@@ -106,18 +106,17 @@ class OpStat:
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
-class OpRead:
+class OpStat(_ObjectOptions):
+    """Options of ``stat``."""
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class OpRead(_ObjectOptions):
     """Options of one ranged read: bytes ``[offset, offset + size)``;
     ``size=None`` reads to the end."""
 
     offset: int = 0
     size: int | None = None
-    version: str | None = None
-    if_match: str | None = None
-    if_none_match: str | None = None
-    if_modified_since: dt.datetime | None = None
-    if_unmodified_since: dt.datetime | None = None
-    sse: SseSpec | None = None
 
     def shifted(self, delivered: int) -> OpRead:
         """The same read, resumed after ``delivered`` bytes."""

@@ -12,6 +12,7 @@ blocks after 7 days. Appends go through
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
@@ -26,10 +27,11 @@ from ...raw.checksum import VerifyingReader
 from ...raw.config import config_repr
 from ...raw.http import answer_mismatch, parse_content_range, range_header
 from ...raw.multipart import MultipartWriter
+from ...raw.objects import batch_delete_error, copy_source, create_marker, nbytes, rewrite_op, stat_path
 from ...raw.ops import OpCopy, OpCreateDir, OpDelete, OpList, OpPresign, OpRead, OpRename, OpStat, OpWrite
 from ...raw.redact import install_redaction
 from ...sse import CustomerKey, SseSpec
-from ...types import Capability, Entry, EntryMode, Metadata, Part, PresignedRequest
+from ...types import Capability, Entry, Metadata, Part, PresignedRequest
 from . import lister
 from .answers import metadata_from_headers
 from .config import AzblobConfig, parse_capability_override
@@ -51,14 +53,10 @@ MAX_PRESIGN_SECONDS = 7 * 24 * 3600
 
 #: what the azblob service can do against Azure (before config adjustments)
 CAPABILITY = Capability(
-    **caps.BASICS,
-    **caps.CONDITIONAL_READS,
+    # Azure encrypts every blob at rest with Microsoft-managed keys: S3Managed needs no header
+    **caps.OBJECT_STORE,
     write_can_multi=True,
     write_can_append=True,
-    **caps.CONTENT_HEADERS,
-    **caps.WRITE_PRECONDITIONS,
-    # Azure encrypts every blob at rest with Microsoft-managed keys: S3Managed needs no header
-    **caps.SERVER_SIDE_ENCRYPTION,
     write_multi_max_size=4000 * MiB,
     write_multi_max_parts=50_000,
     write_total_max_size=50_000 * 4000 * MiB,
@@ -66,12 +64,8 @@ CAPABILITY = Capability(
     # uncommitted blocks across blobs
     multipart=False,
     delete_max_size=256,
-    **caps.LISTING,
     **caps.PRESIGN,
-    shared=True,
 )
-
-_VERSIONED = ("stat_with_version", "read_with_version", "delete_with_version", "list_with_versions")
 
 
 def capability_for(config: AzblobConfig, *, can_presign: bool = True) -> Capability:
@@ -82,15 +76,11 @@ def capability_for(config: AzblobConfig, *, can_presign: bool = True) -> Capabil
         "delete_max_size": None if config.disable_batch else config.batch_max_operations
     }
     if config.enable_versioning:
-        changes.update(dict.fromkeys(_VERSIONED, True))
+        changes.update(caps.VERSIONS)
     if not can_presign:
         changes.update(dict.fromkeys(caps.PRESIGN, False))
     changes.update(parse_capability_override(config.capability_override))
     return CAPABILITY.replace(**changes)
-
-
-def _nbytes(data: Buffer) -> int:
-    return data.nbytes if isinstance(data, memoryview) else len(data)
 
 
 def _bad_answer(path: str, what: str) -> Unexpected:
@@ -150,29 +140,17 @@ class AzblobAccessor(Accessor):
 
     # metadata --------------------------------------------------------------------------------
     async def stat(self, path: str, op: OpStat) -> Metadata:
-        if path == "/":
-            return Metadata(mode=EntryMode.DIR, content_length=0)
         self._watch(op.sse)
         key = self._core.key(path)
-        if not path.endswith("/"):
-            with self._errors("stat", path):
-                headers = await self._core.get_blob_properties(key, op)
-            return metadata_from_headers(headers)
-        try:
-            with self._errors("stat", path):
-                headers = await self._core.get_blob_properties(key, op)
-            return metadata_from_headers(headers, mode=EntryMode.DIR)
-        except NotFound:
-            pass
-        with self._errors("stat", path):
-            page = await self._core.list_blobs(key, delimiter="/", max_results=1)
-        if page.blobs or page.prefixes:
-            return Metadata(mode=EntryMode.DIR, content_length=0)
-        raise NotFound("directory not found", operation="stat", path=path, service=SCHEME)
+
+        async def properties() -> Metadata:
+            return metadata_from_headers(await self._core.get_blob_properties(key, op))
+
+        below = functools.partial(self._core.any_blob_below, key)
+        return await stat_path(path, properties, below, errors=self._errors, service=SCHEME)
 
     async def create_dir(self, path: str, op: OpCreateDir) -> None:
-        with self._errors("create_dir", path):
-            await self._core.put_blob(self._core.key(path), b"", OpWrite())
+        await create_marker(self, path)
 
     # reads -------------------------------------------------------------------------------------
     async def read(self, path: str, op: OpRead) -> RawReader:
@@ -252,7 +230,7 @@ class AzblobAccessor(Accessor):
                 raise
             raise _no_blob_to_match(path) from exc
         meta = metadata_from_headers(headers)
-        meta.content_length = _nbytes(data)
+        meta.content_length = nbytes(data)
         return meta
 
     async def initiate_multipart(self, path: str, op: OpWrite) -> str:
@@ -263,7 +241,7 @@ class AzblobAccessor(Accessor):
         name = block_id(upload_id, number)
         with self._errors("write_part", path):
             await self._core.put_block(self._core.key(path), name, data, op)
-        return Part(number, name, _nbytes(data))
+        return Part(number, name, nbytes(data))
 
     async def complete_multipart(
         self, path: str, upload_id: str, parts: Sequence[Part], op: OpWrite
@@ -317,12 +295,12 @@ class AzblobAccessor(Accessor):
             with self._errors("delete", chunk[0] if len(chunk) == 1 else ""):
                 results = await self._core.delete_blobs_batch([self._core.key(p) for p in chunk])
             failed = [
-                (self._core.path(r.key), r.status, r.code)
+                (self._core.path(r.key), f"{r.status} {r.code}", *classify(r.status, r.code))
                 for r in results
                 if r.status >= 300 and r.status != 404
             ]
             if failed:
-                raise _batch_error(failed, len(chunk))
+                raise batch_delete_error(failed, len(chunk), service=SCHEME)
 
     # listing -----------------------------------------------------------------------------------
     def list_pages(self, path: str, op: OpList) -> AsyncIterator[Sequence[Entry]]:
@@ -331,11 +309,7 @@ class AzblobAccessor(Accessor):
     # server-side -------------------------------------------------------------------------------
     async def copy(self, src: str, dst: str, op: OpCopy) -> None:
         self._watch(op.sse)
-        try:
-            source = await self.stat(src, OpStat(sse=op.sse))
-        except Error as exc:
-            exc.operation = "copy"
-            raise
+        source = await copy_source(self, src, op)
         if isinstance(op.sse, CustomerKey):
             # Copy Blob cannot read a customer-key source: stream it through, the key on both sides
             await self._copy_through(src, dst, source, op.sse)
@@ -372,18 +346,7 @@ class AzblobAccessor(Accessor):
 
     async def _copy_through(self, src: str, dst: str, source: Metadata, spec: CustomerKey) -> None:
         reader = await self.read(src, OpRead(if_match=source.etag, sse=spec))
-        writer = MultipartWriter(
-            self,
-            dst,
-            OpWrite(
-                content_type=source.content_type,
-                cache_control=source.cache_control,
-                content_disposition=source.content_disposition,
-                content_encoding=source.content_encoding,
-                user_metadata=source.user_metadata,
-                sse=spec,
-            ),
-        )
+        writer = MultipartWriter(self, dst, rewrite_op(source, spec))
         try:
             while piece := await reader.read():
                 await writer.write(piece)
@@ -435,25 +398,3 @@ class AzblobAccessor(Accessor):
         if op.method == "PUT":
             headers = {"x-ms-blob-type": "BlockBlob", **scope_headers}
         return PresignedRequest(op.method, f"{self._core.blob_url(key)}?{query}", headers)
-
-
-_SHOWN_FAILURES = 50
-
-
-def _batch_error(failed: list[tuple[str, int, str]], total: int) -> Error:
-    """One error for the sub-requests of a Blob Batch that failed: of their common
-    kind when they share one, else ``Unexpected``."""
-    kinds = [classify(status, code) for _, status, code in failed]
-    classes = {cls for cls, _ in kinds}
-    cls = classes.pop() if len(classes) == 1 else Unexpected
-    shown = ", ".join(f"{path!r} ({status} {code})" for path, status, code in failed[:_SHOWN_FAILURES])
-    more = len(failed) - _SHOWN_FAILURES
-    if more > 0:
-        shown += f" and {more} more"
-    return cls(
-        f"could not delete {len(failed)} of {total} paths: {shown}",
-        operation="delete",
-        path=failed[0][0] if len(failed) == 1 else "",
-        service=SCHEME,
-        temporary=all(temporary for _, temporary in kinds),
-    )

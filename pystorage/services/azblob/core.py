@@ -350,6 +350,11 @@ class AzblobCore:
             response.release()
         return parse_list_blobs(payload)
 
+    async def any_blob_below(self, prefix: str) -> bool:
+        """Whether a blob or a blob prefix lies below ``prefix`` (List Blobs of at most one item)."""
+        page = await self.list_blobs(prefix, delimiter="/", max_results=1)
+        return bool(page.blobs or page.prefixes)
+
     async def delete_blobs_batch(self, keys: Sequence[str]) -> list[BatchResult]:
         """Blob Batch: one Delete Blob sub-request per key, each authorised on its own.
 

@@ -38,21 +38,15 @@ __all__ = ["CAPABILITY", "GcsAccessor"]
 
 #: what the gcs service can do without a service-account key; everything not listed is ``False``
 CAPABILITY = Capability(
-    **caps.BASICS,
+    **caps.OBJECT_STORE,
     stat_with_version=True,
     read_with_version=True,
-    **caps.CONDITIONAL_READS,
-    **caps.CONTENT_HEADERS,
-    **caps.WRITE_PRECONDITIONS,
-    **caps.SERVER_SIDE_ENCRYPTION,
     write_can_append=True,
     write_multi_max_size=5 * 1024**4,
     write_multi_max_parts=MAX_PARTS,
     write_total_max_size=5 * 1024**4,
     multipart=True,
     delete_with_version=True,
-    **caps.LISTING,
-    shared=True,
 )
 
 

@@ -9,26 +9,28 @@ stream the GetObject body; every SDK call runs inside
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import re
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-from ...errors import Error, NotFound, Unexpected
+from ...errors import NotFound, Unexpected
 from ...raw import capabilities as caps
 from ...raw.accessor import Accessor, AccessorInfo, Buffer, RawReader
 from ...raw.checksum import VerifyingReader
 from ...raw.config import config_repr
 from ...raw.etags import quote_etag
 from ...raw.http import answer_mismatch, range_header, skip_refused
+from ...raw.objects import BatchFailure, batch_delete_error, copy_source, create_marker, nbytes, stat_path
 from ...raw.ops import OpCopy, OpCreateDir, OpDelete, OpList, OpPresign, OpRead, OpRename, OpStat, OpWrite
 from ...raw.redact import install_redaction
-from ...types import Capability, Entry, EntryMode, Metadata, Part, PresignedRequest, UploadInfo
+from ...types import Capability, Entry, Metadata, Part, PresignedRequest, UploadInfo
 from . import copier, lister
 from .answers import ObjectAnswer
 from .config import S3Config, parse_capability_override
 from .core import REDACTED_LOGGERS, S3Core
-from .errors import SCHEME, error_for_code, map_errors
+from .errors import SCHEME, classify, map_errors
 from .reader import S3Reader, parse_content_range
 
 __all__ = ["CAPABILITY", "S3Accessor", "capability_for"]
@@ -38,30 +40,17 @@ GiB = 1024 * MiB
 
 #: what the s3 service can do against AWS S3 (before config adjustments)
 CAPABILITY = Capability(
-    **caps.BASICS,
-    **caps.CONDITIONAL_READS,
+    # S3 takes If-None-Match only as "*" on writes (that is if_not_exists)
+    **{**caps.OBJECT_STORE, "write_with_if_none_match": False},
     write_can_multi=True,
     write_can_append=False,
-    **caps.CONTENT_HEADERS,
-    # S3 takes If-None-Match only as "*" on writes (that is if_not_exists)
-    **{**caps.WRITE_PRECONDITIONS, "write_with_if_none_match": False},
     write_multi_min_size=5 * MiB,
     write_multi_max_size=5 * GiB,
     write_multi_max_parts=10_000,
     write_total_max_size=5 * 1024 * GiB,
     multipart=True,
     delete_max_size=1000,
-    **caps.LISTING,
     **caps.PRESIGN,
-    **caps.SERVER_SIDE_ENCRYPTION,
-    shared=True,
-)
-
-_VERSIONED = (
-    "stat_with_version",
-    "read_with_version",
-    "delete_with_version",
-    "list_with_versions",
 )
 
 
@@ -71,7 +60,7 @@ def capability_for(config: S3Config) -> Capability:
     ``batch_max_operations`` and ``capability_override``."""
     changes: dict[str, Any] = {"delete_max_size": config.batch_max_operations}
     if config.enable_versioning:
-        changes.update(dict.fromkeys(_VERSIONED, True))
+        changes.update(caps.VERSIONS)
     if config.disable_write_with_if_match:
         changes["write_with_if_match"] = False
     changes.update(parse_capability_override(config.capability_override))
@@ -125,30 +114,16 @@ class S3Accessor(Accessor):
 
     # metadata ----------------------------------------------------------------------------
     async def stat(self, path: str, op: OpStat) -> Metadata:
-        if path == "/":
-            return Metadata(mode=EntryMode.DIR, content_length=0)
         key = self._core.key(path)
-        if not path.endswith("/"):
-            with self._errors("stat", path):
-                answer = await self._core.head_object(key, op)
-            return answer.metadata
-        # a directory: its marker object, else any object below it
-        try:
-            with self._errors("stat", path):
-                answer = await self._core.head_object(key, op)
-            answer.metadata.mode = EntryMode.DIR
-            return answer.metadata
-        except NotFound:
-            pass
-        with self._errors("stat", path):
-            page = await self._core.list_objects(key, delimiter="/", max_keys=1)
-        if page.files or page.prefixes:
-            return Metadata(mode=EntryMode.DIR, content_length=0)
-        raise NotFound("directory not found", operation="stat", path=path, service=SCHEME)
+
+        async def head() -> Metadata:
+            return (await self._core.head_object(key, op)).metadata
+
+        below = functools.partial(self._core.any_object_below, key)
+        return await stat_path(path, head, below, errors=self._errors, service=SCHEME)
 
     async def create_dir(self, path: str, op: OpCreateDir) -> None:
-        with self._errors("create_dir", path):
-            await self._core.put_object(self._core.key(path), b"", OpWrite())
+        await create_marker(self, path)
 
     # reads ---------------------------------------------------------------------------------
     async def read(self, path: str, op: OpRead) -> RawReader:
@@ -214,7 +189,7 @@ class S3Accessor(Accessor):
         with self._errors("write", path, conditional=op.if_match is not None):
             response = await self._core.put_object(self._core.key(path), data, op)
         meta = response.metadata
-        meta.content_length = _nbytes(data)
+        meta.content_length = nbytes(data)
         return meta
 
     async def initiate_multipart(self, path: str, op: OpWrite) -> str:
@@ -225,7 +200,7 @@ class S3Accessor(Accessor):
         with self._errors("write_part", path):
             key = self._core.key(path)
             etag, checksum = await self._core.upload_part(key, upload_id, number, data, op)
-        return Part(number, quote_etag(etag) or "", _nbytes(data), checksum)
+        return Part(number, quote_etag(etag) or "", nbytes(data), checksum)
 
     async def complete_multipart(
         self, path: str, upload_id: str, parts: Sequence[Part], op: OpWrite
@@ -300,13 +275,13 @@ class S3Accessor(Accessor):
     async def _delete_objects(self, paths: Sequence[str]) -> None:
         with self._errors("delete", paths[0] if len(paths) == 1 else ""):
             answered = await self._core.delete_objects([self._core.key(p) for p in paths])
-        failed = [
-            (self._core.path(key), code or "InternalError", message)
-            for key, code, message in answered
-            if code != "NoSuchKey"
-        ]
+        failed: list[BatchFailure] = []
+        for key, code, _ in answered:
+            if code != "NoSuchKey":
+                code = code or "InternalError"
+                failed.append((self._core.path(key), code, *classify(None, code)))
         if failed:
-            raise _batch_error(failed, len(paths))
+            raise batch_delete_error(failed, len(paths), service=SCHEME)
 
     # listing ---------------------------------------------------------------------------------
     def list_pages(self, path: str, op: OpList) -> AsyncIterator[Sequence[Entry]]:
@@ -315,11 +290,7 @@ class S3Accessor(Accessor):
     # server-side -------------------------------------------------------------------------
     async def copy(self, src: str, dst: str, op: OpCopy) -> None:
         # one HEAD decides: CopyObject refuses sources above 5 GiB
-        try:
-            source = await self.stat(src, OpStat(sse=op.sse))
-        except Error as exc:
-            exc.operation = "copy"
-            raise
+        source = await copy_source(self, src, op)
         if (source.content_length or 0) > self._config.copy_multipart_threshold:
             await copier.copy_in_parts(self, self._core, src, dst, source, op)
             return
@@ -366,29 +337,3 @@ def _whole_object_checksum(response: ObjectAnswer, meta: Metadata) -> tuple[str,
     if etag is not None and not encrypted and _MD5_ETAG.match(etag):
         return "md5", base64.b64encode(bytes.fromhex(etag.strip('"'))).decode()
     return None
-
-
-def _nbytes(data: Buffer) -> int:
-    return data.nbytes if isinstance(data, memoryview) else len(data)
-
-
-_SHOWN_FAILURES = 50
-
-
-def _batch_error(failed: list[tuple[str, str, str]], total: int) -> Error:
-    """One error for the keys a DeleteObjects answer reported as failed:
-    of their common kind when they share one, else ``Unexpected``."""
-    errors = [error_for_code(code, message, path=path) for path, code, message in failed]
-    kinds = {type(e) for e in errors}
-    cls = kinds.pop() if len(kinds) == 1 else Unexpected
-    shown = ", ".join(f"{path!r} ({code})" for path, code, _ in failed[:_SHOWN_FAILURES])
-    more = len(failed) - _SHOWN_FAILURES
-    if more > 0:
-        shown += f" and {more} more"
-    return cls(
-        f"could not delete {len(failed)} of {total} paths: {shown}",
-        operation="delete",
-        path=failed[0][0] if len(failed) == 1 else "",
-        service=SCHEME,
-        temporary=all(e.temporary for e in errors),
-    )

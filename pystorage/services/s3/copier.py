@@ -21,7 +21,8 @@ import anyio
 
 from ...errors import ConditionNotMatch
 from ...raw.etags import quote_etag
-from ...raw.ops import OpCopy, OpStat, OpWrite
+from ...raw.objects import rewrite_op
+from ...raw.ops import OpCopy, OpStat
 from ...raw.tasks import run_concurrently
 from ...types import Metadata, Part
 from .core import S3Core
@@ -42,14 +43,7 @@ async def copy_in_parts(
     """Copy ``src`` (whose metadata is ``source``) to ``dst`` with UploadPartCopy."""
     size = source.content_length or 0
     part_size = max(1, accessor._config.copy_part_size)
-    write_op = OpWrite(
-        content_type=source.content_type,
-        cache_control=source.cache_control,
-        content_disposition=source.content_disposition,
-        content_encoding=source.content_encoding,
-        user_metadata=source.user_metadata,
-        sse=op.sse,
-    )
+    write_op = rewrite_op(source, op.sse)
     src_key, dst_key = core.key(src), core.key(dst)
     # every part copies the version that was stat'ed: a source replaced
     # meanwhile fails the copy (412) instead of splicing two versions

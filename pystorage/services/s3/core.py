@@ -221,6 +221,12 @@ class S3Core:
         )
         return parse_listing(body, versions=versions)
 
+    async def any_object_below(self, prefix: str) -> bool:
+        """Whether an object or a common prefix lies below ``prefix``
+        (ListObjectsV2 of at most one key, delimited by ``/``)."""
+        page = await self.list_objects(prefix, delimiter="/", max_keys=1)
+        return bool(page.files or page.prefixes)
+
     # multipart ----------------------------------------------------------------------------
     async def create_multipart_upload(self, key: str, op: OpWrite) -> str:
         """CreateMultipartUpload with ``op``'s headers and metadata; the upload id."""

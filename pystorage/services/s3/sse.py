@@ -31,7 +31,7 @@ import binascii
 import hmac
 import json
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from ...errors import ConfigInvalid
 from ...raw.redact import RedactedHeaders
@@ -65,17 +65,7 @@ RequestKind = Literal[
 """The S3 API calls that take encryption parameters."""
 
 #: every :data:`RequestKind`
-KINDS: tuple[RequestKind, ...] = (
-    "PutObject",
-    "CreateMultipartUpload",
-    "UploadPart",
-    "CompleteMultipartUpload",
-    "GetObject",
-    "HeadObject",
-    "CopyObject",
-    "UploadPartCopy",
-    "ListParts",
-)
+KINDS: tuple[RequestKind, ...] = get_args(RequestKind)
 
 # the calls that choose how a new object is encrypted (SSE-S3 / SSE-KMS)
 _CREATES = frozenset({"PutObject", "CreateMultipartUpload", "CopyObject"})
