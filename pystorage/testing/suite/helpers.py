@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from pystorage import Entry, Operator
+from pystorage import Entry, Operator, errors
 
 KiB = 1024
 MiB = 1024 * KiB
@@ -69,6 +69,14 @@ async def collect(op: Operator, path: str, **options: Any) -> list[Entry]:
 async def paths(op: Operator, path: str, **options: Any) -> set[str]:
     """The set of ``Entry.path`` that ``op.list(path, **options)`` yields."""
     return {entry.path for entry in await collect(op, path, **options)}
+
+
+async def stat_missing(op: Operator, path: str) -> errors.NotFound:
+    """Assert that ``op.stat(path)`` raises ``NotFound`` for the ``stat`` operation; the error."""
+    with pytest.raises(errors.NotFound) as info:
+        await op.stat(path)
+    assert info.value.operation == "stat"
+    return info.value
 
 
 async def agen(*chunks: bytes) -> AsyncIterator[bytes]:

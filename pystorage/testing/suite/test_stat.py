@@ -8,7 +8,7 @@ import pytest
 
 from pystorage import EntryMode, Metadata, Operator, errors
 
-from .helpers import Options, conditional_options, lacking, need, payload, per_option, utcnow
+from .helpers import Options, conditional_options, lacking, need, payload, per_option, stat_missing, utcnow
 
 pytestmark = pytest.mark.anyio
 
@@ -73,10 +73,7 @@ async def test_stat_root_is_dir(op: Operator) -> None:
 
 
 async def test_stat_missing(op: Operator) -> None:
-    with pytest.raises(errors.NotFound) as info:
-        await op.stat("missing")
-    assert info.value.operation == "stat"
-    assert info.value.path == "missing"
+    assert (await stat_missing(op, "missing")).path == "missing"
 
 
 async def test_stat_missing_dir(op: Operator) -> None:
