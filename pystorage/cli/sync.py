@@ -32,6 +32,16 @@ def compare_mode(args: argparse.Namespace) -> str:
     return chosen[0] if chosen else "size_mtime"
 
 
+def _compare_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The options ``sync`` and ``check`` share: the compare mode, the filters and ``--jobs``."""
+    return {
+        "compare": compare_mode(args),
+        "include": args.include or (),
+        "exclude": args.exclude or (),
+        "jobs": args.jobs,
+    }
+
+
 class JobProgress(LiveBars):
     """One ``rich`` bar for a whole job: bytes, objects, rate and ETA (a context manager).
 
@@ -122,22 +132,9 @@ async def cmd_sync(ctx: Context, args: argparse.Namespace) -> int:
                 ctx.line(f"{word}: {event.path}")
 
         report: TransferReport = await sync(
-            src_op,
-            src_path,
-            dst_op,
-            dst_path,
-            compare=compare_mode(args),
-            delete=args.delete,
-            dry_run=args.dry_run,
-            include=args.include or (),
-            exclude=args.exclude or (),
-            jobs=args.jobs,
-            chunk=args.chunk,
-            concurrent=args.concurrent,
-            journal=args.journal,
-            progress=bars.bytes,
-            bwlimit=args.bwlimit,
-            on_event=on_event,
+            src_op, src_path, dst_op, dst_path, **_compare_options(args),
+            delete=args.delete, dry_run=args.dry_run, chunk=args.chunk, concurrent=args.concurrent,
+            journal=args.journal, progress=bars.bytes, bwlimit=args.bwlimit, on_event=on_event,
         )
     elapsed = time.monotonic() - started
     if ctx.json_output:
@@ -160,16 +157,7 @@ async def cmd_check(ctx: Context, args: argparse.Namespace) -> int:
     and a summary line. Exit code 1 when the trees differ.
     """
     src_op, src_path, dst_op, dst_path = await _trees(ctx, args)
-    report: CheckReport = await check(
-        src_op,
-        src_path,
-        dst_op,
-        dst_path,
-        compare=compare_mode(args),
-        include=args.include or (),
-        exclude=args.exclude or (),
-        jobs=args.jobs,
-    )
+    report: CheckReport = await check(src_op, src_path, dst_op, dst_path, **_compare_options(args))
     if ctx.json_output:
         ctx.emit({"op": "check", **report.as_dict()})
     else:
