@@ -16,9 +16,9 @@ from __future__ import annotations
 import os
 import sys
 from types import TracebackType
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
-__all__ = ["FILE_BAR_MIN", "FileProgress", "Transfers", "progress_enabled", "transfer_bars"]
+__all__ = ["FILE_BAR_MIN", "FileProgress", "LiveBars", "Transfers", "progress_enabled", "transfer_bars"]
 
 #: objects smaller than this get no bar of their own (they still count in the total)
 FILE_BAR_MIN = 4 * 1024 * 1024
@@ -71,6 +71,31 @@ def transfer_bars(description: str, console: Any = None) -> Any:
     )
 
 
+_Live = TypeVar("_Live", bound="LiveBars")
+
+
+class LiveBars:
+    """A context manager around ``bars``, a ``rich`` display (``None``: draw
+    nothing): started on entering, stopped on leaving."""
+
+    bars: Any = None
+
+    def __enter__(self: _Live) -> _Live:
+        if self.bars is not None:
+            self.bars.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self.bars is not None:
+            self._finish(ok=exc_type is None)
+            self.bars.stop()
+
+    def _finish(self, *, ok: bool) -> None:
+        """Runs just before the bars stop (``ok``: without an exception); nothing by default."""
+
+
 class FileProgress:
     """The progress of one object; call it as ``progress(done, total)``.
 
@@ -109,7 +134,7 @@ class FileProgress:
         self._owner.count_file()
 
 
-class Transfers:
+class Transfers(LiveBars):
     """Progress of one command's transfers (a context manager).
 
     Args:
@@ -150,16 +175,8 @@ class Transfers:
         """Start tracking one object of ``size`` bytes (``None``: unknown)."""
         return FileProgress(self, description, size)
 
-    def __enter__(self) -> Transfers:
-        if self.bars is not None:
-            self.bars.start()
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        if self.bars is not None:
-            if self.overall is not None and exc_type is None:
-                overall = next(t for t in self.bars.tasks if t.id == self.overall)
-                self.bars.update(self.overall, total=overall.completed, completed=overall.completed)
-            self.bars.stop()
+    def _finish(self, *, ok: bool) -> None:
+        """A tree copied without error ends with its overall bar full."""
+        if self.overall is not None and ok:
+            overall = next(t for t in self.bars.tasks if t.id == self.overall)
+            self.bars.update(self.overall, total=overall.completed, completed=overall.completed)

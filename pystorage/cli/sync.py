@@ -12,13 +12,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import time
-from types import TracebackType
 from typing import Any
 
 from .. import errors
 from ..transfer import CheckReport, Event, TransferReport, check, sync
 from .commands import Context, UsageError
-from .progress import transfer_bars
+from .progress import LiveBars, transfer_bars
 
 __all__ = ["JobProgress", "cmd_check", "cmd_sync", "compare_mode"]
 
@@ -33,7 +32,17 @@ def compare_mode(args: argparse.Namespace) -> str:
     return chosen[0] if chosen else "size_mtime"
 
 
-class JobProgress:
+def _compare_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The options ``sync`` and ``check`` share: the compare mode, the filters and ``--jobs``."""
+    return {
+        "compare": compare_mode(args),
+        "include": args.include or (),
+        "exclude": args.exclude or (),
+        "jobs": args.jobs,
+    }
+
+
+class JobProgress(LiveBars):
     """One ``rich`` bar for a whole job: bytes, objects, rate and ETA (a context manager).
 
     The total grows as the listing is read; with ``enabled=False`` (or
@@ -42,15 +51,15 @@ class JobProgress:
 
     def __init__(self, *, enabled: bool, label: str) -> None:
         self._label = label
-        self._bars: Any = None
+        self.bars: Any = None
         self._task: Any = None
         self.copied = self.skipped = self.deleted = self.failed = 0
         if not enabled:
             return
-        self._bars = transfer_bars("{task.description}")
-        if self._bars is None:
+        self.bars = transfer_bars("{task.description}")
+        if self.bars is None:
             return
-        self._task = self._bars.add_task(self._describe(), total=None)
+        self._task = self.bars.add_task(self._describe(), total=None)
 
     def _describe(self) -> str:
         parts = [f"{self.copied} copied", f"{self.skipped} skipped"]
@@ -62,26 +71,16 @@ class JobProgress:
 
     def bytes(self, done: int, planned: int | None) -> None:
         """The ``progress(done, planned)`` callback of a transfer."""
-        if self._bars is not None:
-            self._bars.update(self._task, completed=done, total=planned or None)
+        if self.bars is not None:
+            self.bars.update(self._task, completed=done, total=planned or None)
 
     def event(self, event: Event) -> None:
         """Count one object's outcome."""
         name = {"copy": "copied", "skip": "skipped", "delete": "deleted", "fail": "failed"}[event.action]
         setattr(self, name, getattr(self, name) + 1)
-        if self._bars is not None:
-            self._bars.update(self._task, description=self._describe())
+        if self.bars is not None:
+            self.bars.update(self._task, description=self._describe())
 
-    def __enter__(self) -> JobProgress:
-        if self._bars is not None:
-            self._bars.start()
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        if self._bars is not None:
-            self._bars.stop()
 
 
 async def _trees(ctx: Context, args: argparse.Namespace) -> tuple[Any, str, Any, str]:
@@ -133,22 +132,9 @@ async def cmd_sync(ctx: Context, args: argparse.Namespace) -> int:
                 ctx.line(f"{word}: {event.path}")
 
         report: TransferReport = await sync(
-            src_op,
-            src_path,
-            dst_op,
-            dst_path,
-            compare=compare_mode(args),
-            delete=args.delete,
-            dry_run=args.dry_run,
-            include=args.include or (),
-            exclude=args.exclude or (),
-            jobs=args.jobs,
-            chunk=args.chunk,
-            concurrent=args.concurrent,
-            journal=args.journal,
-            progress=bars.bytes,
-            bwlimit=args.bwlimit,
-            on_event=on_event,
+            src_op, src_path, dst_op, dst_path, **_compare_options(args),
+            delete=args.delete, dry_run=args.dry_run, chunk=args.chunk, concurrent=args.concurrent,
+            journal=args.journal, progress=bars.bytes, bwlimit=args.bwlimit, on_event=on_event,
         )
     elapsed = time.monotonic() - started
     if ctx.json_output:
@@ -171,16 +157,7 @@ async def cmd_check(ctx: Context, args: argparse.Namespace) -> int:
     and a summary line. Exit code 1 when the trees differ.
     """
     src_op, src_path, dst_op, dst_path = await _trees(ctx, args)
-    report: CheckReport = await check(
-        src_op,
-        src_path,
-        dst_op,
-        dst_path,
-        compare=compare_mode(args),
-        include=args.include or (),
-        exclude=args.exclude or (),
-        jobs=args.jobs,
-    )
+    report: CheckReport = await check(src_op, src_path, dst_op, dst_path, **_compare_options(args))
     if ctx.json_output:
         ctx.emit({"op": "check", **report.as_dict()})
     else:

@@ -145,6 +145,26 @@ async def _noop(_: int) -> None:
     return None
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Object:
+    """One object to copy and how: what the streamed and the multipart copy share."""
+
+    src: Operator
+    src_key: str
+    dst: Operator
+    dst_key: str
+    listed: Metadata
+    settings: CopySettings
+    throttle: Throttle
+    moved: Moved | None
+
+    def changed(self, when: str) -> errors.ConditionNotMatch:
+        """The error for a source that changed ``when`` (``"during the copy"`` ...)."""
+        return errors.ConditionNotMatch(
+            f"the source changed {when}", operation="copy", path=self.src_key, service=self.src.info.scheme
+        )
+
+
 async def copy_object(
     src: Operator,
     src_key: str,
@@ -176,12 +196,12 @@ async def copy_object(
         (journaled) for the next run to resume; :func:`~pystorage.transfer.sync`
         aborts journaled uploads it no longer needs once a run succeeds.
     """
-    throttle = throttle or _noop
     if settings.server_side:
         await src.copy(src_key, dst_key)
         if moved is not None:
             await moved(listed.content_length or 0)
         return CopyResult(listed.content_length or 0, "server-side")
+    obj = _Object(src, src_key, dst, dst_key, listed, settings, throttle or _noop, moved)
     cap = dst.capability()
     size = listed.content_length
     # the explicit multipart API: resumable with a journal; without one, on services whose parts are
@@ -189,79 +209,53 @@ async def copy_object(
     if cap.multipart and size is not None and (journal is not None or cap.write_can_multi):
         part = part_size_for(cap, size, settings.chunk)
         if size > part:
-            return await _multipart(
-                src, src_key, dst, dst_key, listed, settings, part, journal, journal_key or dst_key,
-                throttle, moved,
-            )
-    return await _stream(src, src_key, dst, dst_key, listed, settings, throttle, moved)
+            return await _multipart(obj, part, journal, journal_key or dst_key)
+    return await _stream(obj)
 
 
-async def _stream(
-    src: Operator,
-    src_key: str,
-    dst: Operator,
-    dst_key: str,
-    listed: Metadata,
-    settings: CopySettings,
-    throttle: Throttle,
-    moved: Moved | None,
-) -> CopyResult:
-    cap = dst.capability()
-    size = listed.content_length
-    chunk = settings.chunk
+async def _stream(obj: _Object) -> CopyResult:
+    cap = obj.dst.capability()
+    size = obj.listed.content_length
+    chunk = obj.settings.chunk
     if size is not None and size <= min(SMALL_OBJECT, chunk or SMALL_OBJECT):
-        if _stores_metadata(src.capability()):
-            async with src.open(src_key, "rb") as reader:  # its stat gives what to carry over
+        if _stores_metadata(obj.src.capability()):
+            async with obj.src.open(obj.src_key, "rb") as reader:  # its stat gives what to carry over
                 data = await reader.read()
                 source = reader.metadata
         else:  # fs: nothing to carry but the listed mtime, so one plain read
-            data = await src.read(src_key)
+            data = await obj.src.read(obj.src_key)
             source = None
-        await throttle(len(data))
-        meta = await dst.write(dst_key, data, **write_options(cap, source, listed))
-        if moved is not None:
-            await moved(len(data))
+        await obj.throttle(len(data))
+        meta = await obj.dst.write(obj.dst_key, data, **write_options(cap, source, obj.listed))
+        if obj.moved is not None:
+            await obj.moved(len(data))
         return CopyResult(len(data), "stream", meta)
-    options: dict[str, Any] = {"concurrent": settings.concurrent}
+    options: dict[str, Any] = {"concurrent": obj.settings.concurrent}
     if chunk is not None:
         options["chunk"] = part_size_for(cap, size or 0, chunk) if cap.write_can_multi else chunk
-    async with src.open(src_key, "rb") as reader:
-        options.update(write_options(cap, reader.metadata, listed))
-        async with dst.open(dst_key, "wb", **options) as writer:
+    async with obj.src.open(obj.src_key, "rb") as reader:
+        options.update(write_options(cap, reader.metadata, obj.listed))
+        async with obj.dst.open(obj.dst_key, "wb", **options) as writer:
             async for piece in reader:
-                await throttle(len(piece))
+                await obj.throttle(len(piece))
                 await writer.write(piece)
-                if moved is not None:
-                    await moved(len(piece))
+                if obj.moved is not None:
+                    await obj.moved(len(piece))
             meta = await writer.close()
     return CopyResult(writer.bytes_written, "stream", meta)
 
 
-async def _multipart(
-    src: Operator,
-    src_key: str,
-    dst: Operator,
-    dst_key: str,
-    listed: Metadata,
-    settings: CopySettings,
-    part: int,
-    journal: Journal | None,
-    key: str,
-    throttle: Throttle,
-    moved: Moved | None,
-) -> CopyResult:
-    size = listed.content_length
+async def _multipart(obj: _Object, part: int, journal: Journal | None, key: str) -> CopyResult:
+    size = obj.listed.content_length
     assert size is not None
     count = math.ceil(size / part)
-    source = await src.stat(src_key)
+    source = await obj.src.stat(obj.src_key)
     if source.content_length != size:
-        raise errors.ConditionNotMatch(
-            "the source changed since it was listed", operation="copy", path=src_key, service=src.info.scheme
-        )
+        raise obj.changed("since it was listed")
     pin: dict[str, Any] = {}
-    if source.etag and src.capability().read_with_if_match:
+    if source.etag and obj.src.capability().read_with_if_match:
         pin["if_match"] = source.etag  # every part from one version of the source
-    options = write_options(dst.capability(), source, listed)
+    options = write_options(obj.dst.capability(), source, obj.listed)
 
     def expected(number: int) -> int:
         return part if number < count else size - part * (count - 1)
@@ -269,8 +263,8 @@ async def _multipart(
     have: dict[int, Part] = {}
     upload = None
     old = journal.upload(key) if journal is not None else None
-    if old is not None and old.source == fingerprint(listed) and old.part_size == part:
-        upload = dst.resume_multipart(dst_key, old.upload_id, **options)
+    if old is not None and old.source == fingerprint(obj.listed) and old.part_size == part:
+        upload = obj.dst.resume_multipart(obj.dst_key, old.upload_id, **options)
         try:
             held = [p async for p in upload.list_parts()]
         except errors.NotFound:  # completed, aborted or expired meanwhile
@@ -279,34 +273,31 @@ async def _multipart(
             have = {p.number: p for p in held if 1 <= p.number <= count and p.size == expected(p.number)}
     elif old is not None:  # started from another version of the source: worthless
         try:
-            await dst.resume_multipart(dst_key, old.upload_id, **options).abort()
+            await obj.dst.resume_multipart(obj.dst_key, old.upload_id, **options).abort()
         except errors.NotFound:
             pass
     if upload is None:
         have = {}
         if journal is not None:
             journal.forget_upload(key)
-        upload = await dst.create_multipart(dst_key, **options)
+        upload = await obj.dst.create_multipart(obj.dst_key, **options)
         if journal is not None:
-            journal.record_upload(key, upload.upload_id, part, listed)
+            journal.record_upload(key, upload.upload_id, part, obj.listed)
     reused = sum(p.size for p in have.values())
     up = upload
 
     def sender(number: int) -> Callable[[], Awaitable[Part]]:
         async def send() -> Part:
             length = expected(number)
-            await throttle(length)
-            data = await src.read(src_key, offset=(number - 1) * part, size=length, **pin)
+            await obj.throttle(length)
+            data = await obj.src.read(obj.src_key, offset=(number - 1) * part, size=length, **pin)
             if len(data) != length:
-                raise errors.ConditionNotMatch(
-                    "the source changed during the copy", operation="copy", path=src_key,
-                    service=src.info.scheme,
-                )
+                raise obj.changed("during the copy")
             written = await up.write_part(number, data)
             if journal is not None:
                 journal.record_part(key, written)
-            if moved is not None:
-                await moved(length)
+            if obj.moved is not None:
+                await obj.moved(length)
             return written
 
         return send
@@ -320,18 +311,16 @@ async def _multipart(
 
     try:
         missing = [n for n in range(1, count + 1) if n not in have]
-        sent = await run_concurrently([sender(n) for n in missing], settings.concurrent) if missing else []
+        senders = [sender(n) for n in missing]
+        sent = await run_concurrently(senders, obj.settings.concurrent) if senders else []
         parts = sorted([*have.values(), *sent], key=lambda p: p.number)
         if not pin:  # no if_match on the source (fs): check it did not change while being read
-            now = await src.stat(src_key)
+            now = await obj.src.stat(obj.src_key)
             if (now.etag, now.content_length, now.last_modified) != (
                 source.etag, source.content_length, source.last_modified
             ):
                 await abandon()
-                raise errors.ConditionNotMatch(
-                    "the source changed during the copy", operation="copy", path=src_key,
-                    service=src.info.scheme,
-                )
+                raise obj.changed("during the copy")
         meta = await up.complete(parts)
     except BaseException:
         if journal is None:  # nobody could resume it: leave nothing behind

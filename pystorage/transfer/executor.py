@@ -245,16 +245,7 @@ async def run_on_dask(
             await submit(batch)
         if in_flight:
             await settle(in_flight, all_of_them=True)
-        if delete and deletes.count:
-            if src_listing.seen == 0:
-                raise errors.NotFound(
-                    f"the source {sp or '/'!r} is empty or missing: refusing to delete "
-                    f"{deletes.count} objects at the destination",
-                    operation="sync",
-                    path=sp or "/",
-                )
-            if report.failed == 0:
-                await job.delete_all(deletes)
+        await job.delete_missing(deletes, src_listing.seen)
     finally:
         deletes.close()
         for future in in_flight:

@@ -13,6 +13,7 @@ every copy succeeded, so a failed run never deletes.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -84,36 +85,29 @@ def _job(src: Operator, sp: str, dst: Operator, dp: str) -> dict[str, str]:
     }
 
 
+@dataclasses.dataclass(eq=False)
 class _Job:
     """The state of one :func:`sync` / :func:`copy_tree` run."""
 
-    def __init__(
-        self,
-        src: Operator,
-        sp: str,
-        dst: Operator,
-        dp: str,
-        *,
-        compare: str,
-        dry_run: bool,
-        settings: CopySettings,
-        journal: Journal | None,
-        throttle: Bandwidth | None,
-        progress: Progress | None,
-        on_event: OnEvent | None,
-    ) -> None:
-        self.src, self.sp, self.dst, self.dp = src, sp, dst, dp
-        self.compare = compare
-        self.dry_run = dry_run
-        self.settings = settings
-        self.journal = journal
-        self.throttle = throttle
-        self.progress = progress
-        self.on_event = on_event
-        self.report = TransferReport(dry_run=dry_run)
-        self.planned = 0  # bytes of the objects to copy, known so far
-        self.done = 0
-        self.kept_uploads: set[str] = set()
+    src: Operator
+    sp: str
+    dst: Operator
+    dp: str
+    _: dataclasses.KW_ONLY
+    compare: str
+    dry_run: bool
+    settings: CopySettings
+    journal: Journal | None
+    throttle: Bandwidth | None
+    progress: Progress | None
+    on_event: OnEvent | None
+    report: TransferReport = dataclasses.field(init=False)
+    planned: int = dataclasses.field(default=0, init=False)  # bytes of the objects to copy, known so far
+    done: int = dataclasses.field(default=0, init=False)
+    kept_uploads: set[str] = dataclasses.field(default_factory=set, init=False)
+
+    def __post_init__(self) -> None:
+        self.report = TransferReport(dry_run=self.dry_run)
 
     async def event(self, event: Event) -> None:
         if self.on_event is not None:
@@ -186,6 +180,21 @@ class _Job:
         if self.journal is not None:
             self.journal.record_done(rel, s.metadata, result.metadata)
         await self.event(Event("copy", rel, size, how=result.how))
+
+    async def delete_missing(self, deletes: Spill, source_seen: int) -> None:
+        """Delete ``deletes`` (what the source lacks) if the run had no failure;
+        refuse with ``NotFound`` when the source listed nothing (``source_seen == 0``)."""
+        if not deletes.count:
+            return
+        if source_seen == 0:
+            raise errors.NotFound(
+                f"the source {self.sp or '/'!r} is empty or missing: refusing to delete "
+                f"{deletes.count} objects at the destination",
+                operation="sync",
+                path=self.sp or "/",
+            )
+        if self.report.failed == 0:
+            await self.delete_all(deletes)
 
     async def delete_all(self, paths: Spill) -> None:
         for batch in batches(paths, _DELETE_BATCH):
@@ -317,16 +326,7 @@ async def _run(
                         else:
                             verdict = Verdict.DIFFER
                         await work.send((rel, s, d, verdict))
-        if delete and deletes.count:
-            if src_listing.seen == 0:
-                raise errors.NotFound(
-                    f"the source {sp or '/'!r} is empty or missing: refusing to delete "
-                    f"{deletes.count} objects at the destination",
-                    operation="sync",
-                    path=sp or "/",
-                )
-            if job.report.failed == 0:
-                await job.delete_all(deletes)
+        await job.delete_missing(deletes, src_listing.seen)
         if job.report.failed == 0:
             await job.abort_stale_uploads()
         if jr is not None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from pystorage import Entry, Operator
+from pystorage import Entry, Operator, errors
 
 KiB = 1024
 MiB = 1024 * KiB
@@ -35,6 +35,32 @@ def lacking(op: Operator, capability: str) -> None:
         pytest.skip(f"has {capability}")
 
 
+#: keyword options of one call
+Options = dict[str, Any]
+#: ``(capability, options)``: options and the capability a service needs for them
+OptionCase = tuple[str, Options]
+
+_AWARE = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
+
+
+def conditional_options(operation: str) -> list[OptionCase]:
+    """The conditional and version options of ``read`` or ``stat`` (``operation``),
+    each with the capability it needs (``"read_with_if_match"`` ...)."""
+    values: Options = {
+        "if_match": '"0123"',
+        "if_none_match": '"0123"',
+        "if_modified_since": _AWARE,
+        "if_unmodified_since": _AWARE,
+        "version": "1",
+    }
+    return [(f"{operation}_with_{name}", {name: value}) for name, value in values.items()]
+
+
+def per_option(cases: list[OptionCase]) -> pytest.MarkDecorator:
+    """Parametrise a test's ``(capability, options)`` over ``cases``, with the capability as id."""
+    return pytest.mark.parametrize(("capability", "options"), cases, ids=[c for c, _ in cases])
+
+
 async def collect(op: Operator, path: str, **options: Any) -> list[Entry]:
     """Every entry ``op.list(path, **options)`` yields."""
     return [entry async for entry in op.list(path, **options)]
@@ -43,6 +69,14 @@ async def collect(op: Operator, path: str, **options: Any) -> list[Entry]:
 async def paths(op: Operator, path: str, **options: Any) -> set[str]:
     """The set of ``Entry.path`` that ``op.list(path, **options)`` yields."""
     return {entry.path for entry in await collect(op, path, **options)}
+
+
+async def stat_missing(op: Operator, path: str) -> errors.NotFound:
+    """Assert that ``op.stat(path)`` raises ``NotFound`` for the ``stat`` operation; the error."""
+    with pytest.raises(errors.NotFound) as info:
+        await op.stat(path)
+    assert info.value.operation == "stat"
+    return info.value
 
 
 async def agen(*chunks: bytes) -> AsyncIterator[bytes]:

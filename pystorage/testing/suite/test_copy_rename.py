@@ -6,27 +6,42 @@ import pytest
 
 from pystorage import Operator, errors
 
-from .helpers import need, paths, payload
+from .helpers import lacking, need, paths, payload
 
 pytestmark = pytest.mark.anyio
 
 DATA = payload(3000, seed=21)
 
+# the tests that hold for both operations run once per operation
+both = pytest.mark.parametrize("operation", ["copy", "rename"])
 
-async def test_copy(op: Operator) -> None:
-    need(op, "copy")
+
+async def move(op: Operator, operation: str, src: str, dst: str) -> None:
+    """``op.copy(src, dst)`` or ``op.rename(src, dst)``, as ``operation`` names."""
+    await getattr(op, operation)(src, dst)
+
+
+@both
+async def test_copy_rename(op: Operator, operation: str) -> None:
+    need(op, operation)
     await op.write("src", DATA)
-    await op.copy("src", "dst")
+    await move(op, operation, "src", "dst")
     assert await op.read("dst") == DATA
-    assert await op.read("src") == DATA
+    if operation == "copy":
+        assert await op.read("src") == DATA
+    else:
+        assert not await op.exists("src")
 
 
-async def test_copy_overwrites(op: Operator) -> None:
-    need(op, "copy")
+@both
+async def test_copy_rename_overwrites(op: Operator, operation: str) -> None:
+    need(op, operation)
     await op.write("src", DATA)
     await op.write("dst", b"old")
-    await op.copy("src", "dst")
+    await move(op, operation, "src", "dst")
     assert await op.read("dst") == DATA
+    if operation == "rename":
+        assert not await op.exists("src")
 
 
 async def test_copy_into_new_dir(op: Operator) -> None:
@@ -46,27 +61,25 @@ async def test_copy_is_independent(op: Operator) -> None:
     assert await op.read("dst") == DATA
 
 
-async def test_copy_missing_source(op: Operator) -> None:
-    need(op, "copy")
+@both
+async def test_copy_rename_missing_source(op: Operator, operation: str) -> None:
+    need(op, operation)
     with pytest.raises(errors.NotFound):
-        await op.copy("missing", "dst")
+        await move(op, operation, "missing", "dst")
     assert not await op.exists("dst")
 
 
-async def test_copy_same_path(op: Operator) -> None:
-    need(op, "copy")
-    await op.write("src", DATA)
+@pytest.mark.parametrize(
+    ("operation", "path", "same"),
+    [("copy", "src", "src"), ("copy", "a/src", "/a//src"), ("rename", "src", "src")],
+    ids=["copy", "copy-spelled-differently", "rename"],
+)
+async def test_copy_rename_same_path(op: Operator, operation: str, path: str, same: str) -> None:
+    need(op, operation)
+    await op.write(path, DATA)
     with pytest.raises(errors.IsSameFile):
-        await op.copy("src", "src")
-    assert await op.read("src") == DATA
-
-
-async def test_copy_same_path_spelled_differently(op: Operator) -> None:
-    need(op, "copy")
-    await op.write("a/src", DATA)
-    with pytest.raises(errors.IsSameFile):
-        await op.copy("a/src", "/a//src")
-    assert await op.read("a/src") == DATA
+        await move(op, operation, path, same)
+    assert await op.read(path) == DATA
 
 
 async def test_copy_dir_path_raises(op: Operator) -> None:
@@ -74,23 +87,6 @@ async def test_copy_dir_path_raises(op: Operator) -> None:
     await op.write("src", DATA)
     with pytest.raises(errors.IsADirectory):
         await op.copy("src", "dst/")
-
-
-async def test_rename(op: Operator) -> None:
-    need(op, "rename")
-    await op.write("src", DATA)
-    await op.rename("src", "dst")
-    assert await op.read("dst") == DATA
-    assert not await op.exists("src")
-
-
-async def test_rename_overwrites(op: Operator) -> None:
-    need(op, "rename")
-    await op.write("src", DATA)
-    await op.write("dst", b"old")
-    await op.rename("src", "dst")
-    assert await op.read("dst") == DATA
-    assert not await op.exists("src")
 
 
 async def test_rename_into_new_dir(op: Operator) -> None:
@@ -101,27 +97,11 @@ async def test_rename_into_new_dir(op: Operator) -> None:
     assert not await op.exists("dir/src")
 
 
-async def test_rename_missing_source(op: Operator) -> None:
-    need(op, "rename")
-    with pytest.raises(errors.NotFound):
-        await op.rename("missing", "dst")
-    assert not await op.exists("dst")
-
-
-async def test_rename_same_path(op: Operator) -> None:
-    need(op, "rename")
-    await op.write("src", DATA)
-    with pytest.raises(errors.IsSameFile):
-        await op.rename("src", "src")
-    assert await op.read("src") == DATA
-
-
-@pytest.mark.parametrize("operation", ["copy", "rename"])
+@both
 async def test_copy_rename_unsupported(op: Operator, operation: str) -> None:
-    if getattr(op.capability(), operation):
-        pytest.skip(f"has {operation}")
+    lacking(op, operation)
     await op.write("src", DATA)
     with pytest.raises(errors.Unsupported):
-        await getattr(op, operation)("src", "dst")
+        await move(op, operation, "src", "dst")
     assert not await op.exists("dst")
     assert await op.read("src") == DATA

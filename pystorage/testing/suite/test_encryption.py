@@ -249,6 +249,18 @@ def _swap(ct: bytes) -> bytes:
     return ct[:SEG] + ct[2 * SEG : 3 * SEG] + ct[SEG : 2 * SEG] + ct[3 * SEG :]
 
 
+async def _undecryptable(enc: Operator, path: str, offset: int, size: int) -> None:
+    """Assert that a whole read, a ranged read (``offset``, ``size``) and a streamed
+    read of ``path`` through ``enc`` all raise ``DecryptionFailed``."""
+    with pytest.raises(errors.DecryptionFailed):
+        await enc.read(path)
+    with pytest.raises(errors.DecryptionFailed):
+        await enc.read(path, offset=offset, size=size)
+    with pytest.raises(errors.DecryptionFailed):
+        async with enc.open(path, "rb") as reader:
+            await reader.read()
+
+
 #: tamper id -> (damage, a plaintext range (offset, size) whose read touches it)
 TAMPERS: dict[str, tuple[Callable[[bytes], bytes], tuple[int, int]]] = {
     "header-length-byte": (_flip(0), (SMALL.plain_start(3), 10)),
@@ -272,15 +284,9 @@ async def test_tampered_ciphertext_raises(op: Operator, tamper_id: str) -> None:
     await enc.write("t", data)
     damage, (offset, length) = TAMPERS[tamper_id]
     await op.write("t", damage(await op.read("t")))
-    with pytest.raises(errors.DecryptionFailed):
-        await enc.read("t")
-    with pytest.raises(errors.DecryptionFailed):
-        await enc.read("t", offset=offset, size=length)
+    await _undecryptable(enc, "t", offset, length)
     with pytest.raises(errors.DecryptionFailed):
         await enc.read("t", chunk=5000, concurrent=2)
-    with pytest.raises(errors.DecryptionFailed):
-        async with enc.open("t", "rb") as reader:
-            await reader.read()
     with pytest.raises(errors.DecryptionFailed):
         async with enc.open("t", "rb", chunk=4000) as reader:
             await reader.seek(offset)
@@ -304,26 +310,14 @@ async def test_concatenated_objects_raise(op: Operator) -> None:
     await enc.write("a", first)
     await enc.write("b", second)
     await op.write("ab", await op.read("a") + await op.read("b"))
-    with pytest.raises(errors.DecryptionFailed):
-        await enc.read("ab")
-    with pytest.raises(errors.DecryptionFailed):
-        await enc.read("ab", offset=5990, size=20)
-    with pytest.raises(errors.DecryptionFailed):
-        async with enc.open("ab", "rb") as reader:
-            await reader.read()
+    await _undecryptable(enc, "ab", 5990, 20)
 
 
 @pytest.mark.parametrize("size", [0, 5, 100, SIZE], ids=["empty", "5B", "100B", "6seg"])
 async def test_plaintext_object_raises(op: Operator, size: int) -> None:
     enc = encrypted(op)
     await op.write("plain", payload(size, seed=16))
-    with pytest.raises(errors.DecryptionFailed):
-        await enc.read("plain")
-    with pytest.raises(errors.DecryptionFailed):
-        await enc.read("plain", offset=0, size=1)
-    with pytest.raises(errors.DecryptionFailed):
-        async with enc.open("plain", "rb") as reader:
-            await reader.read()
+    await _undecryptable(enc, "plain", 0, 1)
 
 
 async def test_wrong_key_raises(op: Operator) -> None:

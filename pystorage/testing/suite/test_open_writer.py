@@ -18,6 +18,12 @@ class Boom(Exception):
     """Raised by the tests inside a writer."""
 
 
+async def _only_keep_left(op: Operator, path: str) -> None:
+    """Assert that ``path`` does not exist and (fs) that ``dir/`` holds ``keep`` alone, no temp file."""
+    assert not await op.exists(path)
+    assert fs_dir(op, "dir") in (None, ["keep"])
+
+
 async def test_writer_write_returns_count(op: Operator) -> None:
     async with op.open("file", "wb") as writer:
         assert await writer.write(b"hello ") == 6
@@ -97,8 +103,7 @@ async def test_abort(op: Operator) -> None:
     writer = await op.open("dir/file", "wb")
     await writer.write(b"discard me")
     await writer.abort()
-    assert not await op.exists("dir/file")
-    assert fs_dir(op, "dir") in (None, ["keep"])
+    await _only_keep_left(op, "dir/file")
 
 
 async def test_exception_inside_leaves_nothing(op: Operator) -> None:
@@ -107,8 +112,7 @@ async def test_exception_inside_leaves_nothing(op: Operator) -> None:
         async with op.open("dir/file", "wb") as writer:
             await writer.write(b"partial data" * 1000)
             raise Boom
-    assert not await op.exists("dir/file")
-    assert fs_dir(op, "dir") in (None, ["keep"])
+    await _only_keep_left(op, "dir/file")
 
 
 async def test_exception_inside_keeps_old_content(op: Operator) -> None:
@@ -128,8 +132,7 @@ async def test_exception_inside_large_leaves_nothing(op: Operator) -> None:
             for piece in split(payload(3 * chunk, seed=44), 500_000):
                 await writer.write(piece)
             raise Boom
-    assert not await op.exists("dir/big")
-    assert fs_dir(op, "dir") in (None, ["keep"])
+    await _only_keep_left(op, "dir/big")
 
 
 async def test_cancel_inside_leaves_nothing(op: Operator) -> None:
@@ -140,8 +143,7 @@ async def test_cancel_inside_leaves_nothing(op: Operator) -> None:
             scope.cancel()
             await anyio.sleep(5)
     assert scope.cancelled_caught
-    assert not await op.exists("dir/file")
-    assert fs_dir(op, "dir") in (None, ["keep"])
+    await _only_keep_left(op, "dir/file")
 
 
 async def test_cancel_inside_large_leaves_nothing(op: Operator) -> None:
@@ -154,8 +156,7 @@ async def test_cancel_inside_large_leaves_nothing(op: Operator) -> None:
             await writer.write(b"more")
             await anyio.sleep(5)
     assert scope.cancelled_caught
-    assert not await op.exists("dir/big")
-    assert fs_dir(op, "dir") in (None, ["keep"])
+    await _only_keep_left(op, "dir/big")
 
 
 async def test_cancel_one_shot_stream_leaves_nothing(op: Operator) -> None:
@@ -169,8 +170,7 @@ async def test_cancel_one_shot_stream_leaves_nothing(op: Operator) -> None:
     with anyio.move_on_after(0.3) as scope:
         await op.write("dir/file", slow())
     assert scope.cancelled_caught
-    assert not await op.exists("dir/file")
-    assert fs_dir(op, "dir") in (None, ["keep"])
+    await _only_keep_left(op, "dir/file")
 
 
 async def test_writer_to_dir_path(op: Operator) -> None:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 
 from pystorage import Operator, errors
 
-from .helpers import KiB, MiB, need, payload
+from .helpers import KiB, MiB, Options, conditional_options, lacking, need, payload, per_option
 
 pytestmark = pytest.mark.anyio
 
@@ -111,25 +109,12 @@ async def test_read_chunk_larger_than_object(op: Operator) -> None:
 
 # -- options a service lacks ------------------------------------------------------------------
 
-_AWARE = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
-
-UNSUPPORTED_READ_OPTIONS = [
-    ("read_with_if_match", {"if_match": '"0123"'}),
-    ("read_with_if_none_match", {"if_none_match": '"0123"'}),
-    ("read_with_if_modified_since", {"if_modified_since": _AWARE}),
-    ("read_with_if_unmodified_since", {"if_unmodified_since": _AWARE}),
-    ("read_with_version", {"version": "1"}),
-]
-
-
-@pytest.mark.parametrize(("capability", "options"), UNSUPPORTED_READ_OPTIONS,
-                         ids=[c for c, _ in UNSUPPORTED_READ_OPTIONS])
-async def test_read_option_unsupported(op: Operator, capability: str, options: dict[str, object]) -> None:
-    if getattr(op.capability(), capability):
-        pytest.skip(f"has {capability}")
+@per_option(conditional_options("read"))
+async def test_read_option_unsupported(op: Operator, capability: str, options: Options) -> None:
+    lacking(op, capability)
     await op.write("file", DATA)
     with pytest.raises(errors.Unsupported):
-        await op.read("file", **options)  # type: ignore[arg-type]
+        await op.read("file", **options)
     with pytest.raises(errors.Unsupported):
         async with op.open("file", "rb", **options) as reader:
             await reader.read()

@@ -8,7 +8,7 @@ import pytest
 
 from pystorage import EntryMode, Metadata, Operator, errors
 
-from .helpers import need, payload, utcnow
+from .helpers import Options, conditional_options, lacking, need, payload, per_option, stat_missing, utcnow
 
 pytestmark = pytest.mark.anyio
 
@@ -73,10 +73,7 @@ async def test_stat_root_is_dir(op: Operator) -> None:
 
 
 async def test_stat_missing(op: Operator) -> None:
-    with pytest.raises(errors.NotFound) as info:
-        await op.stat("missing")
-    assert info.value.operation == "stat"
-    assert info.value.path == "missing"
+    assert (await stat_missing(op, "missing")).path == "missing"
 
 
 async def test_stat_missing_dir(op: Operator) -> None:
@@ -111,25 +108,12 @@ async def test_exists_created_dir(op: Operator) -> None:
     assert await op.exists("made/") is True
 
 
-_AWARE = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
-
-UNSUPPORTED_STAT_OPTIONS = [
-    ("stat_with_if_match", {"if_match": '"0123"'}),
-    ("stat_with_if_none_match", {"if_none_match": '"0123"'}),
-    ("stat_with_if_modified_since", {"if_modified_since": _AWARE}),
-    ("stat_with_if_unmodified_since", {"if_unmodified_since": _AWARE}),
-    ("stat_with_version", {"version": "1"}),
-]
-
-
-@pytest.mark.parametrize(("capability", "options"), UNSUPPORTED_STAT_OPTIONS,
-                         ids=[c for c, _ in UNSUPPORTED_STAT_OPTIONS])
-async def test_stat_option_unsupported(op: Operator, capability: str, options: dict[str, object]) -> None:
-    if getattr(op.capability(), capability):
-        pytest.skip(f"has {capability}")
+@per_option(conditional_options("stat"))
+async def test_stat_option_unsupported(op: Operator, capability: str, options: Options) -> None:
+    lacking(op, capability)
     await op.write("file", b"x")
     with pytest.raises(errors.Unsupported):
-        await op.stat("file", **options)  # type: ignore[arg-type]
+        await op.stat("file", **options)
 
 
 async def test_stat_version(op: Operator) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from pystorage import Metadata, Operator, errors
 
-from .helpers import MiB, agen, chunk_size, need, payload, split
+from .helpers import MiB, OptionCase, Options, agen, chunk_size, lacking, need, payload, per_option, split
 
 pytestmark = pytest.mark.anyio
 
@@ -229,9 +229,7 @@ async def test_metadata_options_through_writer(op: Operator) -> None:
 
 # -- options a service lacks: Unsupported before any request, nothing written -----------------------
 
-Options = dict[str, object]
-
-UNSUPPORTED_WRITE_OPTIONS = [
+UNSUPPORTED_WRITE_OPTIONS: list[OptionCase] = [
     ("write_can_append", {"append": True}),
     ("write_with_if_not_exists", {"if_not_exists": True}),
     ("write_with_if_match", {"if_match": '"0123456789abcdef"'}),
@@ -244,36 +242,30 @@ UNSUPPORTED_WRITE_OPTIONS = [
 ]
 
 
-@pytest.mark.parametrize(("capability", "options"), UNSUPPORTED_WRITE_OPTIONS,
-                         ids=[c for c, _ in UNSUPPORTED_WRITE_OPTIONS])
+@per_option(UNSUPPORTED_WRITE_OPTIONS)
 async def test_write_option_unsupported_writes_nothing(
     op: Operator, capability: str, options: Options
 ) -> None:
-    if getattr(op.capability(), capability):
-        pytest.skip(f"has {capability}")
+    lacking(op, capability)
     with pytest.raises(errors.Unsupported):
-        await op.write("file", b"new", **options)  # type: ignore[arg-type]
+        await op.write("file", b"new", **options)
     assert not await op.exists("file")
 
 
-@pytest.mark.parametrize(("capability", "options"), UNSUPPORTED_WRITE_OPTIONS,
-                         ids=[c for c, _ in UNSUPPORTED_WRITE_OPTIONS])
+@per_option(UNSUPPORTED_WRITE_OPTIONS)
 async def test_write_option_unsupported_keeps_existing(
     op: Operator, capability: str, options: Options
 ) -> None:
-    if getattr(op.capability(), capability):
-        pytest.skip(f"has {capability}")
+    lacking(op, capability)
     await op.write("file", b"old")
     with pytest.raises(errors.Unsupported):
-        await op.write("file", b"new", **options)  # type: ignore[arg-type]
+        await op.write("file", b"new", **options)
     assert await op.read("file") == b"old"
 
 
-@pytest.mark.parametrize(("capability", "options"), UNSUPPORTED_WRITE_OPTIONS[1:],
-                         ids=[c for c, _ in UNSUPPORTED_WRITE_OPTIONS[1:]])
+@per_option(UNSUPPORTED_WRITE_OPTIONS[1:])
 async def test_open_writer_option_unsupported(op: Operator, capability: str, options: Options) -> None:
-    if getattr(op.capability(), capability):
-        pytest.skip(f"has {capability}")
+    lacking(op, capability)
     with pytest.raises(errors.Unsupported):
         async with op.open("file", "wb", **options) as writer:
             await writer.write(b"new")
