@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 from . import errors
 from ._deletes import delete_paths, remove_tree
 from ._multipart import MultipartCalls
+from ._operator_base import quick_normalize
 from ._options import given, positive
 from ._reader import AsyncReader
 from ._server_side import ServerSideCalls
@@ -29,7 +30,7 @@ from .raw.layer import Layer
 from .raw.ops import OpCreateDir, OpDelete, OpList, OpRead, OpStat, OpWrite
 from .raw.path import normalize_path
 from .raw.ranged import RangeReader, open_reader, read_all
-from .raw.read import open_range
+from .raw.read import check_range, open_range
 from .raw.tasks import aclose_iterator
 from .raw.write import write_data
 from .services import build_accessor, config_from_uri
@@ -50,6 +51,12 @@ Progress = Callable[[int, int | None], Any]
 RANGES_COALESCE = 1024 * 1024
 RANGES_CONCURRENT = 8
 RANGES_MAX_REQUEST = 16 * 1024 * 1024
+
+#: the ops of the common calls, made once (frozen): a whole read, a write
+#: without options, a delete of the current version
+_READ_ALL = OpRead()
+_WRITE_PLAIN = OpWrite()
+_DELETE_PLAIN = OpDelete()
 
 
 class Operator(MultipartCalls, ServerSideCalls):
@@ -233,6 +240,28 @@ class Operator(MultipartCalls, ServerSideCalls):
             progress: ``progress(done, total)`` as bytes arrive.
         """
         p = self._file_path(path, "read")
+        if (
+            chunk is None
+            and progress is None
+            and version is None
+            and if_match is None
+            and if_none_match is None
+            and if_modified_since is None
+            and if_unmodified_since is None
+            and concurrent.__class__ is int
+            and concurrent == 1
+            and prefetch.__class__ is int
+            and prefetch == 0
+        ):  # the common call, a whole object or one range: no option to check
+            if not self._info.capability.read:
+                raise self._options.unsupported("read", p, "read")
+            check_range(offset, size)
+            plain = _READ_ALL if offset == 0 and size is None else OpRead(offset=offset, size=size)
+            try:
+                return await read_all(await open_range(self._accessor, p, plain))
+            except errors.Error as exc:
+                exc.with_context(operation="read", path=p, service=self._info.scheme)
+                raise
         self._options.reading(p, chunk, concurrent, prefetch)
         op = self._options.read(p, **given(OpRead, locals()))
         with self._context("read", p):
@@ -312,9 +341,30 @@ class Operator(MultipartCalls, ServerSideCalls):
             The written object's metadata (at least ``content_length``).
         """
         p = self._file_path(path, "write")
-        op = self._options.write(p, **given(OpWrite, locals()))
-        with self._context("write", p):
+        if (
+            content_type is None
+            and cache_control is None
+            and content_disposition is None
+            and content_encoding is None
+            and user_metadata is None
+            and if_not_exists is False
+            and if_match is None
+            and if_none_match is None
+            and append is False
+            and chunk is None
+            and concurrent.__class__ is int
+            and concurrent == 1
+        ):  # the common call: no option to check
+            if not self._info.capability.write:
+                raise self._options.unsupported("write", p, "write")
+            op = _WRITE_PLAIN
+        else:
+            op = self._options.write(p, **given(OpWrite, locals()))
+        try:
             return await write_data(self._accessor, p, data, op, progress)
+        except errors.Error as exc:
+            exc.with_context(operation="write", path=p, service=self._info.scheme)
+            raise
 
     # open ------------------------------------------------------------------------
     @overload
@@ -399,6 +449,11 @@ class Operator(MultipartCalls, ServerSideCalls):
         with self._context("list", p):
             pages = self._accessor.list_pages(p, op)
             try:
+                if after is None and limit is None:  # every entry of every page, unchecked
+                    async for page in pages:
+                        for entry in page:
+                            yield entry
+                    return
                 async for page in pages:
                     for entry in page:
                         if after is not None and entry.path <= after:
@@ -413,15 +468,22 @@ class Operator(MultipartCalls, ServerSideCalls):
     # deletes -----------------------------------------------------------------------
     async def delete(self, path: str, *, version: str | None = None) -> None:
         """Delete a file (or an empty directory marker); a missing path succeeds."""
-        p = normalize_path(path)
-        cap = self.capability()
-        self._require(cap.delete, "delete", p, "delete")
-        if version is not None:
+        p = quick_normalize(path)
+        cap = self._info.capability
+        if not cap.delete:
+            raise self._options.unsupported("delete", p, "delete")
+        if version is None:
+            op = _DELETE_PLAIN
+        else:
             self._require(cap.delete_with_version, "delete", p, "delete with version")
+            op = OpDelete(version=version)
         if p == "/":
             return
-        with self._context("delete", p):
-            await self._accessor.delete(p, OpDelete(version=version))
+        try:
+            await self._accessor.delete(p, op)
+        except errors.Error as exc:
+            exc.with_context(operation="delete", path=p, service=self._info.scheme)
+            raise
 
     async def delete_many(self, paths: Iterable[str] | AsyncIterable[str]) -> None:
         """Delete many paths (any iterable or async iterable), batched where

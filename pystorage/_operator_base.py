@@ -3,8 +3,7 @@ accessor, the service's facts, and the path and capability checks."""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
+from types import TracebackType
 
 from . import errors
 from ._options import Options
@@ -12,7 +11,46 @@ from .raw.accessor import Accessor, AccessorInfo
 from .raw.path import normalize_path
 from .types import Capability, OperatorInfo
 
-__all__ = ["OperatorBase"]
+__all__ = ["ErrorContext", "OperatorBase", "quick_normalize"]
+
+
+def quick_normalize(path: str) -> str:
+    """:func:`~pystorage.raw.path.normalize_path`, with the common case first: a
+    ``str`` with no leading ``/``, no ``//``, no segment starting with ``.``
+    and no NUL is normalised already (one pass of three substring tests
+    instead of a split and a join; ~0.2 µs instead of ~1 µs per call)."""
+    if (
+        type(path) is str
+        and path
+        and path[0] not in "/."
+        and "//" not in path
+        and "/." not in path
+        and "\x00" not in path
+    ):
+        return path
+    return normalize_path(path)
+
+
+class ErrorContext:
+    """Fills in the operation, path and service of a pystorage error raised
+    in the block (a context manager; a class, not a ``@contextmanager``
+    generator: every call enters one, and this costs a third as much)."""
+
+    __slots__ = ("operation", "path", "service")
+
+    def __init__(self, operation: str, path: str, service: str) -> None:
+        self.operation = operation
+        self.path = path
+        self.service = service
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if isinstance(exc, errors.Error):
+            exc.with_context(operation=self.operation, path=self.path, service=self.service)
 
 
 class OperatorBase:
@@ -37,21 +75,16 @@ class OperatorBase:
         info = self._info
         return OperatorInfo(info.scheme, info.root, info.name)
 
-    @contextlib.contextmanager
-    def _context(self, operation: str, path: str) -> Iterator[None]:
+    def _context(self, operation: str, path: str) -> ErrorContext:
         """Fill in the operation, path and service of an error raised inside."""
-        try:
-            yield
-        except errors.Error as exc:
-            exc.with_context(operation=operation, path=path, service=self._info.scheme)
-            raise
+        return ErrorContext(operation, path, self._info.scheme)
 
     def _require(self, ok: object, operation: str, path: str, what: str) -> None:
         self._options.require(ok, operation, path, what)
 
     def _file_path(self, path: str, operation: str) -> str:
         """``path`` normalised; a directory path (``a/``) raises ``IsADirectory``."""
-        p = normalize_path(path)
+        p = quick_normalize(path)
         if p.endswith("/"):
             raise errors.IsADirectory(
                 "a path ending with '/' names a directory",

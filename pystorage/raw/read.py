@@ -105,14 +105,13 @@ async def open_range(accessor: Accessor, path: str, op: OpRead, *, length: int |
     Raises:
         RangeNotSatisfied: ``op.offset`` is past the end.
     """
-    service = accessor.info().scheme
     if length is None and op.size == 0:
         meta = await accessor.stat(path, stat_op(op, conditions=True))
         if meta.content_length is not None:
-            clamp(path, op.offset, 0, meta.content_length, service)
+            clamp(path, op.offset, 0, meta.content_length, accessor.info().scheme)
         return EmptyReader(meta)
     if length is not None:
-        end = clamp(path, op.offset, op.size, length, service)
+        end = clamp(path, op.offset, op.size, length, accessor.info().scheme)
         if end <= op.offset:
             return EmptyReader()
         if op.size is not None and end - op.offset != op.size:
@@ -126,11 +125,13 @@ async def open_range(accessor: Accessor, path: str, op: OpRead, *, length: int |
         if meta.content_length != op.offset:
             raise
         return EmptyReader(meta)
-    total = raw.metadata.content_length if raw.metadata is not None else None
-    if total is not None and op.offset > total:
-        # a service that reads past the end as empty (fs, memory)
-        await raw.aclose()
-        raise past_end(path, op.offset, total, service)
+    if op.offset:  # (nothing starts past the end of an object at 0)
+        known = raw.metadata
+        total = known.content_length if known is not None else None
+        if total is not None and op.offset > total:
+            # a service that reads past the end as empty (fs, memory)
+            await raw.aclose()
+            raise past_end(path, op.offset, total, accessor.info().scheme)
     return raw
 
 

@@ -18,7 +18,7 @@ from .core import FsCore
 from .lister import list_pages
 from .reader import FsReader
 from .threads import run_shielded, run_sync
-from .writer import FsWriter, TempFile
+from .writer import FsWriter, TempFile, write_once
 
 __all__ = ["CAPABILITY", "FsAccessor"]
 
@@ -74,10 +74,8 @@ class FsAccessor(Accessor):
         call; a large one is opened in that call, then delivers one block per
         ``read()``, or all of it in one more call (``read_rest()``, used by
         ``op.read()``)."""
-        first, handle, size, meta = await run_sync(
-            self._core.open_read, path, op.offset, op.size, op.if_match
-        )
-        return FsReader(first, handle, size, meta)
+        first, handle, size, st = await run_sync(self._core.open_read, path, op.offset, op.size, op.if_match)
+        return FsReader(first, handle, size, st)
 
     async def write(self, path: str, op: OpWrite) -> RawWriter:
         """``write``: opens a temp file (one thread call) and returns its writer."""
@@ -91,6 +89,8 @@ class FsAccessor(Accessor):
 
     async def write_once(self, path: str, data: Buffer, op: OpWrite) -> Metadata:
         """``write`` of a whole object: open, write and commit in one thread call."""
+        if not op.append and not op.if_not_exists:
+            return await run_sync(write_once, self._core, path, data)
         temp = TempFile(self._core, path, append=op.append, if_not_exists=op.if_not_exists)
         return await run_sync(temp.write_once, data)
 

@@ -33,7 +33,7 @@ from ...errors import (
 )
 from ...types import EntryMode, Metadata
 from .errors import map_os_errors
-from .metadata import metadata_from_stat
+from .metadata import etag_of, metadata_from_stat
 from .root import FsRoot, make_dirs, unlink_quietly
 
 __all__ = ["READ_BLOCK", "STREAM_BLOCK", "FsCore", "ReadHandle", "pread_exact"]
@@ -101,7 +101,7 @@ class FsCore(FsRoot):
 
     def open_read(
         self, path: str, offset: int, size: int | None, if_match: str | None = None
-    ) -> tuple[bytes, ReadHandle | None, int, Metadata]:
+    ) -> tuple[bytes, ReadHandle | None, int, os.stat_result]:
         """Open ``path`` and read ``[offset, offset + size)`` clamped to its end.
 
         With ``if_match``, the opened file's etag must equal it (``"*"``: any),
@@ -113,7 +113,10 @@ class FsCore(FsRoot):
         (holding the open file) that reads them block by block or all at once.
 
         Returns:
-            ``(first_bytes, handle_or_None, range_size, metadata)``.
+            ``(first_bytes, handle_or_None, range_size, stat_result)``: the
+            metadata is built from the stat result only if asked for
+            (:class:`~pystorage.services.fs.reader.FsReader`), which a
+            whole read never does.
 
         Raises:
             NotFound, IsADirectory, RangeNotSatisfied, PermissionDenied.
@@ -133,16 +136,15 @@ class FsCore(FsRoot):
                 if not stat_mod.S_ISREG(st.st_mode):
                     raise PermissionDenied("not a regular file")
                 length = st.st_size
-                meta = metadata_from_stat(st)
-                if if_match is not None and if_match not in ("*", meta.etag):
+                if if_match is not None and if_match != "*" and if_match != etag_of(st):
                     raise ConditionNotMatch("if_match does not match the current etag")
                 if offset > length:
                     raise RangeNotSatisfied(f"offset {offset} is past the end ({length} bytes)")
                 end = length if size is None else min(length, offset + size)
                 if end - offset <= READ_BLOCK:
-                    return pread_exact(fd, end - offset, offset), None, end - offset, meta
+                    return pread_exact(fd, end - offset, offset), None, end - offset, st
                 handle = ReadHandle(io.FileIO(fd, "rb", closefd=True), offset, end, path)
-                return b"", handle, end - offset, meta
+                return b"", handle, end - offset, st
             finally:
                 if handle is None:
                     os.close(fd)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 from ...raw.accessor import RawReader
 from ...types import Metadata
 from .core import ReadHandle
+from .metadata import metadata_from_stat
 from .threads import run_shielded, run_sync
 
 __all__ = ["FsReader"]
@@ -24,14 +26,28 @@ class FsReader(RawReader):
         first: the whole of a small range (``b""`` for a large one).
         handle: the open file for the rest, or ``None``.
         size: how many bytes the range holds.
-        metadata: the file's metadata at open time.
+        st: the file's stat result at open time; :attr:`metadata` is built
+            from it when first asked for (a whole read never asks).
     """
 
-    def __init__(self, first: bytes, handle: ReadHandle | None, size: int, metadata: Metadata) -> None:
+    def __init__(self, first: bytes, handle: ReadHandle | None, size: int, st: os.stat_result) -> None:
         self._first: bytes | None = first
         self._handle = handle
         self.size = size
-        self.metadata = metadata
+        self._st = st
+        self._metadata: Metadata | None = None
+
+    @property
+    def metadata(self) -> Metadata:
+        """The file's metadata at open time."""
+        meta = self._metadata
+        if meta is None:
+            meta = self._metadata = metadata_from_stat(self._st)
+        return meta
+
+    @metadata.setter
+    def metadata(self, value: Metadata) -> None:
+        self._metadata = value
 
     async def read(self) -> bytes:
         """The next piece of the range; ``b""`` at its end."""

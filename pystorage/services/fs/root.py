@@ -169,7 +169,10 @@ class FsRoot:
         resolved, its last component is not followed (delete and rename act
         on a symlink, not on what it points to)."""
         parent, _, name = path.rstrip("/").rpartition("/")
-        return os.path.join(self.resolve(parent + "/" if parent else "/"), name)
+        if not parent:  # a child of the root: nothing to walk
+            return self._inside + name
+        real = self.resolve(parent)
+        return real + name if real.endswith("/") else real + "/" + name
 
     def open_file(self, path: str, flags: int) -> int:
         """``os.open`` of ``path`` below the root, symlinks followed and confined.
