@@ -1,4 +1,5 @@
-"""One contender × one workload, measured in this (fresh) process.
+"""One contender × one workload, measured in this (fresh) process, on the contender's
+event loop (asyncio, or uvloop for the ``"loop"`` rows).
 
 ``python -m benchmarks.child '<json>'`` (or ``-`` to read the JSON from stdin)
 prints one line ``BENCH-RESULT {...}`` on stdout. The JSON argument holds the
@@ -22,6 +23,7 @@ The timed phase is bracketed by:
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import json
 import os
@@ -148,6 +150,9 @@ async def _run(args: dict[str, Any]) -> dict[str, Any]:
     noise_cores = float(args.get("noise_cores", 0.25))
 
     contender: Contender = load(name)()
+    loop = type(asyncio.get_running_loop()).__module__.split(".")[0]  # "asyncio" or "uvloop"
+    if loop != contender.event_loop:
+        raise RuntimeError(f"{name} should run on {contender.event_loop}, the child runs {loop}")
     await contender.setup(cfg)
     helper = await _helper(w, name, cfg)
     try:
@@ -200,6 +205,7 @@ async def _run(args: dict[str, Any]) -> dict[str, Any]:
         "noisy": noisy,
         "ops": ops,
         "bytes": nbytes,
+        "event_loop": loop,
     }
     return result
 
@@ -221,7 +227,8 @@ def run_one(args: dict[str, Any]) -> dict[str, Any]:
 
     try:
         try:
-            return anyio.run(main, backend="asyncio")
+            uvloop = load(args["contender"]).event_loop == "uvloop"
+            return anyio.run(main, backend="asyncio", backend_options={"use_uvloop": uvloop})
         except BaseException as group:
             raise _unwrap(group) from None
     except NotImplementedError as exc:

@@ -1,4 +1,4 @@
-"""The terminal report: one table per workload, the target lines of issues 6, 13, 14 and 16,
+"""The terminal report: one table per workload, the target lines of issues 6, 13, 14, 16 and 17,
 and ``compare``.
 
 Columns of a workload's table:
@@ -29,11 +29,18 @@ __all__ = ["compare", "render", "targets"]
 _PER_REQUEST_TARGET = ("ranged", "small_put", "small_get", "small_delete", "list")
 _TRANSFERS = ("get_bytes", "get_stream", "put_buffer", "put_stream")
 _RUST_PEERS = ("opendal_s3", "obstore_s3")
+#: issue 17: GCS workloads against the SDK and, where it runs, OpenDAL's GCS service
+_GCS_PEERS = ("gcloud_aio_gcs", "opendal_gcs")
 #: issue 14: azblob per-request workloads against these (the SDK and the Rust-backed peers)
 _AZBLOB_PEERS = ("azure_blob_aio", "obstore_azblob", "opendal_azblob")
 #: the bars of the per-request targets: (contender, factor, label)
 _S3_BARS = (*((p, 1.0, p) for p in _RUST_PEERS), ("aiobotocore_s3", 3.0, "3×aiobotocore"))
 _AZBLOB_BARS = tuple((p, 1.0, p) for p in _AZBLOB_PEERS)
+_RUST_BARS = tuple((p, 1.0, p) for p in _RUST_PEERS)
+_GCS_BARS = tuple((p, 1.0, p) for p in _GCS_PEERS)
+#: issue 17: per-request S3 throughput and client CPU per request against the best Rust peer
+_ISSUE17_THROUGHPUT = 1.1
+_ISSUE17_CPU = 0.8
 #: issue 16: per family, the EncryptionLayer contenders of large transfers and of ranged reads
 _ENCRYPTED = {
     "s3": (("pystorage_s3_enc",), ("pystorage_s3_enc", "pystorage_s3_enc4k")),
@@ -43,7 +50,7 @@ _ENCRYPTED = {
 _ENC_TRANSFER_RATIO = 0.9
 _ENC_RANGED_RATIO = 0.8
 #: the heading of the target lines
-TARGETS_HEADING = "Targets (issues 6, 13, 14 and 16)"
+TARGETS_HEADING = "Targets (issues 6, 13, 14, 16 and 17)"
 
 
 def _cells(doc: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
@@ -221,7 +228,7 @@ def _target(tid: str, text: str, status: str, detail: str) -> dict[str, str]:
 
 
 def targets(doc: dict[str, Any]) -> list[dict[str, str]]:
-    """Every target line of issues 6, 13, 14 and 16 that the run has figures for: ``status``
+    """Every target line of issues 6, 13, 14, 16 and 17 that the run has figures for: ``status``
     is ``"met"``, ``"NOT met"`` or ``"n/a"`` (a figure is missing; ``detail`` says which)."""
     cells = _cells(doc)
     ws = {w["id"]: w for w in doc.get("workloads", [])}
@@ -237,36 +244,47 @@ def targets(doc: dict[str, Any]) -> list[dict[str, str]]:
             return f"{name or 'pystorage'} was not run"
         return f"{name} {c['status']}: {_first_line(c.get('reason'), 120)}"
 
-    # per-request S3 workloads: >= best of opendal/obstore and >= 3x aiobotocore
+    # per-request S3 workloads: >= best of opendal/obstore and >= 3x aiobotocore (issue 6);
+    # >= 1.1x the best of opendal/obstore with <= 0.8x the best one's CPU per request (issue 17)
     out.extend(
-        _per_request_targets(
-            doc, ws, cell, why_missing, "s3", _S3_BARS, "opendal/obstore and ≥ 3× aiobotocore"
+        _best_of_targets(doc, ws, cell, why_missing, "s3", _S3_BARS, "opendal/obstore and ≥ 3× aiobotocore")
+    )
+    out.extend(
+        _best_of_targets(
+            doc,
+            ws,
+            cell,
+            why_missing,
+            "s3",
+            _RUST_BARS,
+            "opendal/obstore",
+            tag="rust-peers",
+            factor=_ISSUE17_THROUGHPUT,
+            cpu_factor=_ISSUE17_CPU,
         )
     )
     py = _pystorage_of(doc, "s3")
 
-    # large transfers: wall >= 0.95x curl (GETs); CPU per GiB <= the best peer's
+    # large transfers: wall >= 0.95x curl (issue 6: GETs; issue 17: PUTs too, where a curl
+    # line exists); CPU per GiB <= the best peer's
     for wid, w in ws.items():
         if w["family"] != "s3" or w["kind"] not in _TRANSFERS:
             continue
         pc = cell(wid, py)
-        if w["kind"] in ("get_bytes", "get_stream"):
-            text = f"{wid}: throughput ≥ 0.95× the curl line"
-            curl = cell(wid, "curl")
-            if pc is None or curl is None:
-                out.append(
-                    _target(f"{wid}:curl", text, "n/a", why_missing(wid, py if pc is None else "curl"))
+        text = f"{wid}: throughput ≥ 0.95× the curl line"
+        curl = cell(wid, "curl")
+        if pc is None or curl is None:
+            out.append(_target(f"{wid}:curl", text, "n/a", why_missing(wid, py if pc is None else "curl")))
+        else:
+            r = _thr(pc) / _thr(curl)
+            out.append(
+                _target(
+                    f"{wid}:curl",
+                    text,
+                    "met" if r >= 0.95 else "NOT met",
+                    f"pystorage {_num(_thr(pc))} vs curl {_num(_thr(curl))} MiB/s ({r:.2f}×)",
                 )
-            else:
-                r = _thr(pc) / _thr(curl)
-                out.append(
-                    _target(
-                        f"{wid}:curl",
-                        text,
-                        "met" if r >= 0.95 else "NOT met",
-                        f"pystorage {_num(_thr(pc))} vs curl {_num(_thr(curl))} MiB/s ({r:.2f}×)",
-                    )
-                )
+            )
         text = f"{wid}: client CPU per GiB ≤ the best peer's"
         peers = [(n, cell(wid, n)) for n in _role_names(doc, "s3", ["peer"])]
         have = [(n, _cpu_unit(c)) for n, c in peers if c is not None and _cpu_unit(c) is not None]
@@ -325,18 +343,28 @@ def targets(doc: dict[str, Any]) -> list[dict[str, str]]:
             out.append(_target(f"{wid}:os", text, "n/a", why_missing(wid, pyfs if pc is None else "os_fs")))
             continue
         r = _thr(pc) / _thr(oc)
-        out.append(
-            _target(
-                f"{wid}:os",
-                text,
-                "met" if r >= 0.9 else "NOT met",
-                f"pystorage {_num(_thr(pc))} vs os {_num(_thr(oc))} {w['unit']} ({r:.2f}×)",
-            )
+        per_request = w["unit"] != "MiB/s"
+        detail = (
+            f"pystorage {_num(_thr(pc))} vs os {_num(_thr(oc))} {w['unit']} ({r:.2f}×); "
+            f"CPU {_cpu_text(pc, per_request)} vs {_cpu_text(oc, per_request)}"
         )
+        out.append(_target(f"{wid}:os", text, "met" if r >= 0.9 else "NOT met", detail))
 
     out.extend(_fsspec_targets(doc, ws, cell, why_missing))
+    out.extend(_best_of_targets(doc, ws, cell, why_missing, "azblob", _AZBLOB_BARS, "/".join(_AZBLOB_PEERS)))
+    # issue 17: every GCS workload >= gcloud-aio-storage and >= OpenDAL's GCS service where it runs
     out.extend(
-        _per_request_targets(doc, ws, cell, why_missing, "azblob", _AZBLOB_BARS, "/".join(_AZBLOB_PEERS))
+        _best_of_targets(
+            doc,
+            ws,
+            cell,
+            why_missing,
+            "gcs",
+            _GCS_BARS,
+            "/".join(_GCS_PEERS),
+            kinds=(*_TRANSFERS, *_PER_REQUEST_TARGET),
+            tag="gcs-peers",
+        )
     )
     out.extend(_encryption_targets(doc, ws, cell, why_missing))
 
@@ -413,7 +441,7 @@ def _fsspec_targets(
     return out
 
 
-def _per_request_targets(
+def _best_of_targets(
     doc: dict[str, Any],
     ws: dict[str, dict[str, Any]],
     cell: Callable[[str, str | None], dict[str, Any] | None],
@@ -421,35 +449,63 @@ def _per_request_targets(
     family: str,
     bars: tuple[tuple[str, float, str], ...],
     against: str,
+    *,
+    kinds: tuple[str, ...] = _PER_REQUEST_TARGET,
+    tag: str = "per-request",
+    factor: float = 1.0,
+    cpu_factor: float | None = None,
 ) -> list[dict[str, str]]:
-    """pystorage ≥ the best of ``bars`` (contender, factor, label) on every
-    per-request workload of ``family`` (a contender without a figure is skipped
-    and named): issue 6 for s3, issue 14 for azblob."""
+    """pystorage ≥ ``factor`` × the best of ``bars`` (contender, factor, label) on every
+    workload of ``family`` whose kind is in ``kinds`` (a contender without a figure is
+    skipped and named); with ``cpu_factor``, also client CPU per unit ≤ ``cpu_factor`` ×
+    the lowest of theirs, both figures in the detail. Issue 6 (s3) and 14 (azblob): the
+    per-request workloads at 1×; issue 17: s3 per-request at 1.1× with 0.8× the CPU, and
+    every gcs workload at 1×."""
     out: list[dict[str, str]] = []
     py = _pystorage_of(doc, family)
+    times = f"{factor:g}× the " if factor != 1.0 else ""
     for wid, w in ws.items():
-        if w["family"] != family or w["kind"] not in _PER_REQUEST_TARGET:
+        if w["family"] != family or w["kind"] not in kinds:
             continue
-        text = f"{wid}: {w['unit']} ≥ best of {against}"
+        per_request = w["unit"] != "MiB/s"
+        text = f"{wid}: {w['unit']} ≥ {times}best of {against}"
+        if cpu_factor is not None:
+            text += f", client CPU per {'request' if per_request else 'GiB'} ≤ {cpu_factor:g}× the best's"
+        tid = f"{wid}:{tag}"
         pc = cell(wid, py)
         if pc is None:
-            out.append(_target(f"{wid}:per-request", text, "n/a", why_missing(wid, py)))
+            out.append(_target(tid, text, "n/a", why_missing(wid, py)))
             continue
-        have = [(label, factor * _thr(c)) for n, factor, label in bars if (c := cell(wid, n)) is not None]
+        have = [(label, f * _thr(c), c) for n, f, label in bars if (c := cell(wid, n)) is not None]
         if not have:
             names = ", ".join(n for n, _, _ in bars)
-            out.append(_target(f"{wid}:per-request", text, "n/a", f"no figure from {names}"))
+            out.append(_target(tid, text, "n/a", f"no figure from {names}"))
             continue
-        need = max(thr for _, thr in have)
+        best = max(thr for _, thr, _ in have)
+        need = factor * best
+        ratio = _thr(pc) / best if best else float("inf")
         detail = (
             f"pystorage {_num(_thr(pc))} vs "
-            + ", ".join(f"{label} {_num(thr)}" for label, thr in have)
-            + f" ({_thr(pc) / need:.2f}×)"
+            + ", ".join(f"{label} {_num(thr)}" for label, thr, _ in have)
+            + f" ({ratio:.2f}×{f', need {factor:.2f}×' if factor != 1.0 else ''})"
         )
+        met = _thr(pc) >= need
+        if cpu_factor is not None:
+            mine = _cpu_unit(pc)
+            theirs = [(label, cpu, c) for label, _, c in have if (cpu := _cpu_unit(c))]
+            if mine is None or not theirs:
+                out.append(_target(tid, text, "n/a", detail + "; no CPU figure"))
+                continue
+            cpu_label, cpu_best, cpu_cell = min(theirs, key=lambda x: x[1])
+            detail += (
+                f"; CPU {_cpu_text(pc, per_request)} vs {cpu_label} {_cpu_text(cpu_cell, per_request)} "
+                f"({mine / cpu_best:.2f}×, need ≤ {cpu_factor:.2f}×)"
+            )
+            met = met and mine <= cpu_factor * cpu_best
         absent = [n for n, _, _ in bars if cell(wid, n) is None]
         if absent:
             detail += f"; no figure: {', '.join(absent)}"
-        out.append(_target(f"{wid}:per-request", text, "met" if _thr(pc) >= need else "NOT met", detail))
+        out.append(_target(tid, text, "met" if met else "NOT met", detail))
     return out
 
 

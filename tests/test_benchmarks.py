@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 TINY = {"fs_big": 4 * MiB, "fs_random_ops": 64, "fs_small": 32, "fs_list": 40}
 ONLY = ["fs_read_bytes", "fs_write_stream", "fs_random_4k", "fs_small_delete", "fs_list"]
-CONTENDERS_RUN = ["pystorage_fs", "os_fs", "dd_cat"]
+CONTENDERS_RUN = ["pystorage_fs", "os_fs", "dd_cat", "pystorage_fs_uvloop"]
 
 
 @pytest.fixture(scope="module")
@@ -107,10 +107,27 @@ def test_targets_and_table(fs_run: dict[str, Any]) -> None:
     text = render(fs_run)
     for wid in ONLY:
         assert f"\n{wid} — " in text
-    assert "Targets (issues 6, 13, 14 and 16)" in text
+    assert "Targets (issues 6, 13, 14, 16 and 17)" in text
     assert "pystorage ×" in text
     assert "fs_random_4k: ≥ 0.9× raw os in a thread" in text
     assert "dd_cat: n/a — the dd/cat line" in text
+
+
+def test_the_uvloop_row_runs_on_uvloop_and_is_not_the_pystorage_line(fs_run: dict[str, Any]) -> None:
+    loops = {(s["contender"], s["event_loop"]) for s in fs_run["samples"] if s.get("status") == "ok"}
+    assert ("pystorage_fs_uvloop", "uvloop") in loops and ("pystorage_fs", "asyncio") in loops
+    assert ("pystorage_fs_uvloop", "asyncio") not in loops and ("pystorage_fs", "uvloop") not in loops
+    cells = {(c["workload"], c["contender"]): c for c in fs_run["summary"]}
+    assert cells[("fs_random_4k", "pystorage_fs_uvloop")]["status"] == "ok"
+    assert cells[("fs_random_4k", "pystorage_fs_uvloop")]["role"] == "loop"
+    skipped = cells[("fs_read_bytes", "pystorage_fs_uvloop")]
+    assert skipped["status"] == "n/a" and "per-request workloads only" in skipped["reason"]
+    # the fs targets compare pystorage_fs (asyncio) with os
+    fs_random = {t["id"]: t for t in fs_run["targets"]}["fs_random_4k:os"]
+    ours = cells[("fs_random_4k", "pystorage_fs")]["throughput"]["median"]
+    assert fs_random["detail"].startswith(f"pystorage {ours:,.0f} vs os "), fs_random  # > 100 ops/s
+    assert " µs/op vs " in fs_random["detail"]  # the CPU of both
+    assert "\n  pystorage_fs_uvloop " in render(fs_run)
 
 
 def test_compare_a_run_with_itself(fs_run: dict[str, Any]) -> None:
@@ -366,7 +383,7 @@ def test_azblob_per_request_targets_against_the_best_peer() -> None:
         in by_id["azblob_small_put:per-request"]["text"]
     )
     text = render({**doc, "targets": list(by_id.values())})
-    assert "Targets (issues 6, 13, 14 and 16)" in text
+    assert "Targets (issues 6, 13, 14, 16 and 17)" in text
     assert "[NOT met] azblob_small_get: ops/s ≥ best of" in text
 
 
@@ -437,3 +454,96 @@ def test_encryption_targets_without_the_layer_contenders_are_na() -> None:
     assert by_id["s3_get_bytes:encryption"]["status"] == "n/a"
     assert "pystorage_s3_enc was not run" in by_id["s3_get_bytes:encryption"]["detail"]
     assert by_id["s3_ranged_64k:encryption"]["status"] == "NOT met"  # 0.79x, the 1 MiB line absent
+
+
+# target lines of issue 17, on synthetic documents ---------------------------------------------
+
+
+def test_issue17_s3_per_request_targets_need_1_1x_and_0_8x_the_cpu() -> None:
+    ids = ["s3_small_get", "s3_small_put", "s3_list", "s3_small_delete"]
+    doc = {
+        "workloads": [w.to_json() for w in select(workloads(), ids) if w.id in ids],
+        "contenders": _contenders(
+            ("pystorage_s3", "s3", "pystorage"),
+            ("pystorage_s3_uvloop", "s3", "loop"),
+            ("opendal_s3", "s3", "peer"),
+            ("obstore_s3", "s3", "peer"),
+        ),
+        "summary": [
+            # met: 1,200 >= 1.1 x 1,000 and 70 µs <= 0.8 x 90 µs
+            _cell("s3_small_get", "pystorage_s3", 1200.0, cpu=70e-6),
+            _cell("s3_small_get", "opendal_s3", 1000.0, cpu=100e-6),
+            _cell("s3_small_get", "obstore_s3", 900.0, cpu=90e-6),
+            # the uvloop row is faster and cheaper still, but it is not a peer
+            _cell("s3_small_get", "pystorage_s3_uvloop", 5000.0, cpu=1e-6),
+            # NOT met: fast enough, but 80 µs > 72 µs
+            _cell("s3_small_put", "pystorage_s3", 1200.0, cpu=80e-6),
+            _cell("s3_small_put", "opendal_s3", 1000.0, cpu=100e-6),
+            _cell("s3_small_put", "obstore_s3", 900.0, cpu=90e-6),
+            # NOT met: cheap enough, but 1.05x < 1.1x (issue 6's line is met)
+            _cell("s3_list", "pystorage_s3", 1050.0, cpu=10e-6),
+            _cell("s3_list", "opendal_s3", 1000.0, cpu=100e-6),
+            _na("s3_list", "obstore_s3"),
+            # a peer without a CPU figure: n/a, the throughput figures still shown
+            _cell("s3_small_delete", "pystorage_s3", 1200.0, cpu=10e-6),
+            _cell("s3_small_delete", "opendal_s3", 1000.0),
+        ],
+    }
+    by_id = {t["id"]: t for t in targets(doc)}
+    get = by_id["s3_small_get:rust-peers"]
+    assert get["status"] == "met", get
+    assert get["text"] == (
+        "s3_small_get: ops/s ≥ 1.1× the best of opendal/obstore, client CPU per request ≤ 0.8× the best's"
+    )
+    assert get["detail"] == (
+        "pystorage 1,200 vs opendal_s3 1,000, obstore_s3 900 (1.20×, need 1.10×); "
+        "CPU 70 µs/op vs obstore_s3 90 µs/op (0.78×, need ≤ 0.80×)"
+    )
+    assert by_id["s3_small_put:rust-peers"]["status"] == "NOT met"
+    assert "(0.89×, need ≤ 0.80×)" in by_id["s3_small_put:rust-peers"]["detail"]
+    listing = by_id["s3_list:rust-peers"]
+    assert listing["status"] == "NOT met" and "(1.05×, need 1.10×)" in listing["detail"]
+    assert "no figure: obstore_s3" in listing["detail"]
+    assert by_id["s3_list:per-request"]["status"] == "met"  # issue 6's line is kept
+    assert by_id["s3_small_delete:rust-peers"]["status"] == "n/a"
+    assert "no CPU figure" in by_id["s3_small_delete:rust-peers"]["detail"]
+
+
+def test_issue17_gcs_targets_on_every_workload_and_curl_puts() -> None:
+    ids = ["gcs_small_get", "gcs_get_bytes", "gcs_put_stream_c4", "gcs_list", "s3_put_buffer_c4"]
+    doc = {
+        "workloads": [w.to_json() for w in select(workloads(), ids) if w.id in ids],
+        "contenders": _contenders(
+            ("pystorage_gcs", "gcs", "pystorage"),
+            ("gcloud_aio_gcs", "gcs", "sdk"),
+            ("opendal_gcs", "gcs", "peer"),
+            ("pystorage_s3", "s3", "pystorage"),
+            ("curl", "s3", "limit"),
+        ),
+        "summary": [
+            _cell("gcs_small_get", "pystorage_gcs", 100.0),
+            _cell("gcs_small_get", "gcloud_aio_gcs", 90.0),
+            _na("gcs_small_get", "opendal_gcs"),
+            # a transfer is a GCS workload too; opendal's GCS faster: NOT met
+            _cell("gcs_get_bytes", "pystorage_gcs", 100.0),
+            _cell("gcs_get_bytes", "gcloud_aio_gcs", 90.0),
+            _cell("gcs_get_bytes", "opendal_gcs", 120.0),
+            _cell("gcs_put_stream_c4", "pystorage_gcs", 100.0),
+            _na("gcs_put_stream_c4", "gcloud_aio_gcs"),
+            _cell("gcs_list", "pystorage_gcs", 80.0),
+            _cell("gcs_list", "gcloud_aio_gcs", 100.0),
+            _cell("s3_put_buffer_c4", "pystorage_s3", 100.0, cpu=1.0),
+            {**_na("s3_put_buffer_c4", "curl"), "reason": "the curl line measures GETs only"},
+        ],
+    }
+    by_id = {t["id"]: t for t in targets(doc)}
+    small = by_id["gcs_small_get:gcs-peers"]
+    assert small["status"] == "met"
+    assert small["text"] == "gcs_small_get: ops/s ≥ best of gcloud_aio_gcs/opendal_gcs"
+    assert small["detail"] == "pystorage 100 vs gcloud_aio_gcs 90.0 (1.11×); no figure: opendal_gcs"
+    assert by_id["gcs_get_bytes:gcs-peers"]["status"] == "NOT met"
+    assert "opendal_gcs 120 (0.83×)" in by_id["gcs_get_bytes:gcs-peers"]["detail"]
+    assert by_id["gcs_put_stream_c4:gcs-peers"]["status"] == "n/a"
+    assert by_id["gcs_list:gcs-peers"]["status"] == "NOT met"
+    curl = by_id["s3_put_buffer_c4:curl"]
+    assert curl["status"] == "n/a" and "measures GETs only" in curl["detail"]

@@ -30,10 +30,13 @@ class Contender:
         name: the contender's id (``"pystorage_s3"``).
         family: ``"s3"``, ``"gcs"``, ``"azblob"``, ``"fs"`` or ``"fsspec"`` (fsspec
             filesystems over the S3 server).
-        role: ``"pystorage"``, ``"sdk"`` (the raw SDK), ``"peer"``, ``"limit"``, or ``"layer"``
-            (pystorage with a layer on top, compared with plain pystorage).
+        role: ``"pystorage"``, ``"sdk"`` (the raw SDK), ``"peer"``, ``"limit"``, ``"layer"``
+            (pystorage with a layer on top, compared with plain pystorage) or ``"loop"``
+            (the same pystorage code on another event loop; not a peer).
         label: a short human description.
         unsupported: method name or workload kind -> why it is not measured.
+        event_loop: the loop the child runs the contender on: ``"asyncio"`` (default)
+            or ``"uvloop"``.
     """
 
     name: ClassVar[str] = ""
@@ -41,6 +44,7 @@ class Contender:
     role: ClassVar[str] = ""
     label: ClassVar[str] = ""
     unsupported: ClassVar[Mapping[str, str]] = {}
+    event_loop: ClassVar[str] = "asyncio"
 
     async def setup(self, cfg: Mapping[str, Any]) -> None:
         """Create the client from the family's settings (endpoint, bucket, credentials, root)."""
@@ -132,6 +136,7 @@ CONTENDERS: dict[str, ContenderSpec] = {
     spec.name: spec
     for spec in (
         ContenderSpec("pystorage_s3", "pystorage_s3", ("pystorage",), service="s3"),
+        ContenderSpec("pystorage_s3_uvloop", "pystorage_s3_uvloop", ("pystorage", "uvloop"), service="s3"),
         ContenderSpec("pystorage_s3_enc", "pystorage_s3_enc", ("pystorage", "cryptography"), service="s3"),
         ContenderSpec(
             "pystorage_s3_enc4k", "pystorage_s3_enc4k", ("pystorage", "cryptography"), service="s3"
@@ -148,6 +153,7 @@ CONTENDERS: dict[str, ContenderSpec] = {
         ContenderSpec("opendal_azblob", "opendal_azblob", ("opendal",)),
         ContenderSpec("obstore_azblob", "obstore_azblob", ("obstore",)),
         ContenderSpec("pystorage_fs", "pystorage_fs", ("pystorage",), service="fs"),
+        ContenderSpec("pystorage_fs_uvloop", "pystorage_fs_uvloop", ("pystorage", "uvloop"), service="fs"),
         ContenderSpec("pystorage_fs_enc", "pystorage_fs_enc", ("pystorage", "cryptography"), service="fs"),
         ContenderSpec("os_fs", "os_fs", ("anyio",)),
         ContenderSpec("dd_cat", "dd_cat", (), executables=("dd", "cat")),

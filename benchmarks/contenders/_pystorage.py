@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from . import Contender
 
-__all__ = ["PystorageContender"]
+__all__ = ["OnUvloop", "PystorageContender"]
+
+#: the workloads the uvloop rows skip: large transfers move bytes, not requests
+_TRANSFER_KINDS = ("get_bytes", "get_stream", "put_buffer", "put_stream")
 
 
 class PystorageContender(Contender):
@@ -80,3 +83,15 @@ class PystorageContender(Contender):
         """``await op.close()``."""
         if self.op is not None:
             await self.op.close()
+
+
+class OnUvloop(PystorageContender):
+    """The family's pystorage contender run on uvloop (``anyio.run(..., use_uvloop=True)``), as
+    the CLI runs when uvloop is installed: its own table row, role ``"loop"`` (not a peer), on
+    the per-request workloads only (the loop's share of a large transfer is small)."""
+
+    role = "loop"
+    event_loop = "uvloop"
+    unsupported: ClassVar[Mapping[str, str]] = {
+        kind: "the uvloop row runs the per-request workloads only" for kind in _TRANSFER_KINDS
+    }
