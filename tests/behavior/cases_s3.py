@@ -5,6 +5,7 @@
 - ``s3-rclone``: ``rclone serve s3``, with the capability overrides its
   quirks need (``RCLONE_CAPABILITY_OVERRIDE`` in ``tests/fixtures/s3.py``):
   conditions it ignores are declared unsupported rather than skipped.
+- ``s3-rclone-h1``: the same server on the ``h1`` transport (``http_transport="h1"``).
 
 aiobotocore is asyncio-only, so both run on asyncio only.
 """
@@ -21,10 +22,10 @@ from pystorage.testing import ServiceCase
 from ..fixtures.s3 import S3Server
 
 
-def _maker(fixture: str) -> Callable[[pytest.FixtureRequest, str], Operator]:
+def _maker(fixture: str, **overrides: str) -> Callable[[pytest.FixtureRequest, str], Operator]:
     def make(request: pytest.FixtureRequest, root: str) -> Operator:
         server: S3Server = request.getfixturevalue(fixture)
-        return Operator("s3", **server.config(root))
+        return Operator("s3", **server.config(root, **overrides))
 
     return make
 
@@ -32,4 +33,5 @@ def _maker(fixture: str) -> Callable[[pytest.FixtureRequest, str], Operator]:
 CASES = [
     ServiceCase(id="s3-moto", backends=("asyncio",), make=_maker("moto_s3")),
     ServiceCase(id="s3-rclone", backends=("asyncio",), make=_maker("rclone_s3")),
+    ServiceCase(id="s3-rclone-h1", backends=("asyncio",), make=_maker("rclone_s3", http_transport="h1")),
 ]

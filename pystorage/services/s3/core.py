@@ -155,6 +155,7 @@ class S3Core:
             virtual_host=self.config.enable_virtual_host_style,
             credentials=opened.credentials,
             limits=HttpLimits.of(self.config),
+            transport=self.config.http_transport,
         )
         stack.push_async_callback(http.close)
         self._client, self._http, self._stack = opened, http, stack

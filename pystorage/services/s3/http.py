@@ -19,16 +19,26 @@ headers (``x-amz-date``, ``x-amz-content-sha256``, ``authorization``, the
 session token), the call's own headers, ``content-length`` for a body, and
 aiohttp's ``accept`` and ``user-agent`` (no ``accept-encoding``, no
 ``content-type`` unless the call sets one, no ``expect: 100-continue``).
+
+Two transports send it (the ``http_transport`` config key): ``"aiohttp"``
+(an :class:`aiohttp.ClientSession`) and ``"h1"`` (:mod:`pystorage.raw.h1`:
+a small keep-alive pool on asyncio protocols with httptools' llhttp parser,
+a fraction of aiohttp's client CPU per request, finding 16 of
+``docs/performance.md``), whose answers offer the part of
+:class:`aiohttp.ClientResponse` the driver uses. ``"h1"`` falls back to
+aiohttp when the environment names a proxy for the endpoint
+(``HTTPS_PROXY`` ...) or the endpoint carries credentials.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import aiohttp
 import yarl
 
+from ...raw.h1 import H1Pool, proxy_for
 from ...raw.http import BoundedBody, HttpLimits, new_session
 from ...raw.redact import register_secrets
 from .builder import S3Request
@@ -53,6 +63,7 @@ class S3Http:
             async, as botocore's and aiobotocore's credentials have), or
             ``None`` for anonymous (unsigned) requests.
         limits: timeouts and pool bounds (see :mod:`pystorage.raw.http`).
+        transport: ``"aiohttp"`` or ``"h1"`` (see the module's text).
     """
 
     def __init__(
@@ -64,6 +75,7 @@ class S3Http:
         virtual_host: bool,
         credentials: Any,
         limits: HttpLimits,
+        transport: str = "aiohttp",
     ) -> None:
         parts = urlsplit(endpoint)
         host = parts.netloc
@@ -80,6 +92,37 @@ class S3Http:
         self._limits = limits
         self._registered: str | None = None
         self._session: aiohttp.ClientSession | None = None
+        self._pool: H1Pool | None = None
+        #: ``(scheme, host, port)`` to connect to with the h1 transport, ``None``: aiohttp
+        self._h1: tuple[str, str, int] | None = None
+        if (
+            transport == "h1"
+            and parts.scheme in ("http", "https")
+            and parts.username is None
+            and proxy_for(self._origin) is None
+        ):
+            hostname = parts.hostname or ""
+            if virtual_host:
+                hostname = f"{bucket}.{hostname}"
+            self._h1 = (parts.scheme, hostname, parts.port or (443 if parts.scheme == "https" else 80))
+
+    @property
+    def transport(self) -> str:
+        """The transport in use: ``"h1"`` or ``"aiohttp"``."""
+        return "aiohttp" if self._h1 is None else "h1"
+
+    def _h1_pool(self, origin: tuple[str, str, int]) -> H1Pool:
+        pool = self._pool
+        if pool is None:
+            limits = self._limits
+            pool = self._pool = H1Pool(
+                *origin,
+                connect_timeout=limits.connect_timeout,
+                read_timeout=limits.read_timeout,
+                pool_timeout=limits.pool_timeout,
+                pool_size=limits.pool_size,
+            )
+        return pool
 
     def _client(self) -> aiohttp.ClientSession:
         session = self._session
@@ -95,6 +138,9 @@ class S3Http:
         session, self._session = self._session, None
         if session is not None:
             await session.close()
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            await pool.close()
 
     async def _frozen(self) -> Any:
         credentials = self._credentials
@@ -138,17 +184,28 @@ class S3Http:
                 # an empty body protects nothing, and a server verifying it (rclone) pays for it
                 payload_hash=UNSIGNED_PAYLOAD,
             )
-        data: Any = None
+        view: memoryview | None = None
         if body is not None:
             view = memoryview(body)
             if view.ndim != 1 or view.itemsize != 1:
                 view = view.cast("B")
             sent["content-length"] = str(len(view))
-            data = (
-                view if len(view) <= BODY_PIECE else BoundedBody(view, BODY_PIECE, self._limits.read_timeout)
+        target = path + ("?" + q if q else "")
+        response: aiohttp.ClientResponse
+        if self._h1 is not None:
+            # the answer offers what the driver uses of aiohttp's (status, headers, read,
+            # content.read / at_eof, release, close): see pystorage.raw.h1
+            response = cast(
+                aiohttp.ClientResponse, await self._h1_pool(self._h1).request(method, target, sent, view)
             )
-        url = yarl.URL(self._origin + path + ("?" + q if q else ""), encoded=True)
-        response = await self._client().request(method, url, headers=sent, data=data, allow_redirects=False)
+        else:
+            data: Any = view
+            if view is not None and len(view) > BODY_PIECE:
+                data = BoundedBody(view, BODY_PIECE, self._limits.read_timeout)
+            url = yarl.URL(self._origin + target, encoded=True)
+            response = await self._client().request(
+                method, url, headers=sent, data=data, allow_redirects=False
+            )
         if response.status < 300:
             if is_html_page(response.headers, response.status):
                 response.close()
