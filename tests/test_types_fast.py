@@ -28,7 +28,8 @@ def test_new_entry_equals_and_stays_frozen() -> None:
 
 
 @pytest.mark.parametrize(
-    "path", ["a", "a/b", "a/b/", "/a", "a//b", "./a", "a/./b", "a/.", ".hidden", "a/.x", "", "/", "f.txt", "a/b.c/"]
+    "path",
+    ["a", "a/b", "a/b/", "/a", "a//b", "./a", "a/./b", "a/.", ".hidden", "a/.x", "", "/", "f.txt", "a/b.c/"],
 )
 def test_quick_normalize_agrees(path: str) -> None:
     assert quick_normalize(path) == normalize_path(path)
