@@ -339,6 +339,11 @@ class H1Pool:
     def __repr__(self) -> str:
         return f"<H1Pool {self.host}:{self.port} busy={self._busy} idle={len(self._idle)}>"
 
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._closed
+
     async def request(
         self, method: str, target: str, headers: dict[str, str], body: memoryview | None = None
     ) -> H1Response:

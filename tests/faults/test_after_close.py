@@ -1,9 +1,9 @@
 """Calls after ``close()``: the operator reopens its pools cleanly, and the next
 ``close()`` closes them (decision documented in docs/guide/reliability.md).
 
-Every aiohttp session the drivers create during a test is tracked; after the
-final ``close()`` none may be left open (an unclosed session leaks sockets and
-warns at garbage collection).
+Every aiohttp session (and h1 pool, with ``PYSTORAGE_TEST_S3_TRANSPORT=h1``)
+the drivers create during a test is tracked; after the final ``close()`` none
+may be left open (an unclosed session leaks sockets and warns at garbage collection).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import aiohttp
 import pytest
 
 from pystorage import Operator
+from pystorage.raw.h1 import H1Pool
 from tests.conftest import make_random_root
 from tests.fixtures.fault_proxy import FaultTarget
 
@@ -27,15 +28,15 @@ def anyio_backend() -> str:
 
 @pytest.fixture
 def sessions(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[aiohttp.ClientSession]]:
-    """Every aiohttp session created during the test."""
-    made: list[aiohttp.ClientSession] = []
-    original = aiohttp.ClientSession.__init__
+    """Every aiohttp session (and h1 pool) created during the test."""
+    made: list[Any] = []
+    for cls in (aiohttp.ClientSession, H1Pool):
 
-    def init(self: aiohttp.ClientSession, *args: Any, **kwargs: Any) -> None:
-        original(self, *args, **kwargs)
-        made.append(self)
+        def init(self: Any, *args: Any, __original: Any = cls.__init__, **kwargs: Any) -> None:
+            __original(self, *args, **kwargs)
+            made.append(self)
 
-    monkeypatch.setattr(aiohttp.ClientSession, "__init__", init)
+        monkeypatch.setattr(cls, "__init__", init)
     yield made
 
 
