@@ -253,15 +253,11 @@ class Operator(MultipartCalls, ServerSideCalls):
             and prefetch.__class__ is int
             and prefetch == 0
         ):  # the common call, a whole object or one range: no option to check
-            if not self._info.capability.read:
-                raise self._options.unsupported("read", p, "read")
+            self._require(self._info.capability.read, "read", p, "read")
             check_range(offset, size)
             plain = _READ_ALL if offset == 0 and size is None else OpRead(offset=offset, size=size)
-            try:
+            with self._context("read", p):
                 return await read_all(await open_range(self._accessor, p, plain))
-            except errors.Error as exc:
-                exc.with_context(operation="read", path=p, service=self._info.scheme)
-                raise
         self._options.reading(p, chunk, concurrent, prefetch)
         op = self._options.read(p, **given(OpRead, locals()))
         with self._context("read", p):
@@ -355,16 +351,12 @@ class Operator(MultipartCalls, ServerSideCalls):
             and concurrent.__class__ is int
             and concurrent == 1
         ):  # the common call: no option to check
-            if not self._info.capability.write:
-                raise self._options.unsupported("write", p, "write")
+            self._require(self._info.capability.write, "write", p, "write")
             op = _WRITE_PLAIN
         else:
             op = self._options.write(p, **given(OpWrite, locals()))
-        try:
+        with self._context("write", p):
             return await write_data(self._accessor, p, data, op, progress)
-        except errors.Error as exc:
-            exc.with_context(operation="write", path=p, service=self._info.scheme)
-            raise
 
     # open ------------------------------------------------------------------------
     @overload
@@ -470,8 +462,7 @@ class Operator(MultipartCalls, ServerSideCalls):
         """Delete a file (or an empty directory marker); a missing path succeeds."""
         p = quick_normalize(path)
         cap = self._info.capability
-        if not cap.delete:
-            raise self._options.unsupported("delete", p, "delete")
+        self._require(cap.delete, "delete", p, "delete")
         if version is None:
             op = _DELETE_PLAIN
         else:
@@ -479,11 +470,8 @@ class Operator(MultipartCalls, ServerSideCalls):
             op = OpDelete(version=version)
         if p == "/":
             return
-        try:
+        with self._context("delete", p):
             await self._accessor.delete(p, op)
-        except errors.Error as exc:
-            exc.with_context(operation="delete", path=p, service=self._info.scheme)
-            raise
 
     async def delete_many(self, paths: Iterable[str] | AsyncIterable[str]) -> None:
         """Delete many paths (any iterable or async iterable), batched where
