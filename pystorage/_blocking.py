@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import anyio.from_thread
 
 from .raw import forks
+from .raw.closing import ClosesOnExit
 from .types import Capability, Entry, Metadata, OperatorInfo, PresignedRequest
 
 if TYPE_CHECKING:
@@ -22,7 +23,7 @@ __all__ = ["BlockingFile", "BlockingOperator"]
 T = TypeVar("T")
 
 
-class BlockingOperator:
+class BlockingOperator(ClosesOnExit):
     """The same operations as :class:`~pystorage.Operator`, synchronous, for
     code without an event loop. Calls run on a private event-loop thread
     started on first use; :meth:`close` (or ``with``) stops it. Do not call
@@ -60,14 +61,6 @@ class BlockingOperator:
                 self._portal = self._portal_cm.__enter__()
             portal = self._portal
         return portal.call(functools.partial(func, *args, **kwargs))
-
-    def __enter__(self) -> BlockingOperator:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
 
     def close(self) -> None:
         """Close the operator's clients and stop the event-loop thread."""
@@ -179,16 +172,13 @@ async def _opened(handle: Any) -> Any:
     return await handle
 
 
-class BlockingFile:
+class BlockingFile(ClosesOnExit):
     """A synchronous wrapper of an :class:`~pystorage.AsyncReader` or
     :class:`~pystorage.AsyncWriter`, returned by :meth:`BlockingOperator.open`."""
 
     def __init__(self, owner: BlockingOperator, handle: Any) -> None:
         self._owner = owner
         self._handle = handle
-
-    def __enter__(self) -> BlockingFile:
-        return self
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None

@@ -15,14 +15,16 @@ from __future__ import annotations
 import abc
 import dataclasses
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any, Generic, TypeVar
 
 from ..errors import Unsupported
 from ..sse import SseSpec
 from ..types import Capability, Entry, Metadata, Part, PresignedRequest, UploadInfo
+from .config import config_repr
 from .ops import OpCopy, OpCreateDir, OpDelete, OpList, OpPresign, OpRead, OpRename, OpStat, OpWrite
 from .tasks import aclose_iterator
 
-__all__ = ["Accessor", "AccessorInfo", "Buffer", "EmptyReader", "RawReader", "RawWriter"]
+__all__ = ["Accessor", "AccessorInfo", "Buffer", "EmptyReader", "RawReader", "RawWriter", "ServiceAccessor"]
 
 #: entries per page when :meth:`Accessor.list_pages` groups what ``list`` yields
 _DEFAULT_PAGE = 1000
@@ -268,3 +270,31 @@ class Accessor(abc.ABC):
     async def presign(self, path: str, op: OpPresign) -> PresignedRequest:
         """``presign_read`` / ``presign_write`` / ``presign_stat``."""
         raise self._unsupported("presign", path)
+
+
+CoreT = TypeVar("CoreT")
+
+
+class ServiceAccessor(Accessor, Generic[CoreT]):
+    """The part every configured service driver shares: its static facts,
+    a ``repr`` that shows only the set, non-secret config keys, and its core.
+
+    A subclass sets ``_config`` (the service's config dataclass), ``_core``
+    (the object making the service's calls) and ``_info`` in its ``__init__``.
+    """
+
+    _config: Any
+    _core: CoreT
+    _info: AccessorInfo
+
+    def info(self) -> AccessorInfo:
+        """Scheme, root, name and capability (built once, with the accessor)."""
+        return self._info
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({config_repr(self._config)})"
+
+    @property
+    def core(self) -> CoreT:
+        """The service calls (for tests and tools that need a raw call)."""
+        return self._core

@@ -35,9 +35,9 @@ import os
 import sqlite3
 import time
 from collections.abc import Mapping
-from types import TracebackType
 
 from .. import errors
+from ..raw.closing import ClosesOnExit
 from ..types import Metadata, Part
 from .compare import effective_mtime, format_mtime
 
@@ -78,7 +78,7 @@ class Upload:
     source: str
 
 
-class Journal:
+class Journal(ClosesOnExit):
     """A transfer's resume journal (see the module docs). A context manager.
 
     Args:
@@ -125,14 +125,6 @@ class Journal:
         self._db.execute("BEGIN")
 
     # lifecycle -------------------------------------------------------------------------
-    def __enter__(self) -> Journal:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
-
     def close(self) -> None:
         """Commit what is pending and close the file. Idempotent."""
         if self._db is None:

@@ -4,6 +4,7 @@ task (bounded by a window), and the spill file of paths to delete afterwards."""
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import tempfile
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Iterator
@@ -115,11 +116,7 @@ class Spill:
 
 
 def batches(paths: Iterable[str], size: int) -> Iterator[list[str]]:
-    batch: list[str] = []
-    for path in paths:
-        batch.append(path)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
+    """``paths`` in lists of ``size`` (the last one shorter), read lazily."""
+    rest = iter(paths)
+    while batch := list(itertools.islice(rest, size)):
         yield batch

@@ -22,9 +22,8 @@ import anyio
 
 from ...errors import ConditionNotMatch, Error, NotFound, RangeNotSatisfied, Unexpected, Unsupported
 from ...raw import capabilities as caps
-from ...raw.accessor import Accessor, AccessorInfo, Buffer, EmptyReader, RawReader, RawWriter
+from ...raw.accessor import AccessorInfo, Buffer, EmptyReader, RawReader, RawWriter, ServiceAccessor
 from ...raw.checksum import VerifyingReader
-from ...raw.config import config_repr
 from ...raw.http import answer_mismatch, parse_content_range, range_header
 from ...raw.multipart import MultipartWriter
 from ...raw.objects import batch_delete_error, copy_source, create_marker, nbytes, rewrite_op, stat_path
@@ -94,7 +93,7 @@ def _no_blob_to_match(path: str) -> ConditionNotMatch:
     )
 
 
-class AzblobAccessor(Accessor):
+class AzblobAccessor(ServiceAccessor[AzblobCore]):
     """An Azure Blob Storage container, under an optional root prefix.
 
     Args:
@@ -113,17 +112,6 @@ class AzblobAccessor(Accessor):
         )
         self._redacted: set[bytes] = set()
         install_redaction(REDACTED_LOGGERS, (config.account_key, config.sas_token, config.encryption_key))
-
-    def info(self) -> AccessorInfo:
-        return self._info
-
-    def __repr__(self) -> str:
-        return f"AzblobAccessor({config_repr(self._config)})"
-
-    @property
-    def core(self) -> AzblobCore:
-        """The Blob service calls (for tests and tools that need a raw call)."""
-        return self._core
 
     def _errors(self, operation: str, path: str) -> Any:
         return map_errors(operation, path, container=self._core.container)

@@ -11,17 +11,17 @@ errors. The native error is chained as ``__cause__``.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from typing import Any
 
 import aiohttp
 
 from ... import errors
+from ...raw.error_map import mapping_errors, transport_error
 from ...raw.http import ErrorAnswer, answer_error
 from ...raw.http import parse_xml_error as parse_error
-from ...raw.redact import redact
 
 __all__ = ["SCHEME", "AzureErrorAnswer", "classify", "from_answer", "map_errors", "parse_error"]
 
@@ -126,8 +126,19 @@ def from_answer(
     )
 
 
-@contextlib.contextmanager
-def map_errors(operation: str, path: str = "", *, container: str = "") -> Iterator[None]:
+def _translate(
+    exc: Exception, operation: str = "", path: str = "", container: str = ""
+) -> errors.Error | None:
+    """The pystorage error for a native one met by a request (an error answer,
+    a transport failure), or ``None`` if it is not one this driver translates."""
+    if isinstance(exc, AzureErrorAnswer):
+        return from_answer(exc.status, exc.code, exc.message, exc.headers, operation, path, container)
+    if isinstance(exc, (aiohttp.ClientError, asyncio.TimeoutError, OSError, ET.ParseError, ValueError)):
+        return transport_error(exc, operation=operation, path=path, service=SCHEME)
+    return None
+
+
+def map_errors(operation: str, path: str = "", *, container: str = "") -> AbstractContextManager[None]:
     """Run a block of requests, translating what they raise.
 
     Args:
@@ -138,18 +149,4 @@ def map_errors(operation: str, path: str = "", *, container: str = "") -> Iterat
     Raises:
         errors.Error: the translated error, chaining the native one.
     """
-    try:
-        yield
-    except errors.Error as exc:
-        exc.with_context(operation=operation, path=path, service=SCHEME)
-        raise
-    except AzureErrorAnswer as exc:
-        raise from_answer(exc.status, exc.code, exc.message, exc.headers, operation, path, container) from exc
-    except (aiohttp.ClientError, asyncio.TimeoutError, OSError, ET.ParseError, ValueError) as exc:
-        raise errors.Unexpected(
-            redact(f"{type(exc).__name__}: {exc}"),
-            operation=operation,
-            path=path,
-            service=SCHEME,
-            temporary=True,
-        ) from exc
+    return mapping_errors(operation, path, SCHEME, lambda exc: _translate(exc, operation, path, container))

@@ -14,7 +14,7 @@ import aiohttp
 
 from ...errors import IsADirectory, NotFound
 from ...raw import capabilities as caps
-from ...raw.accessor import Accessor, AccessorInfo, Buffer, RawReader, RawWriter
+from ...raw.accessor import AccessorInfo, Buffer, RawReader, RawWriter, ServiceAccessor
 from ...raw.checksum import VerifyingReader
 from ...raw.http import answer_mismatch, parse_content_range, skip_refused
 from ...raw.ops import OpCopy, OpCreateDir, OpDelete, OpList, OpPresign, OpRead, OpRename, OpStat, OpWrite
@@ -50,7 +50,7 @@ CAPABILITY = Capability(
 )
 
 
-class GcsAccessor(Accessor):
+class GcsAccessor(ServiceAccessor[GcsCore]):
     """Objects in one Google Cloud Storage bucket (see ``docs/services/gcs.md``).
 
     Args:
@@ -75,15 +75,6 @@ class GcsAccessor(Accessor):
         install_redaction(
             REDACTED_LOGGERS, (config.credential, config.token, config.server_side_encryption_customer_key)
         )
-
-    @property
-    def core(self) -> GcsCore:
-        """The JSON API calls (for tests and benchmarks)."""
-        return self._core
-
-    def info(self) -> AccessorInfo:
-        """Scheme ``"gcs"``, the root, the bucket as name, the capability."""
-        return self._info
 
     def __repr__(self) -> str:
         core = self._core

@@ -29,9 +29,8 @@ or tokens.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from typing import Any
 
 import aiohttp
@@ -46,6 +45,7 @@ from ...errors import (
     Unexpected,
 )
 from ...raw.dates import retry_after
+from ...raw.error_map import mapping_errors
 
 __all__ = [
     "CSEK_MISMATCH_MESSAGE",
@@ -203,8 +203,7 @@ def from_native(exc: BaseException, *, operation: str = "", path: str = "") -> E
     return None
 
 
-@contextlib.contextmanager
-def map_errors(operation: str, path: str) -> Iterator[None]:
+def map_errors(operation: str, path: str) -> AbstractContextManager[None]:
     """Translate errors raised in the block.
 
     pystorage errors pass through with their empty context fields filled in;
@@ -214,13 +213,6 @@ def map_errors(operation: str, path: str) -> Iterator[None]:
         operation: the operation name put on the error.
         path: the path (relative to the root) put on the error.
     """
-    try:
-        yield
-    except Error as exc:
-        exc.with_context(operation=operation, path=path, service=SERVICE)
-        raise
-    except Exception as exc:
-        mapped = from_native(exc, operation=operation, path=path)
-        if mapped is None:
-            raise
-        raise mapped from exc
+    return mapping_errors(
+        operation, path, SERVICE, lambda exc: from_native(exc, operation=operation, path=path)
+    )

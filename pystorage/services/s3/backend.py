@@ -17,9 +17,8 @@ from typing import Any
 
 from ...errors import NotFound, Unexpected
 from ...raw import capabilities as caps
-from ...raw.accessor import Accessor, AccessorInfo, Buffer, RawReader
+from ...raw.accessor import AccessorInfo, Buffer, RawReader, ServiceAccessor
 from ...raw.checksum import VerifyingReader
-from ...raw.config import config_repr
 from ...raw.etags import quote_etag
 from ...raw.http import answer_mismatch, range_header, skip_refused
 from ...raw.objects import BatchFailure, batch_delete_error, copy_source, create_marker, nbytes, stat_path
@@ -67,7 +66,7 @@ def capability_for(config: S3Config) -> Capability:
     return CAPABILITY.replace(**changes)
 
 
-class S3Accessor(Accessor):
+class S3Accessor(ServiceAccessor[S3Core]):
     """An S3 (or S3-compatible) bucket, under an optional root prefix.
 
     Args:
@@ -89,17 +88,6 @@ class S3Accessor(Accessor):
                 config.server_side_encryption_customer_key,
             ),
         )
-
-    def info(self) -> AccessorInfo:
-        return self._info
-
-    def __repr__(self) -> str:
-        return f"S3Accessor({config_repr(self._config)})"
-
-    @property
-    def core(self) -> S3Core:
-        """The S3 calls (for tests and tools that need a raw API call)."""
-        return self._core
 
     def _errors(self, operation: str, path: str, *, conditional: bool = False) -> Any:
         return map_errors(operation, path, bucket=self._core.bucket, conditional=conditional)

@@ -11,9 +11,9 @@ errors. The native error is chained as ``__cause__``.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from typing import Any
 
 import aiohttp
@@ -21,6 +21,7 @@ import botocore.exceptions as bexc  # type: ignore[import-untyped]
 from botocore.parsers import ResponseParserError  # type: ignore[import-untyped]
 
 from ... import errors
+from ...raw.error_map import mapping_errors, temporary_error, transport_error
 from ...raw.http import ErrorAnswer, answer_error
 from ...raw.http import parse_xml_error as parse_error
 from ...raw.redact import redact
@@ -95,6 +96,17 @@ _CONFIG_CODES = frozenset(
     }
 )
 _UNSUPPORTED_CODES = frozenset({"NotImplemented", "Unimplemented", "MethodNotAllowed"})
+# failures of the transport (refused or dropped connections, timeouts, truncated bodies)
+_TRANSPORT_ERRORS = (
+    bexc.ConnectionError,
+    bexc.HTTPClientError,
+    bexc.IncompleteReadError,
+    bexc.ChecksumError,
+    bexc.FlexibleChecksumError,
+    aiohttp.ClientError,
+    asyncio.TimeoutError,
+    OSError,
+)
 
 
 def classify(status: int | None, code: str) -> tuple[type[errors.Error], bool]:
@@ -235,20 +247,42 @@ def from_answer(
     )
 
 
-def _transport_error(exc: BaseException, operation: str, path: str) -> errors.Error:
-    return errors.Unexpected(
-        redact(f"{type(exc).__name__}: {exc}"),
-        operation=operation,
-        path=path,
-        service=SCHEME,
-        temporary=True,
-    )
+def _translate(
+    exc: Exception, operation: str = "", path: str = "", bucket: str = "", *, conditional: bool = False
+) -> errors.Error | None:
+    """The pystorage error for a native one met by a request (an error answer,
+    a transport failure, botocore's errors of the credential chain), or ``None``
+    if it is not one this driver translates. ``conditional``: see :func:`map_errors`."""
+    if isinstance(exc, bexc.ClientError):
+        return from_client_error(exc, operation, path, bucket, conditional=conditional)
+    if isinstance(exc, S3ErrorAnswer):
+        return from_answer(
+            exc.status, exc.code, exc.message, exc.headers, operation, path, bucket, conditional=conditional
+        )
+    if isinstance(exc, (bexc.NoCredentialsError, bexc.PartialCredentialsError)):
+        return errors.ConfigInvalid(
+            "no usable credentials: set access_key_id and secret_access_key, or allow_anonymous",
+            operation=operation,
+            path=path,
+            service=SCHEME,
+        )
+    if isinstance(exc, (MalformedAnswer, ET.ParseError, ResponseParserError)):
+        text = f"the service's answer is malformed ({exc})"
+        return temporary_error(text, operation=operation, path=path, service=SCHEME)
+    if isinstance(exc, (bexc.ParamValidationError, bexc.ProfileNotFound)):
+        return errors.ConfigInvalid(redact(str(exc)), operation=operation, path=path, service=SCHEME)
+    if isinstance(exc, _TRANSPORT_ERRORS):
+        return transport_error(exc, operation=operation, path=path, service=SCHEME)
+    if isinstance(exc, bexc.BotoCoreError):
+        return errors.Unexpected(
+            redact(f"{type(exc).__name__}: {exc}"), operation=operation, path=path, service=SCHEME
+        )
+    return None
 
 
-@contextlib.contextmanager
 def map_errors(
     operation: str, path: str = "", *, bucket: str = "", conditional: bool = False
-) -> Iterator[None]:
+) -> AbstractContextManager[None]:
     """Run a block of SDK calls, translating what they raise.
 
     Args:
@@ -262,46 +296,9 @@ def map_errors(
     Raises:
         errors.Error: the translated error, chaining the native one.
     """
-    try:
-        yield
-    except errors.Error as exc:
-        exc.with_context(operation=operation, path=path, service=SCHEME)
-        raise
-    except bexc.ClientError as exc:
-        raise from_client_error(exc, operation, path, bucket, conditional=conditional) from exc
-    except S3ErrorAnswer as exc:
-        raise from_answer(
-            exc.status, exc.code, exc.message, exc.headers, operation, path, bucket, conditional=conditional
-        ) from exc
-    except (bexc.NoCredentialsError, bexc.PartialCredentialsError) as exc:
-        raise errors.ConfigInvalid(
-            "no usable credentials: set access_key_id and secret_access_key, or allow_anonymous",
-            operation=operation,
-            path=path,
-            service=SCHEME,
-        ) from exc
-    except (MalformedAnswer, ET.ParseError, ResponseParserError) as exc:
-        raise errors.Unexpected(
-            redact(f"the service's answer is malformed ({exc})"),
-            operation=operation,
-            path=path,
-            service=SCHEME,
-            temporary=True,
-        ) from exc
-    except (bexc.ParamValidationError, bexc.ProfileNotFound) as exc:
-        raise errors.ConfigInvalid(redact(str(exc)), operation=operation, path=path, service=SCHEME) from exc
-    except (
-        bexc.ConnectionError,
-        bexc.HTTPClientError,
-        bexc.IncompleteReadError,
-        bexc.ChecksumError,
-        bexc.FlexibleChecksumError,
-        aiohttp.ClientError,
-        asyncio.TimeoutError,
-        OSError,
-    ) as exc:
-        raise _transport_error(exc, operation, path) from exc
-    except bexc.BotoCoreError as exc:
-        raise errors.Unexpected(
-            redact(f"{type(exc).__name__}: {exc}"), operation=operation, path=path, service=SCHEME
-        ) from exc
+    return mapping_errors(
+        operation,
+        path,
+        SCHEME,
+        lambda exc: _translate(exc, operation, path, bucket, conditional=conditional),
+    )

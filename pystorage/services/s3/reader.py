@@ -13,6 +13,7 @@ from typing import Any
 
 from ...errors import Unexpected
 from ...raw.accessor import RawReader
+from ...raw.error_map import temporary_error
 from ...raw.http import parse_content_range
 from ...types import Metadata
 from .errors import SCHEME, map_errors
@@ -42,6 +43,10 @@ class S3Reader(RawReader):
         self.size = size
         self.metadata = metadata
 
+    def _cut_short(self, what: str) -> Unexpected:
+        # a body cut short (a dropped connection): temporary, a retry resumes
+        return temporary_error(what, operation="read", path=self._path, service=SCHEME)
+
     async def read(self) -> bytes:
         if self._closed:
             return b""
@@ -52,26 +57,14 @@ class S3Reader(RawReader):
             while self._skip:
                 dropped = await self._body.read(min(self._skip, PIECE))
                 if not dropped:
-                    raise Unexpected(
-                        "the body ended before the requested offset",
-                        operation="read",
-                        path=self._path,
-                        service=SCHEME,
-                        temporary=True,
-                    )
+                    raise self._cut_short("the body ended before the requested offset")
                 self._skip -= len(dropped)
             want = PIECE if self._remaining is None else min(PIECE, self._remaining)
             data: bytes = await self._body.read(want)
         if not data:
             await self.aclose()
             if self._remaining:
-                raise Unexpected(
-                    f"the body ended {self._remaining} bytes early",
-                    operation="read",
-                    path=self._path,
-                    service=SCHEME,
-                    temporary=True,
-                )
+                raise self._cut_short(f"the body ended {self._remaining} bytes early")
             return b""
         if self._remaining is not None:
             self._remaining -= len(data)
