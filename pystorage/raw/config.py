@@ -16,7 +16,17 @@ from typing import Any, TypeVar
 
 from ..errors import ConfigInvalid
 
-__all__ = ["SECRET", "config_repr", "parse_config", "secret_field"]
+__all__ = [
+    "SECRET",
+    "check_between",
+    "check_bucket",
+    "check_endpoint",
+    "check_size",
+    "config_repr",
+    "invalid_key",
+    "parse_config",
+    "secret_field",
+]
 
 C = TypeVar("C")
 
@@ -121,3 +131,55 @@ def config_repr(config: Any) -> str:
             continue
         shown.append(f"{f.name}=<redacted>" if f.metadata.get("secret") else f"{f.name}={value!r}")
     return f"{type(config).__name__}({', '.join(shown)})"
+
+
+# checks of the keys several services share: one message each, naming the key and the service
+
+
+def invalid_key(scheme: str, key: str, why: str) -> ConfigInvalid:
+    """``ConfigInvalid("config key 'key' of service 'scheme' why")``."""
+    return ConfigInvalid(f"config key {key!r} of service {scheme!r} {why}", service=scheme)
+
+
+def check_bucket(scheme: str, bucket: str | None, *, strip: bool = False) -> str:
+    """``bucket``, which is required and holds no ``/`` or NUL (with ``strip``:
+    nor leading or trailing white space); the service checks the rest.
+
+    Raises:
+        ConfigInvalid: naming the key ``bucket``.
+    """
+    if not bucket:
+        raise invalid_key(scheme, "bucket", "is required")
+    if "/" in bucket or "\x00" in bucket or (strip and bucket.strip() != bucket):
+        raise invalid_key(scheme, "bucket", f"is not a bucket name: {bucket!r}")
+    return bucket
+
+
+def check_endpoint(scheme: str, endpoint: str | None) -> None:
+    """An ``endpoint`` (optional) is an ``http://`` or ``https://`` URL.
+
+    Raises:
+        ConfigInvalid: naming the key ``endpoint``.
+    """
+    if endpoint is not None and not endpoint.startswith(("http://", "https://")):
+        raise invalid_key(scheme, "endpoint", "must start with http:// or https://")
+
+
+def check_size(scheme: str, key: str, value: Any) -> None:
+    """``value`` is an int >= 0 (a byte count; a bool is not one).
+
+    Raises:
+        ConfigInvalid: naming ``key``.
+    """
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise invalid_key(scheme, key, f"must be an int >= 0, got {value!r}")
+
+
+def check_between(scheme: str, key: str, value: int, low: int, high: int) -> None:
+    """``low <= value <= high``.
+
+    Raises:
+        ConfigInvalid: naming ``key`` and the bounds.
+    """
+    if not low <= value <= high:
+        raise invalid_key(scheme, key, f"must be between {low} and {high}, got {value!r}")

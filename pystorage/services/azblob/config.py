@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ...errors import ConfigInvalid
-from ...raw.config import secret_field
+from ...raw.config import check_between, check_endpoint, secret_field
 from ..s3.config import parse_capability_override as _parse_override
 
 __all__ = [
@@ -157,11 +157,8 @@ class AzblobConfig:
                 "(3 to 63 lowercase letters, digits and single hyphens, starting and ending with a "
                 "letter or digit; or $root, $web, $logs)"
             )
+        check_endpoint(_SCHEME, self.endpoint)
         if self.endpoint is not None:
-            if not self.endpoint.startswith(("http://", "https://")):
-                raise _invalid(
-                    "config key 'endpoint' of service 'azblob' must start with http:// or https://"
-                )
             object.__setattr__(self, "endpoint", self.endpoint.rstrip("/"))
         if self.endpoint is None and not self.account_name:
             raise _invalid("service 'azblob' needs config key 'account_name' or 'endpoint'")
@@ -186,11 +183,7 @@ class AzblobConfig:
             if algorithm not in CHECKSUM_ALGORITHMS:
                 raise _invalid("config key 'checksum_algorithm' of service 'azblob' must be 'md5' or None")
             object.__setattr__(self, "checksum_algorithm", algorithm)
-        if not 1 <= self.batch_max_operations <= MAX_BATCH_OPERATIONS:
-            raise _invalid(
-                f"config key 'batch_max_operations' of service 'azblob' must be between 1 and "
-                f"{MAX_BATCH_OPERATIONS}, got {self.batch_max_operations!r}"
-            )
+        check_between(_SCHEME, "batch_max_operations", self.batch_max_operations, 1, MAX_BATCH_OPERATIONS)
         for name in ("connect_timeout", "read_timeout", "pool_timeout", "copy_poll_interval", "copy_timeout"):
             value = getattr(self, name)
             if not value > 0 or value == float("inf"):

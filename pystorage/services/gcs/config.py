@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from ...errors import ConfigInvalid
-from ...raw.config import secret_field
+from ...raw.config import check_bucket, check_endpoint, check_size, secret_field
 from ...raw.http import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_POOL_SIZE,
@@ -137,16 +137,8 @@ class GcsConfig:
         )
 
     def __post_init__(self) -> None:
-        if not self.bucket:
-            raise ConfigInvalid("config key 'bucket' of service 'gcs' is required", service="gcs")
-        if "/" in self.bucket or "\x00" in self.bucket:
-            raise ConfigInvalid(
-                f"config key 'bucket' of service 'gcs' is not a bucket name: {self.bucket!r}", service="gcs"
-            )
-        if self.endpoint is not None and not self.endpoint.startswith(("http://", "https://")):
-            raise ConfigInvalid(
-                "config key 'endpoint' of service 'gcs' must start with http:// or https://", service="gcs"
-            )
+        check_bucket("gcs", self.bucket)
+        check_endpoint("gcs", self.endpoint)
         if self.predefined_acl is not None and self.predefined_acl not in PREDEFINED_ACLS:
             known = ", ".join(sorted(PREDEFINED_ACLS))
             raise ConfigInvalid(
@@ -170,12 +162,5 @@ class GcsConfig:
                 service="gcs",
             )
         object.__setattr__(self, "checksum_algorithm", None if algorithm == "none" else algorithm)
-        if isinstance(self.max_range_skip, bool) or not isinstance(self.max_range_skip, int) or (
-            self.max_range_skip < 0
-        ):
-            raise ConfigInvalid(
-                f"config key 'max_range_skip' of service 'gcs' must be an int >= 0, "
-                f"got {self.max_range_skip!r}",
-                service="gcs",
-            )
+        check_size("gcs", "max_range_skip", self.max_range_skip)
         self.sse_spec()

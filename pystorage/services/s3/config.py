@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ...errors import ConfigInvalid
-from ...raw.config import secret_field
+from ...raw.config import check_between, check_bucket, check_endpoint, check_size, secret_field
 from ...raw.http import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_POOL_SIZE,
@@ -192,12 +192,8 @@ class S3Config:
         )
 
     def __post_init__(self) -> None:
-        if not self.bucket:
-            raise _invalid("config key 'bucket' of service 's3' is required")
-        if "/" in self.bucket or "\x00" in self.bucket or self.bucket.strip() != self.bucket:
-            raise _invalid(f"config key 'bucket' of service 's3' is not a bucket name: {self.bucket!r}")
-        if self.endpoint is not None and not self.endpoint.startswith(("http://", "https://")):
-            raise _invalid("config key 'endpoint' of service 's3' must start with http:// or https://")
+        check_bucket(_SCHEME, self.bucket, strip=True)
+        check_endpoint(_SCHEME, self.endpoint)
         if (self.access_key_id is None) != (self.secret_access_key is None):
             raise _invalid(
                 "config keys 'access_key_id' and 'secret_access_key' of service 's3' must be given together"
@@ -213,20 +209,8 @@ class S3Config:
                     f"got {self.checksum_algorithm!r}"
                 )
             object.__setattr__(self, "checksum_algorithm", None if algorithm == "none" else algorithm)
-        if (
-            isinstance(self.max_range_skip, bool)
-            or not isinstance(self.max_range_skip, int)
-            or (self.max_range_skip < 0)
-        ):
-            raise _invalid(
-                f"config key 'max_range_skip' of service 's3' must be an int >= 0, "
-                f"got {self.max_range_skip!r}"
-            )
-        if not 1 <= self.batch_max_operations <= MAX_BATCH_OPERATIONS:
-            raise _invalid(
-                f"config key 'batch_max_operations' of service 's3' must be between 1 and "
-                f"{MAX_BATCH_OPERATIONS}, got {self.batch_max_operations!r}"
-            )
+        check_size(_SCHEME, "max_range_skip", self.max_range_skip)
+        check_between(_SCHEME, "batch_max_operations", self.batch_max_operations, 1, MAX_BATCH_OPERATIONS)
         check_http_limits(_SCHEME, self)
         if self.http_transport not in HTTP_TRANSPORTS:
             raise _invalid(
