@@ -8,6 +8,8 @@ shown by :func:`config_repr`.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import dataclasses
 import types
 import typing
@@ -15,6 +17,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from ..errors import ConfigInvalid
+from ..sse import CustomerKey
 
 __all__ = [
     "SECRET",
@@ -23,6 +26,7 @@ __all__ = [
     "check_endpoint",
     "check_size",
     "config_repr",
+    "customer_key_from_config",
     "invalid_key",
     "parse_config",
     "secret_field",
@@ -183,3 +187,19 @@ def check_between(scheme: str, key: str, value: int, low: int, high: int) -> Non
     """
     if not low <= value <= high:
         raise invalid_key(scheme, key, f"must be between {low} and {high}, got {value!r}")
+
+
+def customer_key_from_config(scheme: str, key_b64: str, key_name: str) -> CustomerKey:
+    """A :class:`~pystorage.sse.CustomerKey` from its base64 config value ``key_b64``
+    (key ``key_name``: S3's SSE-C, GCS's CSEK).
+
+    Raises:
+        ConfigInvalid: not base64 of exactly 32 bytes (the key is never shown).
+    """
+    try:
+        raw = base64.b64decode(key_b64.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        raise invalid_key(scheme, key_name, "must be base64 (of a 32-byte key)") from None
+    if len(raw) != 32:
+        raise invalid_key(scheme, key_name, f"must be the base64 of a 32-byte key, got {len(raw)} bytes")
+    return CustomerKey(raw)

@@ -34,13 +34,12 @@ request kind              CMEK (query parameter)          CSEK (headers)
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hmac
 import typing
 from typing import Literal
 
 from ...errors import ConfigInvalid, Unsupported
+from ...raw.config import customer_key_from_config, invalid_key
 from ...raw.redact import RedactedHeaders
 from ...sse import CustomerKey, Kms, SseSpec
 
@@ -149,7 +148,7 @@ _KMS = "kms_key_name"
 
 
 def _invalid(key: str, why: str) -> ConfigInvalid:
-    return ConfigInvalid(f"config key {key!r} of service 'gcs' {why}", service="gcs")
+    return invalid_key("gcs", key, why)
 
 
 def spec_from_config(
@@ -186,13 +185,7 @@ def spec_from_config(
         raise _invalid(_C_KEY, f"cannot be combined with {_KMS!r} (an object has one encryption)")
     if customer_algorithm is not None and customer_algorithm != "AES256":
         raise _invalid(_C_ALGORITHM, f'must be "AES256", got {customer_algorithm!r}')
-    try:
-        raw = base64.b64decode(customer_key.strip(), validate=True)
-    except (binascii.Error, ValueError):
-        raise _invalid(_C_KEY, "must be base64 (of a 32-byte key)") from None
-    if len(raw) != 32:
-        raise _invalid(_C_KEY, f"must be the base64 of a 32-byte key, got {len(raw)} bytes")
-    spec = CustomerKey(raw)
+    spec = customer_key_from_config("gcs", customer_key, _C_KEY)
     if customer_key_sha256 is not None and not hmac.compare_digest(
         customer_key_sha256.strip(), spec.key_sha256_b64
     ):

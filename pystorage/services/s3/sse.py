@@ -27,13 +27,13 @@ The same spec is used for both sides of a copy: what a
 from __future__ import annotations
 
 import base64
-import binascii
 import hmac
 import json
 from collections.abc import Mapping
 from typing import Any, Literal, get_args
 
-from ...errors import ConfigInvalid
+from ...raw.config import customer_key_from_config as _customer_key
+from ...raw.config import invalid_key
 from ...raw.redact import RedactedHeaders
 from ...sse import CustomerKey, Kms, S3Managed, SseSpec
 
@@ -171,23 +171,13 @@ _C_KEY = "server_side_encryption_customer_key"
 _C_KEY_MD5 = "server_side_encryption_customer_key_md5"
 
 
-def _invalid(scheme: str, key: str, why: str) -> ConfigInvalid:
-    return ConfigInvalid(f"config key {key!r} of service {scheme!r} {why}", service=scheme)
-
-
 def customer_key_from_config(scheme: str, key_b64: str, key_name: str = _C_KEY) -> CustomerKey:
     """A :class:`CustomerKey` from its base64 config value.
 
     Raises:
         ConfigInvalid: not base64 of exactly 32 bytes (the key is never shown).
     """
-    try:
-        raw = base64.b64decode(key_b64.strip(), validate=True)
-    except (binascii.Error, ValueError):
-        raise _invalid(scheme, key_name, "must be base64 (of a 32-byte key)") from None
-    if len(raw) != 32:
-        raise _invalid(scheme, key_name, f"must be the base64 of a 32-byte key, got {len(raw)} bytes")
-    return CustomerKey(raw)
+    return _customer_key(scheme, key_b64, key_name)
 
 
 def spec_from_config(
@@ -216,25 +206,25 @@ def spec_from_config(
         ConfigInvalid: an unknown value or an invalid combination, naming the key.
     """
     if server_side_encryption is not None and server_side_encryption not in ("AES256", "aws:kms"):
-        raise _invalid(scheme, _KEY, f'must be "AES256" or "aws:kms", got {server_side_encryption!r}')
+        raise invalid_key(scheme, _KEY, f'must be "AES256" or "aws:kms", got {server_side_encryption!r}')
     if aws_kms_key_id is not None and server_side_encryption != "aws:kms":
-        raise _invalid(scheme, _KMS_KEY_ID, f'needs {_KEY}="aws:kms"')
+        raise invalid_key(scheme, _KMS_KEY_ID, f'needs {_KEY}="aws:kms"')
     if customer_key is None:
         for name, value in ((_C_ALGORITHM, customer_algorithm), (_C_KEY_MD5, customer_key_md5)):
             if value is not None:
-                raise _invalid(scheme, name, f"needs {_C_KEY!r}")
+                raise invalid_key(scheme, name, f"needs {_C_KEY!r}")
     else:
         if server_side_encryption is not None:
-            raise _invalid(
+            raise invalid_key(
                 scheme, _C_KEY, f"cannot be combined with {_KEY!r} (an object has one encryption)"
             )
         if customer_algorithm is not None and customer_algorithm != "AES256":
-            raise _invalid(scheme, _C_ALGORITHM, f'must be "AES256", got {customer_algorithm!r}')
+            raise invalid_key(scheme, _C_ALGORITHM, f'must be "AES256", got {customer_algorithm!r}')
         spec = customer_key_from_config(scheme, customer_key)
         if customer_key_md5 is not None and not hmac.compare_digest(
             customer_key_md5.strip(), spec.key_md5_b64
         ):
-            raise _invalid(scheme, _C_KEY_MD5, "does not match the MD5 of the customer key")
+            raise invalid_key(scheme, _C_KEY_MD5, "does not match the MD5 of the customer key")
         return spec
     if server_side_encryption == "AES256":
         return S3Managed()
