@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from types import TracebackType
 from typing import Any
 
+from .raw.closing import OpensOnFirstUse
 from .raw.ranged import RangeReader
 from .raw.tasks import call_progress
 from .types import Metadata
@@ -17,7 +18,7 @@ __all__ = ["AsyncReader"]
 ITER_PIECE = 1024 * 1024
 
 
-class AsyncReader:
+class AsyncReader(OpensOnFirstUse):
     """A seekable reader, returned by ``op.open(path, "rb")``.
 
     Both awaitable and an async context manager::
@@ -52,18 +53,11 @@ class AsyncReader:
         pos = self._engine.position if self._engine else 0
         return f"<AsyncReader path={self.path!r} position={pos}>"
 
-    async def _open(self) -> AsyncReader:
+    async def _open(self) -> None:
         if self._closed:
             raise ValueError("I/O operation on a closed reader")
         if self._engine is None:
             self._engine = await self._opener()
-        return self
-
-    def __await__(self) -> Generator[Any, None, AsyncReader]:
-        return self._open().__await__()
-
-    async def __aenter__(self) -> AsyncReader:
-        return await self._open()
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None

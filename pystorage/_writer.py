@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Generator
+from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Any
 
@@ -12,6 +12,7 @@ import anyio
 from .raw import multipart as _engine
 from .raw.accessor import Buffer, RawWriter
 from .raw.buffered import as_view
+from .raw.closing import OpensOnFirstUse
 from .raw.tasks import call_progress
 from .raw.write import check_bytes
 from .raw.write import open_writer as open_raw_writer  # the name layers import
@@ -21,7 +22,7 @@ __all__ = ["AsyncWriter", "check_bytes", "open_raw_writer"]
 
 logger = logging.getLogger("pystorage")
 
-class AsyncWriter:
+class AsyncWriter(OpensOnFirstUse):
     """A streamed write, returned by ``op.open(path, "wb")`` (or ``"ab"``).
 
     Both awaitable and an async context manager::
@@ -53,16 +54,9 @@ class AsyncWriter:
         state = "closed" if self._closed else "open"
         return f"<AsyncWriter path={self.path!r} written={self._written} {state}>"
 
-    async def _open(self) -> AsyncWriter:
+    async def _open(self) -> None:
         if self._raw is None:
             self._raw = await self._opener()
-        return self
-
-    def __await__(self) -> Generator[Any, None, AsyncWriter]:
-        return self._open().__await__()
-
-    async def __aenter__(self) -> AsyncWriter:
-        return await self._open()
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None

@@ -13,6 +13,13 @@ from typing import Any
 
 from ...errors import ConfigInvalid
 from ...raw.config import check_between, check_endpoint, secret_field
+from ...raw.http import (
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_POOL_SIZE,
+    DEFAULT_POOL_TIMEOUT,
+    DEFAULT_READ_TIMEOUT,
+    check_http_limits,
+)
 from ..s3.config import parse_capability_override as _parse_override
 
 __all__ = [
@@ -141,10 +148,10 @@ class AzblobConfig:
     default_storage_class: str | None = None
     checksum_algorithm: str | None = "md5"
     capability_override: str | Mapping[str, Any] | None = None
-    connect_timeout: float = 10.0
-    read_timeout: float = 60.0
-    pool_timeout: float = 60.0
-    pool_size: int = 128
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+    read_timeout: float = DEFAULT_READ_TIMEOUT
+    pool_timeout: float = DEFAULT_POOL_TIMEOUT
+    pool_size: int = DEFAULT_POOL_SIZE
     copy_poll_interval: float = 0.2
     copy_timeout: float = 3600.0
 
@@ -184,12 +191,11 @@ class AzblobConfig:
                 raise _invalid("config key 'checksum_algorithm' of service 'azblob' must be 'md5' or None")
             object.__setattr__(self, "checksum_algorithm", algorithm)
         check_between(_SCHEME, "batch_max_operations", self.batch_max_operations, 1, MAX_BATCH_OPERATIONS)
-        for name in ("connect_timeout", "read_timeout", "pool_timeout", "copy_poll_interval", "copy_timeout"):
+        check_http_limits(_SCHEME, self)
+        for name in ("copy_poll_interval", "copy_timeout"):
             value = getattr(self, name)
             if not value > 0 or value == float("inf"):
                 raise _invalid(f"config key {name!r} of service 'azblob' must be a finite number > 0")
-        if self.pool_size < 1:
-            raise _invalid("config key 'pool_size' of service 'azblob' must be >= 1")
         parse_capability_override(self.capability_override)
 
     def customer_key(self) -> bytes | None:
