@@ -23,6 +23,7 @@ from typing import Protocol
 
 from ..errors import ChecksumMismatch
 from .accessor import Buffer, RawReader
+from .layer import WrappingReader
 
 __all__ = ["Hasher", "VerifyingReader", "crc32c_b64", "crc32c_combine", "md5_b64", "new_hasher"]
 
@@ -136,7 +137,7 @@ def new_hasher(algorithm: str) -> Hasher:
     return _HASHERS[algorithm]()
 
 
-class VerifyingReader(RawReader):
+class VerifyingReader(WrappingReader):
     """A whole-object stream checked against the checksum its answer reported.
 
     Args:
@@ -148,7 +149,7 @@ class VerifyingReader(RawReader):
     """
 
     def __init__(self, inner: RawReader, algorithm: str, expected: str, *, path: str, service: str) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self._hasher = new_hasher(algorithm)
         self._algorithm = algorithm
         self._expected = expected
@@ -156,10 +157,6 @@ class VerifyingReader(RawReader):
         self._service = service
         self._done = False
         self._seen = 0
-        self.size = inner.size
-        self.metadata = inner.metadata
-        if inner.read_rest is not None:
-            self.read_rest = self._read_rest
 
     def _check(self) -> None:
         self._done = True
@@ -175,7 +172,7 @@ class VerifyingReader(RawReader):
     async def read(self) -> bytes:
         """The next piece. On a mismatch, raises ``ChecksumMismatch`` instead of
         the piece that completes the announced size (or of the final ``b""``)."""
-        data = await self._inner.read()
+        data = await self.inner.read()
         if data:
             self._hasher.update(data)
             self._seen += len(data)
@@ -186,12 +183,8 @@ class VerifyingReader(RawReader):
         return data
 
     async def _read_rest(self) -> bytes:
-        assert self._inner.read_rest is not None
-        data = await self._inner.read_rest()
+        assert self.inner.read_rest is not None
+        data = await self.inner.read_rest()
         self._hasher.update(data)
         self._check()
         return data
-
-    async def aclose(self) -> None:
-        """Close the inner stream."""
-        await self._inner.aclose()
