@@ -3,11 +3,10 @@ accessor, the service's facts, and the path and capability checks."""
 
 from __future__ import annotations
 
-from types import TracebackType
-
 from . import errors
 from ._options import Options
 from .raw.accessor import Accessor, AccessorInfo
+from .raw.error_map import ErrorContext
 from .raw.path import normalize_path
 from .types import Capability, OperatorInfo
 
@@ -29,28 +28,6 @@ def quick_normalize(path: str) -> str:
     ):
         return path
     return normalize_path(path)
-
-
-class ErrorContext:
-    """Fills in the operation, path and service of a pystorage error raised
-    in the block (a context manager; a class, not a ``@contextmanager``
-    generator: every call enters one, and this costs a third as much)."""
-
-    __slots__ = ("operation", "path", "service")
-
-    def __init__(self, operation: str, path: str, service: str) -> None:
-        self.operation = operation
-        self.path = path
-        self.service = service
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        if isinstance(exc, errors.Error):
-            exc.with_context(operation=self.operation, path=self.path, service=self.service)
 
 
 class OperatorBase:

@@ -19,7 +19,7 @@ from typing import Any
 import aiohttp
 
 from ... import errors
-from ...raw.error_map import mapping_errors, transport_error
+from ...raw.error_map import ErrorContext, transport_error
 from ...raw.http import ErrorAnswer, answer_error
 from ...raw.http import parse_xml_error as parse_error
 
@@ -149,4 +149,4 @@ def map_errors(operation: str, path: str = "", *, container: str = "") -> Abstra
     Raises:
         errors.Error: the translated error, chaining the native one.
     """
-    return mapping_errors(operation, path, SCHEME, lambda exc: _translate(exc, operation, path, container))
+    return ErrorContext(operation, path, SCHEME, lambda exc: _translate(exc, operation, path, container))

@@ -45,7 +45,7 @@ from ...errors import (
     Unexpected,
 )
 from ...raw.dates import retry_after
-from ...raw.error_map import mapping_errors
+from ...raw.error_map import ErrorContext
 
 __all__ = [
     "CSEK_MISMATCH_MESSAGE",
@@ -213,6 +213,6 @@ def map_errors(operation: str, path: str) -> AbstractContextManager[None]:
         operation: the operation name put on the error.
         path: the path (relative to the root) put on the error.
     """
-    return mapping_errors(
+    return ErrorContext(
         operation, path, SERVICE, lambda exc: from_native(exc, operation=operation, path=path)
     )

@@ -21,7 +21,7 @@ import botocore.exceptions as bexc  # type: ignore[import-untyped]
 from botocore.parsers import ResponseParserError  # type: ignore[import-untyped]
 
 from ... import errors
-from ...raw.error_map import mapping_errors, temporary_error, transport_error
+from ...raw.error_map import ErrorContext, temporary_error, transport_error
 from ...raw.http import ErrorAnswer, answer_error
 from ...raw.http import parse_xml_error as parse_error
 from ...raw.redact import redact
@@ -296,7 +296,7 @@ def map_errors(
     Raises:
         errors.Error: the translated error, chaining the native one.
     """
-    return mapping_errors(
+    return ErrorContext(
         operation,
         path,
         SCHEME,
