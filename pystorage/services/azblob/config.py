@@ -13,6 +13,7 @@ from typing import Any
 
 from ...errors import ConfigInvalid
 from ...raw.config import secret_field
+from ...raw.session import check_http_transport
 from ..s3.config import parse_capability_override as _parse_override
 
 __all__ = [
@@ -120,6 +121,9 @@ class AzblobConfig:
             (aiohttp ``sock_read``; default 60).
         pool_timeout: seconds a request waits for a free pooled connection (default 60).
         pool_size: connections kept to the endpoint (default 128).
+        http_transport: the HTTP client: ``"h1"`` (default), pystorage's
+            HTTP/1.1 keep-alive pool (:class:`~pystorage.raw.session.H1Session`;
+            aiohttp when a proxy is named for the endpoint), or ``"aiohttp"``.
         copy_poll_interval: seconds between polls of a pending Copy Blob (default 0.2).
         copy_timeout: seconds a pending Copy Blob may take before it is aborted (default 3600).
     """
@@ -145,6 +149,7 @@ class AzblobConfig:
     read_timeout: float = 60.0
     pool_timeout: float = 60.0
     pool_size: int = 128
+    http_transport: str = "h1"
     copy_poll_interval: float = 0.2
     copy_timeout: float = 3600.0
 
@@ -197,6 +202,7 @@ class AzblobConfig:
                 raise _invalid(f"config key {name!r} of service 'azblob' must be a finite number > 0")
         if self.pool_size < 1:
             raise _invalid("config key 'pool_size' of service 'azblob' must be >= 1")
+        check_http_transport(_SCHEME, self.http_transport)
         parse_capability_override(self.capability_override)
 
     def customer_key(self) -> bytes | None:
