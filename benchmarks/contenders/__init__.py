@@ -31,8 +31,9 @@ class Contender:
         family: ``"s3"``, ``"gcs"``, ``"azblob"``, ``"fs"`` or ``"fsspec"`` (fsspec
             filesystems over the S3 server).
         role: ``"pystorage"``, ``"sdk"`` (the raw SDK), ``"peer"``, ``"limit"``, ``"layer"``
-            (pystorage with a layer on top, compared with plain pystorage) or ``"loop"``
-            (the same pystorage code on another event loop; not a peer).
+            (pystorage with a layer on top, compared with plain pystorage), ``"loop"``
+            (the same pystorage code on another event loop; not a peer) or ``"transport"``
+            (the same pystorage code on its other HTTP transport; not a peer).
         label: a short human description.
         unsupported: method name or workload kind -> why it is not measured.
         event_loop: the loop the child runs the contender on: ``"asyncio"`` (default)
@@ -137,6 +138,7 @@ CONTENDERS: dict[str, ContenderSpec] = {
     for spec in (
         ContenderSpec("pystorage_s3", "pystorage_s3", ("pystorage",), service="s3"),
         ContenderSpec("pystorage_s3_uvloop", "pystorage_s3_uvloop", ("pystorage", "uvloop"), service="s3"),
+        ContenderSpec("pystorage_s3_aiohttp", "pystorage_s3_aiohttp", ("pystorage",), service="s3"),
         ContenderSpec("pystorage_s3_enc", "pystorage_s3_enc", ("pystorage", "cryptography"), service="s3"),
         ContenderSpec(
             "pystorage_s3_enc4k", "pystorage_s3_enc4k", ("pystorage", "cryptography"), service="s3"

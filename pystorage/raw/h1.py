@@ -243,8 +243,15 @@ class _Connection(asyncio.Protocol):
                 self.writable = None
 
     # one exchange --------------------------------------------------------------------------------
-    async def exchange(self, head: bytes, data: memoryview | None, head_only: bool) -> H1Response:
-        """Send a request and await its answer's head."""
+    async def exchange(
+        self,
+        head: bytes,
+        data: memoryview | None,
+        head_only: bool,
+        framing: tuple[bytes, bytes] | None = None,
+    ) -> H1Response:
+        """Send a request (its body ``data``, between the two ``framing`` bytes) and
+        await its answer's head."""
         body = self.body = _Body(self.transport)
         response = self.pending = H1Response(self, body)
         waiter = self.head = self.loop.create_future()
@@ -252,10 +259,15 @@ class _Connection(asyncio.Protocol):
         self.headed = self.until_eof = False
         self.keep = True
         transport = self.transport
+        after = b""
+        if framing is not None:
+            before, after = framing
+            head += before
         if data is None:
-            transport.write(head)
-        elif len(data) <= SMALL_BODY:
-            transport.write(head + data)
+            transport.write(head + after if after else head)
+        elif len(data) + len(after) <= SMALL_BODY:
+            transport.write(b"".join((head, data, after)) if after else head + data)
+            after = b""
         else:
             transport.write(head)
             for start in range(0, len(data), BODY_PIECE):
@@ -266,6 +278,8 @@ class _Connection(asyncio.Protocol):
                 transport.write(data[start : start + BODY_PIECE])
                 if self.paused_writing:
                     await self._drain()
+            if after and not (self.closed or self.headed):
+                transport.write(after)
         await self.wait(waiter)
         self.head = None
         return response
@@ -345,10 +359,18 @@ class H1Pool:
         return self._closed
 
     async def request(
-        self, method: str, target: str, headers: dict[str, str], body: memoryview | None = None
+        self,
+        method: str,
+        target: str,
+        headers: dict[str, str],
+        body: memoryview | None = None,
+        *,
+        framing: tuple[bytes, bytes] | None = None,
     ) -> H1Response:
         """Send one request (``headers`` must carry ``host`` and, with a body,
-        ``content-length``); its answer once its head arrived, the body unread.
+        ``content-length``: of the body and its ``framing``, the bytes sent
+        before and after it, e.g. a multipart preamble); its answer once its
+        head arrived, the body unread.
 
         Raises:
             ValueError: a header name or value with a line break or a NUL.
@@ -369,7 +391,7 @@ class H1Pool:
         conn: _Connection | None = None
         try:
             conn = self._idle_connection() or await self._connect()
-            return await conn.exchange(head, body, method == "HEAD")
+            return await conn.exchange(head, body, method == "HEAD", framing)
         except BaseException:
             if conn is not None:
                 conn.forget()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import http
 import urllib.request
 from typing import TYPE_CHECKING
 
@@ -139,6 +140,20 @@ class H1Response:
         """The body stream (this object)."""
         return self
 
+    @property
+    def content_length(self) -> int | None:
+        """The body's ``Content-Length``, or ``None`` (none, or not a number)."""
+        length = self.headers.get("content-length")
+        return int(length) if length is not None and length.isdigit() else None
+
+    @property
+    def reason(self) -> str:
+        """The standard reason phrase of the status (``""`` for an unknown one)."""
+        try:
+            return http.HTTPStatus(self.status).phrase
+        except ValueError:
+            return ""
+
     async def _wait(self) -> None:
         conn = self._conn
         if conn is None:
@@ -201,6 +216,23 @@ class H1Response:
         if body.paused and body.size <= LOW_WATER:
             body.resume()
         return data
+
+    async def readexactly(self, n: int) -> bytes:
+        """Exactly ``n`` bytes of the body.
+
+        Raises:
+            asyncio.IncompleteReadError: the body ended first (its ``partial`` bytes).
+            H1PayloadError, H1ConnectionError, H1Timeout: as :meth:`read`.
+        """
+        pieces: list[bytes] = []
+        left = n
+        while left > 0:
+            piece = await self.read(left)
+            if not piece:
+                raise asyncio.IncompleteReadError(b"".join(pieces), n)
+            pieces.append(piece)
+            left -= len(piece)
+        return pieces[0] if len(pieces) == 1 else b"".join(pieces)
 
     def release(self) -> None:
         """Give the connection back to the pool if the body was read to its end

@@ -1,7 +1,8 @@
 """The ``azblob`` service in the behaviour suite: Azurite from npm, signed with the
 development account, with the capability override of its quirks
 (``AZURITE_CAPABILITY_OVERRIDE`` in ``tests/fixtures/azurite.py``). The
-driver is built on aiohttp, asyncio only."""
+driver runs on asyncio only; ``azblob`` on the default ``h1`` transport,
+``azblob-aiohttp`` on ``http_transport="aiohttp"``."""
 
 from __future__ import annotations
 
@@ -18,4 +19,12 @@ def _make_azurite(request: pytest.FixtureRequest, root: str) -> Operator:
     return Operator("azblob", **server.config(root))
 
 
-CASES = [ServiceCase(id="azblob", backends=("asyncio",), make=_make_azurite)]
+def _make_azurite_aiohttp(request: pytest.FixtureRequest, root: str) -> Operator:
+    server: AzuriteServer = request.getfixturevalue("azurite")
+    return Operator("azblob", **server.config(root, http_transport="aiohttp"))
+
+
+CASES = [
+    ServiceCase(id="azblob", backends=("asyncio",), make=_make_azurite),
+    ServiceCase(id="azblob-aiohttp", backends=("asyncio",), make=_make_azurite_aiohttp),
+]

@@ -5,7 +5,8 @@
 - ``s3-rclone``: ``rclone serve s3``, with the capability overrides its
   quirks need (``RCLONE_CAPABILITY_OVERRIDE`` in ``tests/fixtures/s3.py``):
   conditions it ignores are declared unsupported rather than skipped.
-- ``s3-rclone-h1``: the same server on the ``h1`` transport (``http_transport="h1"``).
+- ``s3-rclone-aiohttp``: the same server on the ``aiohttp`` transport
+  (``http_transport="aiohttp"``; the others run on the default, ``h1``).
 
 aiobotocore is asyncio-only, so both run on asyncio only.
 """
@@ -33,5 +34,7 @@ def _maker(fixture: str, **overrides: str) -> Callable[[pytest.FixtureRequest, s
 CASES = [
     ServiceCase(id="s3-moto", backends=("asyncio",), make=_maker("moto_s3")),
     ServiceCase(id="s3-rclone", backends=("asyncio",), make=_maker("rclone_s3")),
-    ServiceCase(id="s3-rclone-h1", backends=("asyncio",), make=_maker("rclone_s3", http_transport="h1")),
+    ServiceCase(
+        id="s3-rclone-aiohttp", backends=("asyncio",), make=_maker("rclone_s3", http_transport="aiohttp")
+    ),
 ]

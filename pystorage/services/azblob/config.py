@@ -20,6 +20,7 @@ from ...raw.http import (
     DEFAULT_READ_TIMEOUT,
     check_http_limits,
 )
+from ...raw.session import check_http_transport
 from ..s3.config import parse_capability_override as _parse_override
 
 __all__ = [
@@ -127,6 +128,9 @@ class AzblobConfig:
             (aiohttp ``sock_read``; default 60).
         pool_timeout: seconds a request waits for a free pooled connection (default 60).
         pool_size: connections kept to the endpoint (default 128).
+        http_transport: the HTTP client: ``"h1"`` (default), pystorage's
+            HTTP/1.1 keep-alive pool (:class:`~pystorage.raw.session.H1Session`;
+            aiohttp when a proxy is named for the endpoint), or ``"aiohttp"``.
         copy_poll_interval: seconds between polls of a pending Copy Blob (default 0.2).
         copy_timeout: seconds a pending Copy Blob may take before it is aborted (default 3600).
     """
@@ -152,6 +156,7 @@ class AzblobConfig:
     read_timeout: float = DEFAULT_READ_TIMEOUT
     pool_timeout: float = DEFAULT_POOL_TIMEOUT
     pool_size: int = DEFAULT_POOL_SIZE
+    http_transport: str = "h1"
     copy_poll_interval: float = 0.2
     copy_timeout: float = 3600.0
 
@@ -196,6 +201,7 @@ class AzblobConfig:
             value = getattr(self, name)
             if not value > 0 or value == float("inf"):
                 raise _invalid(f"config key {name!r} of service 'azblob' must be a finite number > 0")
+        check_http_transport(_SCHEME, self.http_transport)
         parse_capability_override(self.capability_override)
 
     def customer_key(self) -> bytes | None:

@@ -108,7 +108,9 @@ class AzblobCore:
         self._container_path = f"{prefix}/{quote_blob(self.container)}"
         #: the Shared Key signer, when there is an account key (presign needs it)
         self.signer: SharedKeySigner | None = None
-        self.http = AzureHttp(origin, self._auth(emulator), limits=HttpLimits.of(config))
+        self.http = AzureHttp(
+            origin, self._auth(emulator), limits=HttpLimits.of(config), transport=config.http_transport
+        )
 
     def _auth(self, emulator: bool) -> Auth:
         config = self.config

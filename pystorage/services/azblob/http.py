@@ -175,14 +175,18 @@ class AzureHttp:
         auth: how requests are authorised.
         limits: timeouts and pool bounds (see :mod:`pystorage.raw.http`); a large
             upload body's pieces are bounded by its ``read_timeout`` too.
+        transport: ``"h1"`` or ``"aiohttp"`` (see :mod:`pystorage.raw.session`).
     """
 
-    def __init__(self, origin: str, auth: Auth, *, limits: HttpLimits) -> None:
+    def __init__(self, origin: str, auth: Auth, *, limits: HttpLimits, transport: str = "h1") -> None:
         self.origin = origin
         self.auth = auth
         self._read_timeout = limits.read_timeout
         self._session = LazySession(
-            limits, auto_decompress=False, skip_auto_headers=("Accept-Encoding", "Content-Type")
+            limits,
+            transport=transport,
+            auto_decompress=False,
+            skip_auto_headers=("Accept-Encoding", "Content-Type"),
         )
 
     async def close(self) -> None:

@@ -13,6 +13,7 @@ from ...raw.http import (
     DEFAULT_READ_TIMEOUT,
     check_http_limits,
 )
+from ...raw.session import check_http_transport
 from ...sse import SseSpec
 from .sse import spec_from_config
 
@@ -85,6 +86,9 @@ class GcsConfig:
             when ``pool_size`` are in use, before failing with a temporary
             error (default 60).
         pool_size: connections kept to the endpoint (default 128).
+        http_transport: the HTTP client: ``"h1"`` (default), pystorage's
+            HTTP/1.1 keep-alive pool (:class:`~pystorage.raw.session.H1Session`;
+            aiohttp when a proxy is named for the endpoint), or ``"aiohttp"``.
         checksum_algorithm: ``crc32c`` (default) sends the CRC32C of every
             upload for GCS to verify (``crc32c`` in the insert's metadata;
             ``X-Goog-Hash`` on a resumable upload's last chunk, and the
@@ -120,6 +124,7 @@ class GcsConfig:
     read_timeout: float = DEFAULT_READ_TIMEOUT
     pool_timeout: float = DEFAULT_POOL_TIMEOUT
     pool_size: int = DEFAULT_POOL_SIZE
+    http_transport: str = "h1"
     checksum_algorithm: str | None = "crc32c"
     max_range_skip: int = 8 * 1024 * 1024
 
@@ -154,6 +159,7 @@ class GcsConfig:
                 service="gcs",
             )
         check_http_limits("gcs", self)
+        check_http_transport("gcs", self.http_transport)
         algorithm = None if self.checksum_algorithm is None else self.checksum_algorithm.lower()
         if algorithm not in (None, "crc32c", "none"):
             raise ConfigInvalid(

@@ -112,7 +112,9 @@ class GcsCore:
         bucket = _quote(self.bucket)
         self._objects = f"{self.endpoint}/storage/v1/b/{bucket}/o"
         self._uploads = f"{self.endpoint}/upload/storage/v1/b/{bucket}/o"
-        self._http = LazySession(HttpLimits.of(config), read_bufsize=READ_BUFSIZE)
+        self._http = LazySession(
+            HttpLimits.of(config), transport=config.http_transport, read_bufsize=READ_BUFSIZE
+        )
         self._redacted: set[bytes] = set()
         forks.register(self)
 

@@ -117,7 +117,7 @@ class S3Config:
         server_side_encryption_customer_key_md5: the base64 MD5 of the
             customer key, checked against it (default ``None``: computed).
         lean_http: accepted for compatibility and ignored: every call goes
-            out on the one aiohttp transport (before, ``False`` sent every
+            out on the one HTTP transport (before, ``False`` sent every
             call through aiobotocore).
         copy_multipart_threshold: sources larger than this are copied with
             UploadPartCopy instead of CopyObject (default 5 GiB, S3's
@@ -133,12 +133,14 @@ class S3Config:
             when ``pool_size`` are in use, before failing with a temporary
             error (default 60).
         pool_size: connections kept to the endpoint (default 128).
-        http_transport: the HTTP client every call goes out on: ``"aiohttp"``
-            (default) or ``"h1"``, pystorage's own HTTP/1.1 keep-alive pool on
-            asyncio protocols with httptools' llhttp parser (a fraction of
-            aiohttp's client CPU per request; same timeouts, pool bounds and
-            error mapping). ``"h1"`` uses aiohttp anyway when the environment
-            names a proxy for the endpoint (``HTTPS_PROXY`` ...).
+        http_transport: the HTTP client every call goes out on: ``"h1"``
+            (default), pystorage's own HTTP/1.1 keep-alive pool on asyncio
+            protocols with httptools' llhttp parser (a fraction of aiohttp's
+            client CPU per request; same timeouts, pool bounds and error
+            mapping), or ``"aiohttp"`` (an :class:`aiohttp.ClientSession`).
+            ``"h1"`` uses aiohttp anyway when the environment names a proxy
+            for the endpoint (``HTTPS_PROXY`` ...), the endpoint carries
+            credentials, or the running loop is not an asyncio one.
 
     A ``server_side_encryption*`` setting makes the accessor behave exactly
     as if wrapped in :class:`~pystorage.layers.ServerSideEncryptionLayer`
@@ -174,7 +176,7 @@ class S3Config:
     read_timeout: float = DEFAULT_READ_TIMEOUT
     pool_timeout: float = DEFAULT_POOL_TIMEOUT
     pool_size: int = DEFAULT_POOL_SIZE
-    http_transport: str = "aiohttp"
+    http_transport: str = "h1"
 
     def sse_spec(self) -> SseSpec | None:
         """The encryption spec of the ``server_side_encryption*`` keys (``None`` when unset).

@@ -75,7 +75,7 @@ class S3Http:
         virtual_host: bool,
         credentials: Any,
         limits: HttpLimits,
-        transport: str = "aiohttp",
+        transport: str = "h1",
     ) -> None:
         parts = urlsplit(endpoint)
         host = parts.netloc

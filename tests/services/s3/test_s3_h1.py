@@ -29,6 +29,7 @@ from pystorage.raw.h1 import HIGH_WATER, H1ConnectionError, H1PayloadError, H1Po
 from pystorage.raw.http import HttpLimits
 from pystorage.services import build_accessor
 from pystorage.services.s3 import S3Accessor
+from pystorage.services.s3.config import S3Config
 from pystorage.services.s3.http import S3Http
 from tests.conftest import make_random_root
 from tests.fixtures.s3 import S3Server
@@ -536,6 +537,22 @@ def test_h1_falls_back_to_aiohttp_behind_a_proxy(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("NO_PROXY", "s3.example.com")
     assert _s3http("https://s3.example.com", "h1").transport == "h1"
     assert _s3http("https://user:pw@s3.example.com", "h1").transport == "aiohttp"
+
+
+def test_h1_is_the_default_transport() -> None:
+    assert S3Config(bucket="b").http_transport == "h1"
+    assert _s3http("http://127.0.0.1:9000", "aiohttp").transport == "aiohttp"
+    assert (
+        S3Http(
+            endpoint="http://127.0.0.1:9000",
+            bucket="b",
+            region="us-east-1",
+            virtual_host=False,
+            credentials=None,
+            limits=HttpLimits(),
+        ).transport
+        == "h1"
+    )
 
 
 @pytest.mark.anyio
