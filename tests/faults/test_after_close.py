@@ -1,7 +1,7 @@
 """Calls after ``close()``: the operator reopens its pools cleanly, and the next
 ``close()`` closes them (decision documented in docs/guide/reliability.md).
 
-Every aiohttp session (and h1 pool, with ``PYSTORAGE_TEST_S3_TRANSPORT=h1``)
+Every aiohttp session and h1 pool (the default transport)
 the drivers create during a test is tracked; after the final ``close()`` none
 may be left open (an unclosed session leaks sockets and warns at garbage collection).
 """

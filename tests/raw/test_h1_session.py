@@ -113,7 +113,7 @@ async def test_proxies_redirects_and_streams_go_out_on_aiohttp(
     echo: tuple[str, list[dict[str, Any]]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _no_proxy(monkeypatch)
-    origin, seen = echo
+    origin, _ = echo
     session = H1Session(HttpLimits())
     response = await session.request("GET", f"{origin}/r")  # allow_redirects defaults to True, as aiohttp's
     assert isinstance(response, aiohttp.ClientResponse)

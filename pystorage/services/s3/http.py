@@ -1,4 +1,4 @@
-"""The S3 transport: every S3 call, signed by :mod:`.signer`, on one aiohttp session.
+"""The S3 transport: every S3 call, signed by :mod:`.signer`, on one connection pool.
 
 :class:`S3Http` sends the :class:`~pystorage.services.s3.builder.S3Request`
 of each call (data and control calls alike: one stack and one connection
@@ -20,12 +20,13 @@ session token), the call's own headers, ``content-length`` for a body, and
 aiohttp's ``accept`` and ``user-agent`` (no ``accept-encoding``, no
 ``content-type`` unless the call sets one, no ``expect: 100-continue``).
 
-Two transports send it (the ``http_transport`` config key): ``"aiohttp"``
-(an :class:`aiohttp.ClientSession`) and ``"h1"`` (:mod:`pystorage.raw.h1`:
+Two transports send it (the ``http_transport`` config key): ``"h1"``, the
+default (:mod:`pystorage.raw.h1`:
 a small keep-alive pool on asyncio protocols with httptools' llhttp parser,
 a fraction of aiohttp's client CPU per request, finding 16 of
 ``docs/performance.md``), whose answers offer the part of
-:class:`aiohttp.ClientResponse` the driver uses. ``"h1"`` falls back to
+:class:`aiohttp.ClientResponse` the driver uses, and ``"aiohttp"`` (an
+:class:`aiohttp.ClientSession`). ``"h1"`` falls back to
 aiohttp when the environment names a proxy for the endpoint
 (``HTTPS_PROXY`` ...) or the endpoint carries credentials.
 """
@@ -52,7 +53,7 @@ BODY_PIECE = 256 * 1024
 
 
 class S3Http:
-    """Signs and sends S3 requests on one aiohttp session.
+    """Signs and sends S3 requests on one h1 pool (or aiohttp session).
 
     Args:
         endpoint: the endpoint URL (botocore's resolved one, without the bucket).
@@ -63,7 +64,7 @@ class S3Http:
             async, as botocore's and aiobotocore's credentials have), or
             ``None`` for anonymous (unsigned) requests.
         limits: timeouts and pool bounds (see :mod:`pystorage.raw.http`).
-        transport: ``"aiohttp"`` or ``"h1"`` (see the module's text).
+        transport: ``"h1"`` (default) or ``"aiohttp"`` (see the module's text).
     """
 
     def __init__(
