@@ -190,7 +190,10 @@ def parse_listing(body: bytes, *, versions: bool = False) -> ListPage:
             start = find(item, "<ETag>")
             etag = item[start + 6 : find(item, "</", start)] if start >= 0 else None
             if etag is not None and "&" in etag:
-                etag = html.unescape(etag)
+                # the quotes of an ETag come escaped (rclone ``&#34;``, AWS ``&quot;``)
+                etag = etag.replace("&#34;", '"').replace("&quot;", '"')
+                if "&" in etag:
+                    etag = html.unescape(etag)
             start = find(item, "<LastModified>")
             when = None
             if start >= 0:

@@ -16,7 +16,7 @@ from ...raw.etags import quote_etag
 from ...raw.ops import OpList
 from ...raw.pages import next_token, paginate
 from ...sse import SseSpec
-from ...types import Entry, EntryMode, Metadata, Part, UploadInfo
+from ...types import Entry, EntryMode, Metadata, Part, UploadInfo, new_entry, new_metadata
 from .core import S3Core
 from .documents import ListPage, PartRecord
 from .errors import map_errors
@@ -37,20 +37,20 @@ def _entries(core: S3Core, prefix: str, page: ListPage) -> list[Entry]:
     """Contents (or versions) and CommonPrefixes of one page, in key order,
     without the listed dir itself; ``dir/`` marker objects are directories."""
     strip = len(core.root_key)
-    files = [
-        Entry(
-            key[strip:],
-            Metadata(
-                mode=_DIR if key.endswith("/") else _FILE,
-                content_length=size,
-                etag=etag if etag and etag[0] == '"' else quote_etag(etag),
-                last_modified=when,
-                version=version or None,
-            ),
+    files = []
+    append = files.append
+    for key, size, etag, when, version in page.files:
+        if key == prefix:
+            continue
+        meta = new_metadata(
+            _DIR if key[-1:] == "/" else _FILE,
+            size,
+            etag if etag and etag[0] == '"' else quote_etag(etag),
+            when,
         )
-        for key, size, etag, when, version in page.files
-        if key != prefix
-    ]
+        if version:
+            meta.version = version
+        append(new_entry(key[strip:], meta))
     if not page.prefixes:
         return files
     dirs = [Entry(p[strip:], Metadata(mode=_DIR)) for p in page.prefixes if p != prefix]
