@@ -37,7 +37,7 @@ def _entries(core: S3Core, prefix: str, page: ListPage) -> list[Entry]:
     """Contents (or versions) and CommonPrefixes of one page, in key order,
     without the listed dir itself; ``dir/`` marker objects are directories."""
     strip = len(core.root_key)
-    files = []
+    files: list[Entry] = []
     append = files.append
     for key, size, etag, when, version in page.files:
         if key == prefix:
