@@ -4,6 +4,14 @@ Order: for each repetition, for each workload, every runnable contender once,
 the contender order rotated each repetition, so that repetitions are
 interleaved across contenders and a burst of load on the shared machine does
 not land on one contender's samples only.
+
+Before the first measured contender of a workload that reads the seed from a
+server, the runner makes one untimed pass (the same child, the repetition's
+first contender, its result kept apart under ``warmups``): a server's cold
+caches are then paid by nobody's sample. rclone fills its directory cache (and
+the hashes it serves as ETags) on the first listing and keeps it only
+``--dir-cache-time`` (5 min), so the pass is repeated every repetition
+(docs/performance.md, "Who pays rclone's cold caches").
 """
 
 from __future__ import annotations
@@ -28,11 +36,25 @@ from typing import Any, TextIO
 from . import SCHEMA_VERSION
 from .child import MARKER
 from .contenders import CONTENDERS, load, unavailable_reason
-from .servers import Servers
+from .servers import Seed, Servers
 from .workloads import KIND_METHODS, GiB, MiB, Workload, seed_for, select, workloads
 
 __all__ = ["RunOptions", "plan", "run", "summarize"]
 
+#: the kinds that read what the seed wrote: a server's first answer for them pays its cold caches
+WARM_KINDS = frozenset(
+    {
+        "get_bytes",
+        "get_stream",
+        "ranged",
+        "small_get",
+        "list",
+        "fsspec_parquet",
+        "fsspec_cat_ranges",
+        "fsspec_find",
+        "fsspec_cat",
+    }
+)
 #: where results are written by default
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 _PACKAGES = (
@@ -178,6 +200,21 @@ def _run_child(args: dict[str, Any], timeout: float) -> dict[str, Any]:
     return {"status": "error", "error": f"child exited with {proc.returncode} and no result: {tail}"}
 
 
+def _child_args(
+    contender: str, w: Workload, cfg: dict[str, Any], seed: Seed, options: RunOptions
+) -> dict[str, Any]:
+    """What one child is told: the contender, the workload, the family's settings, a fresh token."""
+    return {
+        "contender": contender,
+        "workload": w.to_json(),
+        "cfg": cfg,
+        "seed": asdict(seed),
+        "token": uuid.uuid4().hex[:12],
+        "timeout": options.timeout,
+        "noise_cores": options.noise_cores,
+    }
+
+
 def _throughput(w: Workload, sample: dict[str, Any]) -> float:
     wall = sample["wall_s"]
     if wall <= 0:
@@ -318,6 +355,7 @@ def run(options: RunOptions) -> dict[str, Any]:
             by_workload.setdefault(p.workload.id, []).append(p)
         loop_start = time.monotonic()
         doc["reps_done"] = 0
+        doc["warmups"] = []
         budget = options.time_budget
         for rep in range(reps):
             if rep and budget is not None:
@@ -335,17 +373,17 @@ def run(options: RunOptions) -> dict[str, Any]:
                 if not cells:
                     continue
                 shift = rep % len(cells)
-                for p in cells[shift:] + cells[:shift]:
+                order = cells[shift:] + cells[:shift]
+                cfg = servers.config()[w.family]
+                if w.kind in WARM_KINDS and cfg.get("server_pids"):
+                    first = order[0].contender
+                    warm = _run_child(_child_args(first, w, cfg, seed, options), options.timeout)
+                    doc["warmups"].append({"workload": w.id, "contender": first, "rep": rep, **warm})
+                    head = f"[warm] {w.id:<22} {first:<15} rep {rep + 1}"
+                    _say(options, f"{head}: {_format_sample(w, warm)} (untimed pass, not a sample)")
+                for p in order:
                     done += 1
-                    args = {
-                        "contender": p.contender,
-                        "workload": w.to_json(),
-                        "cfg": servers.config()[w.family],
-                        "seed": asdict(seed),
-                        "token": uuid.uuid4().hex[:12],
-                        "timeout": options.timeout,
-                        "noise_cores": options.noise_cores,
-                    }
+                    args = _child_args(p.contender, w, cfg, seed, options)
                     t0 = time.monotonic()
                     sample = _run_child(args, options.timeout)
                     sample["rep"] = rep

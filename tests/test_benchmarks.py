@@ -264,6 +264,20 @@ def test_fsspec_workloads_run_and_are_checked(fsspec_run: dict[str, Any]) -> Non
     assert "adapter ≥ 0.9× the same read through pystorage's API" in text
 
 
+def test_a_server_is_warmed_once_per_reading_workload(
+    fsspec_run: dict[str, Any], fs_run: dict[str, Any]
+) -> None:
+    # one untimed pass by the first contender before the workloads that read the seed (not pipe's
+    # writes), kept apart from the samples; the fs family has no server to warm
+    warm = fsspec_run["warmups"]
+    assert [w["workload"] for w in warm] == [i for i in FSSPEC_IDS if i != "fsspec_pipe"]
+    assert {(w["contender"], w["rep"], w["status"]) for w in warm} == {("pystorage_fsspec", 0, "ok")}
+    assert all(w["ops"] > 0 for w in warm)
+    cells = [(s["workload"], s["contender"]) for s in fsspec_run["samples"]]
+    assert len(set(cells)) == len(cells)  # one repetition: one sample per cell, no warm-up among them
+    assert fs_run["warmups"] == []
+
+
 def test_fsspec_targets_against_the_best_peer() -> None:
     def cell(workload: str, contender: str, thr: float) -> dict[str, Any]:
         return {"workload": workload, "contender": contender, "status": "ok", "throughput": {"median": thr}}
