@@ -112,7 +112,6 @@ def test_the_real_markers_name_real_target_ids() -> None:
     for tid in (
         "fs_small_delete:os",
         "fs_list:os",
-        "s3_small_put:rust-peers",
         "s3_list:rust-peers",
         "gcs:sdk",
     ):
