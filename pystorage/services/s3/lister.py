@@ -42,12 +42,9 @@ def _entries(core: S3Core, prefix: str, page: ListPage) -> list[Entry]:
     for key, size, etag, when, version in page.files:
         if key == prefix:
             continue
-        meta = new_metadata(
-            _DIR if key[-1:] == "/" else _FILE,
-            size,
-            etag if etag and etag[0] == '"' else quote_etag(etag),
-            when,
-        )
+        if etag and etag[0] != '"' and etag[:2] != "W/":
+            etag = f'"{etag}"'  # listings may send it bare (rclone); quote_etag inline
+        meta = new_metadata(_DIR if key[-1:] == "/" else _FILE, size, etag or None, when)
         if version:
             meta.version = version
         append(new_entry(key[strip:], meta))
