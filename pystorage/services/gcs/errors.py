@@ -29,9 +29,8 @@ or tokens.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-from collections.abc import Iterator
+from types import TracebackType
 from typing import Any
 
 import aiohttp
@@ -203,8 +202,7 @@ def from_native(exc: BaseException, *, operation: str = "", path: str = "") -> E
     return None
 
 
-@contextlib.contextmanager
-def map_errors(operation: str, path: str) -> Iterator[None]:
+class map_errors:  # a class used as a function: ``with map_errors(operation, path):``
     """Translate errors raised in the block.
 
     pystorage errors pass through with their empty context fields filled in;
@@ -213,14 +211,28 @@ def map_errors(operation: str, path: str) -> Iterator[None]:
     Args:
         operation: the operation name put on the error.
         path: the path (relative to the root) put on the error.
+
+    A class, not a ``@contextmanager`` generator: every request enters one,
+    and this costs a third as much.
     """
-    try:
-        yield
-    except Error as exc:
-        exc.with_context(operation=operation, path=path, service=SERVICE)
-        raise
-    except Exception as exc:
-        mapped = from_native(exc, operation=operation, path=path)
-        if mapped is None:
-            raise
-        raise mapped from exc
+
+    __slots__ = ("operation", "path")
+
+    def __init__(self, operation: str, path: str) -> None:
+        self.operation = operation
+        self.path = path
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if exc is None or not isinstance(exc, Exception):
+            return
+        if isinstance(exc, Error):
+            exc.with_context(operation=self.operation, path=self.path, service=SERVICE)
+            return
+        mapped = from_native(exc, operation=self.operation, path=self.path)
+        if mapped is not None:
+            raise mapped from exc
