@@ -20,7 +20,6 @@ import json
 import os
 import re
 import urllib.parse
-import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -285,7 +284,7 @@ class GcsCore:
         """``objects.insert`` with ``uploadType=multipart``: metadata and bytes in one request."""
         # the part header only (GCS takes the resource's contentType); no line breaks in it
         content_type = " ".join(str(resource.get("contentType") or "application/octet-stream").split())
-        boundary = uuid.uuid4().hex
+        boundary = os.urandom(16).hex()
         head = (
             f"--{boundary}\r\nContent-Type: {_JSON}\r\n\r\n{json.dumps(dict(resource))}\r\n"
             f"--{boundary}\r\nContent-Type: {content_type}\r\n\r\n"
