@@ -150,6 +150,7 @@ CONTENDERS: dict[str, ContenderSpec] = {
         ContenderSpec("curl", "curl_s3", ("botocore",), executables=("curl",)),
         ContenderSpec("pystorage_gcs", "pystorage_gcs", ("pystorage",), service="gcs"),
         ContenderSpec("gcloud_aio_gcs", "gcloud_aio_gcs", ("gcloud.aio.storage", "aiohttp")),
+        ContenderSpec("opendal_gcs", "opendal_gcs", ("opendal",)),
         ContenderSpec("pystorage_azblob", "pystorage_azblob", ("pystorage",), service="azblob"),
         ContenderSpec("azure_blob_aio", "azure_blob_aio", ("azure.storage.blob", "aiohttp")),
         ContenderSpec("opendal_azblob", "opendal_azblob", ("opendal",)),

@@ -213,7 +213,14 @@ class GcsAccessor(ServiceAccessor[GcsCore]):
         size: int | None = None if total is None else max(0, total - op.offset)
         if op.size is not None:
             size = op.size if size is None else min(size, op.size)
-        reader: RawReader = GcsReader(response, path=path, metadata=known, skip=skip, size=size)
+        reader: RawReader = GcsReader(
+            response,
+            path=path,
+            metadata=known,
+            skip=skip,
+            size=size,
+            total=total if content_range is not None else None,
+        )
         whole = op.offset == 0 and skip == 0 and (op.size is None or (total is not None and op.size >= total))
         if whole and self._config.checksum_algorithm is not None:
             expected = goog_hash(response.headers.get("X-Goog-Hash"), "crc32c")

@@ -27,9 +27,11 @@ def _same(etag: str, current: str | None) -> bool:
 
 def has_read_conditions(op: OpRead | OpStat) -> bool:
     """Whether ``op`` carries an etag or date condition."""
-    return any(
-        value is not None
-        for value in (op.if_match, op.if_none_match, op.if_modified_since, op.if_unmodified_since)
+    return not (
+        op.if_match is None
+        and op.if_none_match is None
+        and op.if_modified_since is None
+        and op.if_unmodified_since is None
     )
 
 

@@ -20,7 +20,6 @@ import json
 import os
 import re
 import urllib.parse
-import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -71,6 +70,8 @@ READ_BUFSIZE = 1 << 20
 MAX_ERROR_BODY = 64 * 1024
 #: JSON bodies are small; the media endpoints stream
 _JSON = "application/json; charset=UTF-8"
+#: the statuses of a media download (whole, or a range)
+_MEDIA_OK = (200, 206)
 #: request bodies are written to the socket in pieces of this size
 _PIECE = 1 << 20
 
@@ -232,9 +233,7 @@ class GcsCore:
             raw = await response.read()
         finally:
             response.release()
-        if not raw.strip():
-            return {}
-        return decode_json(raw)
+        return decode_json(raw) if _has_body(raw) else {}
 
     # objects -------------------------------------------------------------------
     async def objects_get(
@@ -259,14 +258,20 @@ class GcsCore:
         asked for as stored (``Accept-Encoding: gzip``) and never decompressed:
         bytes are bytes.
         """
-        query = {"alt": "media", "generation": generation, "ifGenerationMatch": if_generation_match}
-        params, headers = self.sse(sse, "get_media", query)
-        headers["Accept-Encoding"] = "gzip"
+        url = self.object_url(key)
+        params: Mapping[str, str | None] | None
+        if sse is None and generation is None and if_generation_match is None:  # the common read
+            url += "?alt=media"
+            params, headers = None, {"Accept-Encoding": "gzip"}
+        else:
+            query = {"alt": "media", "generation": generation, "ifGenerationMatch": if_generation_match}
+            params, headers = self.sse(sse, "get_media", query)
+            headers["Accept-Encoding"] = "gzip"
         if byte_range is not None:
             first, last = byte_range
             headers["Range"] = f"bytes={first}-{'' if last is None else last}"
         return await self.send(
-            "GET", self.object_url(key), params=params, headers=headers, ok=(200, 206), auto_decompress=False
+            "GET", url, params=params, headers=headers, ok=_MEDIA_OK, auto_decompress=False
         )
 
     async def objects_insert(
@@ -281,7 +286,7 @@ class GcsCore:
         """``objects.insert`` with ``uploadType=multipart``: metadata and bytes in one request."""
         # the part header only (GCS takes the resource's contentType); no line breaks in it
         content_type = " ".join(str(resource.get("contentType") or "application/octet-stream").split())
-        boundary = uuid.uuid4().hex
+        boundary = os.urandom(16).hex()
         head = (
             f"--{boundary}\r\nContent-Type: {_JSON}\r\n\r\n{json.dumps(dict(resource))}\r\n"
             f"--{boundary}\r\nContent-Type: {content_type}\r\n\r\n"
@@ -446,7 +451,16 @@ async def _json_of(response: aiohttp.ClientResponse) -> dict[str, Any]:
         raw = await response.read()
     finally:
         response.release()
-    return decode_json(raw) if raw.strip() else {}
+    return decode_json(raw) if _has_body(raw) else {}
+
+
+def _has_body(raw: bytes) -> bool:
+    """Whether an answer's body is more than blanks (without copying a large
+    listing page to strip it: a JSON object starts with ``{``)."""
+    return bool(raw) and (raw[:1] not in _BLANKS or bool(raw.strip()))
+
+
+_BLANKS = (b" ", b"\t", b"\r", b"\n", b"\f", b"\v")
 
 
 def decode_json(raw: bytes) -> dict[str, Any]:

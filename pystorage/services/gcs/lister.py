@@ -10,44 +10,62 @@ never yielded, nor is anything in a hidden ``.pystorage-multipart/`` folder
 
 from __future__ import annotations
 
+import operator
 from collections.abc import AsyncIterator
 from typing import Any
 
 from ...raw.ops import OpList
 from ...raw.pages import paginate
-from ...types import Entry, EntryMode, Metadata
+from ...types import Entry, EntryMode, Metadata, new_entry
 from .core import GcsCore
 from .errors import map_errors
 from .metadata import metadata_from_resource
-from .multipart import is_hidden
+from .multipart import HIDDEN, is_hidden
 
 __all__ = ["MAX_PAGE", "list_pages"]
+
+_PATH = operator.attrgetter("path")
 
 #: the largest page GCS returns
 MAX_PAGE = 1000
 
 
-def _page_entries(core: GcsCore, page: dict[str, Any], prefix: str, after: str | None) -> list[Entry]:
-    entries: list[tuple[str, Entry]] = []
+def _page_entries(
+    core: GcsCore, page: dict[str, Any], prefix: str, after: str | None
+) -> tuple[list[Entry], bool]:
+    """The entries of one page in name order — its objects (a ``dir/`` marker as
+    a directory) and its ``prefixes``, without the listed directory itself, the
+    names up to ``after`` and the hidden upload folders — and whether any of
+    them is a directory."""
+    cut = len(core.root) - 1  # core.rel, inlined: one slice per object
+    skip = len(prefix)
+    entries: list[Entry] = []
+    dirs = False
     for item in page.get("items") or ():
         name = str(item.get("name", ""))
         if name == prefix or not name.startswith(prefix) or (after is not None and name <= after):
             continue
-        if is_hidden(name[len(prefix) :]):
+        if HIDDEN in name and is_hidden(name[skip:]):  # (a substring test first: no copy)
             continue
         meta = metadata_from_resource(item)
         if name.endswith("/"):
             meta = Metadata(mode=EntryMode.DIR, content_length=0, last_modified=meta.last_modified)
-        entries.append((name, Entry(core.rel(name), meta)))
-    for sub in page.get("prefixes") or ():
-        name = str(sub)
-        if name == prefix or (after is not None and name <= after and not after.startswith(name)):
-            continue
-        if is_hidden(name[len(prefix) :]):
-            continue
-        entries.append((name, Entry(core.rel(name), Metadata(mode=EntryMode.DIR))))
-    entries.sort(key=lambda pair: pair[0])
-    return [entry for _, entry in entries]
+            dirs = True
+        entries.append(new_entry(name[cut:], meta))
+    prefixes = page.get("prefixes")
+    if prefixes:
+        for sub in prefixes:
+            name = str(sub)
+            if name == prefix or (after is not None and name <= after and not after.startswith(name)):
+                continue
+            if is_hidden(name[skip:]):
+                continue
+            entries.append(new_entry(name[cut:], Metadata(mode=EntryMode.DIR)))
+            dirs = True
+    # the paths share the root: their order is the names' order (objects and
+    # prefixes each come sorted, so this is a merge of two runs)
+    entries.sort(key=_PATH)
+    return entries, dirs
 
 
 async def list_pages(core: GcsCore, path: str, op: OpList) -> AsyncIterator[list[Entry]]:
@@ -76,11 +94,15 @@ async def list_pages(core: GcsCore, path: str, op: OpList) -> AsyncIterator[list
 
     seen_dir: str | None = None
     async for page in paginate(fetch):
-        entries = []
-        for entry in _page_entries(core, page, prefix, after):
+        entries, dirs = _page_entries(core, page, prefix, after)
+        if not dirs:
+            yield entries  # no directory on the page: no repeated one to drop
+            continue
+        kept = []
+        for entry in entries:
             if entry.path.endswith("/"):
                 if entry.path == seen_dir:
                     continue
                 seen_dir = entry.path
-            entries.append(entry)
-        yield entries
+            kept.append(entry)
+        yield kept

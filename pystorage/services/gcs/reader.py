@@ -23,6 +23,8 @@ class GcsReader(BodyReader):
         skip: bytes to drop from the body's start (a server that ignored ``Range``).
         size: bytes the answer must deliver after ``skip`` (what was asked,
             clamped to the object's end), or ``None``: the body's length.
+        total: the object's size read from the answer's ``Content-Range``
+            (``None``: taken from the headers when the metadata is asked for).
 
     A body that ends before ``size`` raises a temporary
     :class:`~pystorage.errors.Unexpected`, so the retry layer resumes it.
@@ -36,16 +38,18 @@ class GcsReader(BodyReader):
         metadata: Metadata | None,
         skip: int = 0,
         size: int | None = None,
+        total: int | None = None,
     ) -> None:
         super().__init__(response, path=path, service=SERVICE, errors=map_errors, skip=skip, size=size)
         self._metadata = metadata
         self._headers = response.headers
+        self._total = total
 
     @property
     def metadata(self) -> Metadata | None:
         """The object's metadata (from the response headers unless given)."""
         if self._metadata is None:
-            self._metadata = metadata_from_headers(self._headers)
+            self._metadata = metadata_from_headers(self._headers, total=self._total)
         return self._metadata
 
     @metadata.setter
