@@ -104,25 +104,33 @@ def new_metadata(
     content_length: int | None = None,
     etag: str | None = None,
     last_modified: dt.datetime | None = None,
+    content_type: str | None = None,
+    content_md5: str | None = None,
+    version: str | None = None,
+    cache_control: str | None = None,
+    content_disposition: str | None = None,
+    content_encoding: str | None = None,
+    user_metadata: dict[str, str] | None = None,
+    encryption: EncryptionInfo | None = None,
 ) -> Metadata:
-    """``Metadata(mode=…, content_length=…, etag=…, last_modified=…)``, every
-    other field ``None``: the same object, built at a quarter of the cost
-    (0.13 µs instead of 0.54: no keyword parsing), for drivers that make one
-    per listed entry. Every field of :class:`Metadata` must be set here
-    (``tests/test_types_fast.py`` checks)."""
+    """``Metadata(mode=…, content_length=…, …)``: the same object, built at a
+    quarter of the cost (0.13 µs instead of 0.54 for four fields, 0.4 instead
+    of 1.6 for all: no keyword parsing when called positionally), for drivers
+    that make one per listed entry or per answer. Every field of
+    :class:`Metadata` must be set here (``tests/test_types_fast.py`` checks)."""
     meta: Metadata = _new(Metadata)
     meta.mode = mode
     meta.content_length = content_length
-    meta.content_type = None
-    meta.content_md5 = None
+    meta.content_type = content_type
+    meta.content_md5 = content_md5
     meta.etag = etag
     meta.last_modified = last_modified
-    meta.version = None
-    meta.cache_control = None
-    meta.content_disposition = None
-    meta.content_encoding = None
-    meta.user_metadata = None
-    meta.encryption = None
+    meta.version = version
+    meta.cache_control = cache_control
+    meta.content_disposition = content_disposition
+    meta.content_encoding = content_encoding
+    meta.user_metadata = user_metadata
+    meta.encryption = encryption
     return meta
 
 

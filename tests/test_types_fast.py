@@ -18,6 +18,15 @@ def test_new_metadata_sets_every_field() -> None:
     assert meta == Metadata(mode=EntryMode.FILE, content_length=3, etag='"e"')
 
 
+def test_new_metadata_takes_every_field() -> None:
+    values = {field.name: f"v-{field.name}" for field in dataclasses.fields(Metadata)}
+    assert set(values) == set(new_metadata.__code__.co_varnames[: new_metadata.__code__.co_argcount])
+    meta = new_metadata(**values)  # type: ignore[arg-type]
+    for field in dataclasses.fields(Metadata):
+        assert getattr(meta, field.name) == values[field.name]
+    assert meta == Metadata(**values)  # type: ignore[arg-type]
+
+
 def test_new_entry_equals_and_stays_frozen() -> None:
     meta = new_metadata(EntryMode.DIR, 0)
     entry = new_entry("a/", meta)

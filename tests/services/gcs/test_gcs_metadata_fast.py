@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 
 from multidict import CIMultiDict, CIMultiDictProxy
@@ -10,18 +9,10 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from pystorage.services.gcs.config import GcsConfig
 from pystorage.services.gcs.core import GcsCore, _has_body
 from pystorage.services.gcs.lister import _page_entries
-from pystorage.services.gcs.metadata import _metadata, metadata_from_headers, metadata_from_resource
+from pystorage.services.gcs.metadata import metadata_from_headers, metadata_from_resource
 from pystorage.types import EncryptionInfo, Entry, EntryMode, Metadata
 
 _UTC = dt.timezone.utc
-
-
-def test_fast_metadata_sets_every_field() -> None:
-    values = {field.name: f"v-{field.name}" for field in dataclasses.fields(Metadata)}
-    meta = _metadata(**values)  # type: ignore[arg-type]
-    for field in dataclasses.fields(Metadata):
-        assert getattr(meta, field.name) == values[field.name]  # an unset slot raises AttributeError
-    assert meta == Metadata(**values)  # type: ignore[arg-type]
 
 
 def test_resource_metadata_reads_every_field() -> None:
