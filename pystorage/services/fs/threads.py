@@ -158,7 +158,9 @@ class _Workers:
         self._last = state
         return state
 
-    def submit(self, loop: asyncio.AbstractEventLoop, func: Callable[..., Any], args: tuple[object, ...]) -> _Call:
+    def submit(
+        self, loop: asyncio.AbstractEventLoop, func: Callable[..., Any], args: tuple[object, ...]
+    ) -> _Call:
         """Queue ``func(*args)`` for a worker; its outcome arrives in the returned call's future."""
         call = _Call(func, args, loop.create_future(), self.loop_state(loop))
         self.queue.put(call)
