@@ -10,11 +10,11 @@ from collections.abc import AsyncGenerator, Sequence
 from operator import itemgetter
 
 from ...raw.ops import OpList
-from ...types import Entry
+from ...types import Entry, new_entry
 from .core import FsCore
 from .errors import from_os_error, map_os_errors
 from .metadata import metadata_from_stat
-from .root import is_temp_name
+from .root import TEMP_SUFFIX
 from .threads import run_sync
 
 __all__ = ["LIST_PAGE", "DirWalker", "list_pages"]
@@ -90,6 +90,16 @@ class DirWalker:
                 if i >= len(children):
                     stack.pop()
                     continue
+                if start_after is None and not recursive:  # the usual listing: nothing to skip or enter
+                    for key, entry, _, st in children[i:end]:
+                        if st is None:
+                            try:
+                                st = entry.stat(follow_symlinks=False)
+                            except FileNotFoundError:  # removed since the scan
+                                continue
+                        append(new_entry(prefix + key, metadata_from_stat(st)))
+                    frame.index = end
+                    continue
                 # the entries of this directory, until the page is full or a
                 # recursive walk descends (which changes the top frame)
                 while i < end:
@@ -107,7 +117,7 @@ class DirWalker:
                             st = entry.stat(follow_symlinks=False)
                         except FileNotFoundError:  # removed since the scan
                             continue
-                    append(Entry(rel, metadata_from_stat(st)))
+                    append(new_entry(rel, metadata_from_stat(st)))
                     if recursive and descend:
                         frame.index = i
                         self._push(entry.path, rel)
@@ -129,7 +139,10 @@ class DirWalker:
             with os.scandir(directory) as it:
                 for entry in it:
                     name = entry.name
-                    if entry.is_symlink():
+                    if entry.is_file(follow_symlinks=False):  # the usual entry: one check
+                        if not (name[0] == "." and name.endswith(TEMP_SUFFIX)):  # not a writer's temp file
+                            append((name, entry, False, None))
+                    elif entry.is_symlink():
                         real = os.path.realpath(entry.path)
                         if not self._core.inside(real):
                             continue
@@ -143,8 +156,6 @@ class DirWalker:
                             append((name, entry, False, followed))
                     elif entry.is_dir(follow_symlinks=False):
                         append((name + "/", entry, True, None))
-                    elif entry.is_file(follow_symlinks=False) and not is_temp_name(name):
-                        append((name, entry, False, None))
         except (FileNotFoundError, NotADirectoryError):
             return []  # a missing directory (or a file) lists as empty
         except OSError as exc:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -87,12 +86,12 @@ def thread_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     """Names of the functions handed to a worker thread, in order (the fs
     driver's thread pool under asyncio, ``trio.to_thread.run_sync`` under trio)."""
     calls: list[str] = []
-    pool = threads._executor()
+    workers = threads._workers
+    submit = workers.submit
 
-    class Counting:
-        def submit(self, func: Callable[..., Any], *args: Any) -> Future[Any]:
-            calls.append(getattr(func, "__name__", repr(func)))
-            return pool.submit(func, *args)
+    def counting_submit(loop: Any, func: Callable[..., Any], args: tuple[object, ...]) -> Any:
+        calls.append(getattr(func, "__name__", repr(func)))
+        return submit(loop, func, args)
 
     original = trio.to_thread.run_sync
 
@@ -100,7 +99,7 @@ def thread_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
         calls.append(getattr(func, "__name__", repr(func)))
         return await original(func, *args, **kwargs)
 
-    monkeypatch.setattr(threads, "_executor", Counting)
+    monkeypatch.setattr(workers, "submit", counting_submit)
     monkeypatch.setattr(trio.to_thread, "run_sync", counting)
     yield calls
 
