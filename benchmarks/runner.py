@@ -377,10 +377,12 @@ def run(options: RunOptions) -> dict[str, Any]:
                 cfg = servers.config()[w.family]
                 if w.kind in WARM_KINDS and cfg.get("server_pids"):
                     first = order[0].contender
+                    t0 = time.monotonic()
                     warm = _run_child(_child_args(first, w, cfg, seed, options), options.timeout)
-                    doc["warmups"].append({"workload": w.id, "contender": first, "rep": rep, **warm})
+                    warm.update(workload=w.id, contender=first, rep=rep, child_s=time.monotonic() - t0)
+                    doc["warmups"].append(warm)
                     head = f"[warm] {w.id:<22} {first:<15} rep {rep + 1}"
-                    _say(options, f"{head}: {_format_sample(w, warm)} (untimed pass, not a sample)")
+                    _say(options, f"{head}: {_format_sample(w, warm)}  (untimed, not a sample)")
                 for p in order:
                     done += 1
                     args = _child_args(p.contender, w, cfg, seed, options)
