@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import errno
 import shutil
-from types import TracebackType
 
 from ...errors import (
     AlreadyExists,
@@ -38,6 +37,7 @@ from ...errors import (
     PermissionDenied,
     Unexpected,
 )
+from ...raw.error_map import ErrorContext
 
 __all__ = ["SERVICE", "from_os_error", "map_os_errors"]
 
@@ -79,34 +79,19 @@ def from_os_error(exc: OSError, *, operation: str, path: str) -> Error:
     )
 
 
-class map_os_errors:
+def map_os_errors(operation: str, path: str) -> ErrorContext:
     """Translate errors raised in the block (a context manager).
 
     pystorage errors pass through with their empty context fields filled in;
-    any other ``OSError`` is translated by :func:`from_os_error` and chained.
-    A class rather than a ``@contextmanager`` generator: it wraps every
-    operation, and this costs a third as much.
+    any other ``OSError`` is translated by :func:`from_os_error` and chained
+    (the drivers' one :class:`~pystorage.raw.error_map.ErrorContext`).
 
     Args:
         operation: the operation name put on the error.
         path: the path (relative to the root) put on the error.
     """
 
-    __slots__ = ("operation", "path")
+    def translate(exc: Exception) -> Error | None:
+        return from_os_error(exc, operation=operation, path=path) if isinstance(exc, OSError) else None
 
-    def __init__(self, operation: str, path: str) -> None:
-        self.operation = operation
-        self.path = path
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        if exc is None:
-            return
-        if isinstance(exc, Error):  # our own errors are OSErrors too: let them through first
-            exc.with_context(operation=self.operation, path=self.path, service=SERVICE)
-        elif isinstance(exc, OSError):
-            raise from_os_error(exc, operation=self.operation, path=self.path) from exc
+    return ErrorContext(operation, path, SERVICE, translate)
