@@ -34,7 +34,7 @@ from . import forks
 from .h1 import H1Pool, proxy_for
 from .http import BoundedBody, HttpLimits, new_session
 
-__all__ = ["HTTP_TRANSPORTS", "H1Session", "LazySession", "check_http_transport"]
+__all__ = ["HTTP_TRANSPORTS", "H1Session", "LazySession", "check_http_transport", "h1_pool"]
 
 #: values of the drivers' ``http_transport`` config key (the first is the default)
 HTTP_TRANSPORTS = ("h1", "aiohttp")
@@ -54,6 +54,19 @@ def check_http_transport(scheme: str, value: object) -> None:
             f"{', '.join(HTTP_TRANSPORTS)}, got {value!r}",
             service=scheme,
         )
+
+
+def h1_pool(scheme: str, host: str, port: int, limits: HttpLimits) -> H1Pool:
+    """An :class:`~pystorage.raw.h1.H1Pool` to one origin with a driver's timeouts and pool bound."""
+    return H1Pool(
+        scheme,
+        host,
+        port,
+        connect_timeout=limits.connect_timeout,
+        read_timeout=limits.read_timeout,
+        pool_timeout=limits.pool_timeout,
+        pool_size=limits.pool_size,
+    )
 
 
 class H1Session:
@@ -109,17 +122,7 @@ class H1Session:
         if scheme in ("http", "https") and url.raw_user is None and host:
             authority = host if url.explicit_port is None else f"{host}:{port}"
             if proxy_for(f"{scheme}://{authority}/") is None:
-                limits = self._limits
-                pool = H1Pool(
-                    scheme,
-                    host.strip("[]"),
-                    port,
-                    connect_timeout=limits.connect_timeout,
-                    read_timeout=limits.read_timeout,
-                    pool_timeout=limits.pool_timeout,
-                    pool_size=limits.pool_size,
-                )
-                found = (pool, authority)
+                found = (h1_pool(scheme, host.strip("[]"), port, self._limits), authority)
         self._pools[key] = found
         return found
 

@@ -15,6 +15,7 @@ from ...raw.http import (
     DEFAULT_READ_TIMEOUT,
     check_http_limits,
 )
+from ...raw.session import HTTP_TRANSPORTS, check_http_transport
 from ...sse import SseSpec
 from ...types import Capability
 from .sse import spec_from_config
@@ -30,9 +31,6 @@ __all__ = [
 #: values of ``checksum_algorithm`` (lower case; ``"none"`` or ``None``: checksums only where the
 #: S3 API requires one, and no verification of downloads)
 CHECKSUM_ALGORITHMS = frozenset({"crc32", "crc32c", "sha1", "sha256", "md5", "none"})
-
-#: values of ``http_transport``
-HTTP_TRANSPORTS = ("aiohttp", "h1")
 
 #: the most keys one DeleteObjects request may carry
 MAX_BATCH_OPERATIONS = 1000
@@ -139,8 +137,8 @@ class S3Config:
             client CPU per request; same timeouts, pool bounds and error
             mapping), or ``"aiohttp"`` (an :class:`aiohttp.ClientSession`).
             ``"h1"`` uses aiohttp anyway when the environment names a proxy
-            for the endpoint (``HTTPS_PROXY`` ...), the endpoint carries
-            credentials, or the running loop is not an asyncio one.
+            for the endpoint (``HTTPS_PROXY`` ...) or the endpoint carries
+            credentials.
 
     A ``server_side_encryption*`` setting makes the accessor behave exactly
     as if wrapped in :class:`~pystorage.layers.ServerSideEncryptionLayer`
@@ -214,11 +212,7 @@ class S3Config:
         check_size(_SCHEME, "max_range_skip", self.max_range_skip)
         check_between(_SCHEME, "batch_max_operations", self.batch_max_operations, 1, MAX_BATCH_OPERATIONS)
         check_http_limits(_SCHEME, self)
-        if self.http_transport not in HTTP_TRANSPORTS:
-            raise _invalid(
-                f"config key 'http_transport' of service 's3' must be one of "
-                f"{', '.join(HTTP_TRANSPORTS)}, got {self.http_transport!r}"
-            )
+        check_http_transport(_SCHEME, self.http_transport)
         parse_capability_override(self.capability_override)
         self.sse_spec()
 

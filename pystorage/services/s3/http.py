@@ -42,6 +42,7 @@ import yarl
 from ...raw.h1 import H1Pool, proxy_for
 from ...raw.http import BoundedBody, HttpLimits, new_session
 from ...raw.redact import register_secrets
+from ...raw.session import h1_pool
 from .builder import S3Request
 from .errors import MalformedAnswer, S3ErrorAnswer, is_html_page, parse_error
 from .signer import UNSIGNED_PAYLOAD, SigV4Signer, canonical_query, quote_path
@@ -115,14 +116,7 @@ class S3Http:
     def _h1_pool(self, origin: tuple[str, str, int]) -> H1Pool:
         pool = self._pool
         if pool is None:
-            limits = self._limits
-            pool = self._pool = H1Pool(
-                *origin,
-                connect_timeout=limits.connect_timeout,
-                read_timeout=limits.read_timeout,
-                pool_timeout=limits.pool_timeout,
-                pool_size=limits.pool_size,
-            )
+            pool = self._pool = h1_pool(*origin, self._limits)
         return pool
 
     def _client(self) -> aiohttp.ClientSession:
